@@ -1,0 +1,68 @@
+/**
+ * The `licensegate` command. Subcommands: `serve` (gateway with embedded Redis by default).
+ * The CLI is the one place that writes to the console; components log through pino.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config.ts';
+import { createLogger } from '../log.ts';
+import { serve } from '../serve.ts';
+
+const USAGE = `usage: licensegate <command>
+
+commands:
+  serve     run the gateway (embedded redis-server when REDIS_URL is unset)
+
+Configuration is read from the environment; see the README's configuration table.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  if (command === 'serve') return runServe(rest);
+  console.error(`licensegate: unknown command "${command}"\n\n${USAGE}`);
+  return 2;
+}
+
+async function runServe(args: string[]): Promise<number> {
+  try {
+    parseArgs({ args, options: {}, strict: true, allowPositionals: false });
+  } catch (err) {
+    console.error(`licensegate serve: ${(err as Error).message}`);
+    return 2;
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`licensegate: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel, config.logFormat);
+  let service;
+  try {
+    service = await serve(config, logger);
+  } catch (err) {
+    logger.fatal({ err }, 'start-up failed');
+    console.error(`licensegate: start-up failed: ${(err as Error).message}`);
+    return 1;
+  }
+  console.log(`licensegate ready ${service.wsUrl} tenant=default enrollment-token=${service.enrollmentToken} health=${service.healthUrl}/healthz node=${service.nodeId}`);
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'shutting down');
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  await service.stop();
+  logger.flush?.();
+  return 0;
+}

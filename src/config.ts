@@ -1,0 +1,128 @@
+/**
+ * Configuration from the environment (SPEC R3): every setting has a safe default, and a wrong
+ * one stops start-up with a message naming the variable. The README's configuration table
+ * lists the same variables.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { ENDPOINT_LICENSE_TYPES, type EndpointLicenseType } from './licensing/license-types.ts';
+import { DEFAULT_OS_LICENSE_MAP, osLicenseMapSchema, type OsLicenseRule } from './licensing/os-license-map.ts';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const envSchema = z.object({
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
+  GATEWAY_PORT: int(0, 65535).default(8080),
+  HTTP_PORT: int(0, 65535).default(8081),
+  DATA_DIR: z.string().min(1).default('./data'),
+  ENROLLMENT_TOKEN: z.string().regex(/^[\x21-\x7e]{16,512}$/, 'must be 16-512 printable characters without spaces').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  HEARTBEAT_INTERVAL_MS: int(100, 3_600_000).default(15_000),
+  HELLO_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  MAX_FRAME_BYTES: int(256, 16 * 1024 * 1024).default(64 * 1024),
+  FRAMES_PER_SECOND: int(1, 100_000).default(20),
+  FRAME_BURST: int(4, 100_000).default(60),
+  LAST_SEEN_FLUSH_MS: int(100, 3_600_000).default(5_000),
+  NODE_HEARTBEAT_MS: int(100, 600_000).default(5_000),
+  NODE_TIMEOUT_MS: int(300, 3_600_000).default(15_000),
+  KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,32}$/, 'must be 1-32 characters of [A-Za-z0-9_.:-]').default('lg'),
+  LICENSE_POOL: z.string().optional(),
+  OS_LICENSE_MAP_FILE: z.string().optional(),
+});
+
+export interface Config {
+  redisUrl: string | undefined;
+  gatewayHost: string;
+  gatewayPort: number;
+  httpPort: number;
+  dataDir: string;
+  enrollmentToken: string | undefined;
+  logLevel: string;
+  logFormat: 'auto' | 'json' | 'pretty';
+  heartbeatIntervalMs: number;
+  helloTimeoutMs: number;
+  maxFrameBytes: number;
+  framesPerSecond: number;
+  frameBurst: number;
+  lastSeenFlushMs: number;
+  nodeHeartbeatMs: number;
+  nodeTimeoutMs: number;
+  keyPrefix: string;
+  /** Pool sizes to set on the default tenant at start; null = leave the pools as they are. */
+  licensePool: Partial<Record<EndpointLicenseType, number>> | null;
+  osLicenseMap: readonly OsLicenseRule[];
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The dev pool of the zero-config default (REDIS_URL unset, LICENSE_POOL unset). */
+export const DEV_LICENSE_POOL: Record<EndpointLicenseType, number> = Object.fromEntries(ENDPOINT_LICENSE_TYPES.map((t) => [t, 100])) as Record<
+  EndpointLicenseType,
+  number
+>;
+
+export function parseLicensePool(text: string): Partial<Record<EndpointLicenseType, number>> {
+  const pool: Partial<Record<EndpointLicenseType, number>> = {};
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([a-z-]+)=(\d{1,9})$/.exec(part);
+    if (!m) throw new ConfigError(`LICENSE_POOL: "${part}" is not TYPE=COUNT`);
+    const type = m[1] as EndpointLicenseType;
+    if (!ENDPOINT_LICENSE_TYPES.includes(type)) throw new ConfigError(`LICENSE_POOL: unknown license type "${m[1]}" (one of ${ENDPOINT_LICENSE_TYPES.join(', ')})`);
+    pool[type] = Number(m[2]);
+  }
+  return pool;
+}
+
+function loadOsLicenseMap(file: string): readonly OsLicenseRule[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(resolve(file), 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`OS_LICENSE_MAP_FILE: cannot read ${file}: ${(err as Error).message}`);
+  }
+  const parsed = osLicenseMapSchema.safeParse(json);
+  if (!parsed.success) throw new ConfigError(`OS_LICENSE_MAP_FILE: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if (e.NODE_TIMEOUT_MS <= e.NODE_HEARTBEAT_MS) throw new ConfigError('NODE_TIMEOUT_MS must be greater than NODE_HEARTBEAT_MS');
+  if (e.GATEWAY_PORT !== 0 && e.GATEWAY_PORT === e.HTTP_PORT) throw new ConfigError('GATEWAY_PORT and HTTP_PORT must differ');
+  const licensePool = e.LICENSE_POOL !== undefined ? parseLicensePool(e.LICENSE_POOL) : e.REDIS_URL === undefined ? DEV_LICENSE_POOL : null;
+  return {
+    redisUrl: e.REDIS_URL,
+    gatewayHost: e.GATEWAY_HOST,
+    gatewayPort: e.GATEWAY_PORT,
+    httpPort: e.HTTP_PORT,
+    dataDir: resolve(e.DATA_DIR),
+    enrollmentToken: e.ENROLLMENT_TOKEN,
+    logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
+    helloTimeoutMs: e.HELLO_TIMEOUT_MS,
+    maxFrameBytes: e.MAX_FRAME_BYTES,
+    framesPerSecond: e.FRAMES_PER_SECOND,
+    frameBurst: e.FRAME_BURST,
+    lastSeenFlushMs: e.LAST_SEEN_FLUSH_MS,
+    nodeHeartbeatMs: e.NODE_HEARTBEAT_MS,
+    nodeTimeoutMs: e.NODE_TIMEOUT_MS,
+    keyPrefix: e.KEY_PREFIX,
+    licensePool,
+    osLicenseMap: e.OS_LICENSE_MAP_FILE ? loadOsLicenseMap(e.OS_LICENSE_MAP_FILE) : DEFAULT_OS_LICENSE_MAP,
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * A Client's durable command log (SPEC C7): a Redis stream per Client with entry ids
+ * `0-<seq>`, fields k (kind) and a (argument). Appended by Lua scripts, trimmed only up to the
+ * Client's acknowledged seq, replayed after Hello.last_acked_seq, read again on a doorbell.
+ */
+import type { Redis } from 'ioredis';
+import { isEndpointLicenseType, type EndpointLicenseType } from '../licensing/license-types.ts';
+import type { Keys } from '../store/keys.ts';
+
+export type ClientCommand =
+  | { seq: number; kind: 'start'; licenseType: EndpointLicenseType }
+  | { seq: number; kind: 'stop'; reason: string }
+  | { seq: number; kind: 'uninstall' };
+
+/** XRANGE reply entry: [id, [field, value, ...]]. */
+export type StreamEntry = [string, string[]];
+
+export function parseCommandEntry(entry: StreamEntry): ClientCommand {
+  const [id, fields] = entry;
+  const seq = Number(id.slice(id.indexOf('-') + 1));
+  let kind = '';
+  let arg = '';
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === 'k') kind = fields[i + 1]!;
+    else if (fields[i] === 'a') arg = fields[i + 1]!;
+  }
+  if (kind === 'start' && isEndpointLicenseType(arg)) return { seq, kind, licenseType: arg };
+  if (kind === 'stop') return { seq, kind, reason: arg };
+  if (kind === 'uninstall') return { seq, kind };
+  throw new Error(`corrupt command log entry ${id}: ${JSON.stringify(fields)}`);
+}
+
+/** Commands with seq > afterSeq, oldest first, at most `max`. */
+export async function readCommandsAfter(
+  redis: Redis,
+  keys: Keys,
+  tenantId: string,
+  clientId: string,
+  afterSeq: number,
+  max = 1000,
+): Promise<ClientCommand[]> {
+  const entries = (await redis.xrange(keys.commands(tenantId, clientId), `(0-${afterSeq}`, '+', 'COUNT', max)) as StreamEntry[];
+  return entries.map(parseCommandEntry);
+}

@@ -1,0 +1,68 @@
+/**
+ * The one catalogue of licensegate errors. Every error the product reports — to an agent in an
+ * Error frame, to an admin service as a failed job, to an operator on the CLI — has a stable
+ * `code` from this table. Tests assert on `code`, never on message text.
+ *
+ * `closeCode` is the WebSocket close code the gateway uses after sending the error to an agent
+ * (RFC 6455 codes, or 4xxx application codes modelled on HTTP statuses).
+ */
+export const ERRORS = {
+  // --- handshake and authentication (SPEC C1, C2) ---
+  HELLO_TIMEOUT: { closeCode: 4408, message: 'no Hello received within the handshake timeout' },
+  HELLO_REQUIRED: { closeCode: 1008, message: 'the first frame must be Hello' },
+  HELLO_REPEATED: { closeCode: 1008, message: 'Hello may be sent only once per connection' },
+  INVALID_HELLO: { closeCode: 1008, message: 'Hello is missing or has an invalid field' },
+  AUTH_FAILED: { closeCode: 4401, message: 'authentication failed' },
+  UNKNOWN_TENANT: { closeCode: 4404, message: 'unknown tenant' },
+  CLIENT_ALREADY_REGISTERED: { closeCode: 4409, message: 'client id is already registered; connect with its credential' },
+  CLIENT_IN_OTHER_TENANT: { closeCode: 4409, message: 'client id is registered in another tenant' },
+  CLIENT_UNINSTALLED: { closeCode: 4410, message: 'client was uninstalled; a reinstalled agent enrolls with a new client id' },
+  // --- connection life (SPEC C4, C5, C13) ---
+  SUPERSEDED: { closeCode: 4000, message: 'a newer connection of this client replaced this one' },
+  HEARTBEAT_TIMEOUT: { closeCode: 4408, message: 'no frame received within two heartbeat intervals' },
+  UNINSTALLED: { closeCode: 1000, message: 'client uninstalled' },
+  SHUTTING_DOWN: { closeCode: 1001, message: 'gateway is shutting down' },
+  OVERLOADED: { closeCode: 1013, message: 'gateway is overloaded; retry after the hinted delay' },
+  // --- bad input (SPEC R2) ---
+  MALFORMED_FRAME: { closeCode: 1007, message: 'frame is not a valid protobuf ClientFrame' },
+  EMPTY_FRAME: { closeCode: 1007, message: 'frame has no body set' },
+  UNKNOWN_ENUM_VALUE: { closeCode: 1007, message: 'frame carries an enum value this gateway does not know' },
+  TEXT_FRAME: { closeCode: 1003, message: 'text frames are not accepted; send binary protobuf' },
+  FRAME_TOO_LARGE: { closeCode: 1009, message: 'frame exceeds the maximum payload size' },
+  RATE_LIMITED: { closeCode: 1008, message: 'too many frames; slow down' },
+  INVALID_ACK: { closeCode: 1008, message: 'CommandAck acknowledges a command that was never sent' },
+  // --- state ---
+  CLIENT_NOT_FOUND: { closeCode: 1008, message: 'no such client in this tenant' },
+  // --- server side ---
+  INTERNAL_ERROR: { closeCode: 1011, message: 'internal error' },
+  CONFIG_INVALID: { closeCode: 1011, message: 'invalid configuration' },
+  REDIS_UNAVAILABLE: { closeCode: 1011, message: 'redis is unavailable' },
+} as const satisfies Record<string, { closeCode: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** A coded licensegate error. `detail` adds context to the catalogue message. */
+export class LicensegateError extends Error {
+  readonly code: ErrorCode;
+  readonly closeCode: number;
+  readonly retryAfterMs: number;
+
+  constructor(code: ErrorCode, detail?: string, options: { retryAfterMs?: number; cause?: unknown } = {}) {
+    const base = ERRORS[code].message;
+    super(detail ? `${base}: ${detail}` : base, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'LicensegateError';
+    this.code = code;
+    this.closeCode = ERRORS[code].closeCode;
+    this.retryAfterMs = options.retryAfterMs ?? 0;
+  }
+}
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERRORS, value);
+}
+
+/** Wraps anything thrown into a LicensegateError (unknown faults become INTERNAL_ERROR). */
+export function toLicensegateError(err: unknown): LicensegateError {
+  if (err instanceof LicensegateError) return err;
+  return new LicensegateError('INTERNAL_ERROR', undefined, { cause: err });
+}

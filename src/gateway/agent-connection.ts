@@ -1,0 +1,104 @@
+/**
+ * One agent's WebSocket: the per-connection state machine (SPEC C1). Holds only what it must
+ * (a few numbers and strings) so that tens of thousands fit in one process; everything that
+ * needs Redis goes through the GatewayServer that owns it.
+ */
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import type { ClientCommand } from '../delivery/client-command.ts';
+import { LicensegateError, type ErrorCode } from '../errors.ts';
+import { encodeCommand, encodeError, encodeHeartbeatAck } from '../protocol/encode-server-frame.ts';
+import { TokenBucket } from './rate-limiter.ts';
+import { commandToWire } from './wire-mapping.ts';
+
+export type ConnectionState = 'awaiting-hello' | 'authenticating' | 'live' | 'closed';
+
+export class AgentConnection {
+  state: ConnectionState = 'awaiting-hello';
+  tenantId = '';
+  clientId = '';
+  /** `<nodeId>:<id>`, recorded in Redis as the Client's current connection. */
+  readonly token: string;
+  readonly openedAt: number;
+  lastFrameAt: number;
+  /** A frame arrived since the last last-seen flush. */
+  seenDirty = false;
+  /** Highest command seq sent on this connection. */
+  lastSentSeq = 0;
+  /** Non-persistent endpoint (SPEC C12). */
+  nonPersistent = false;
+  /** A doorbell arrived while a delivery was in flight: read the log again after it. */
+  deliverAgain = false;
+  delivering = false;
+  private readonly bucket: TokenBucket;
+  private logger: Logger | undefined;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly id: number,
+    nodeId: string,
+    now: number,
+    rate: { framesPerSecond: number; burst: number },
+    private readonly parentLogger: Logger,
+  ) {
+    this.token = `${nodeId}:${id}`;
+    this.openedAt = now;
+    this.lastFrameAt = now;
+    this.bucket = new TokenBucket(rate.framesPerSecond, rate.burst, now);
+  }
+
+  get key(): string {
+    return connectionKey(this.tenantId, this.clientId);
+  }
+
+  /** The child logger bound to {tenant, clientId, conn}; made on first use. */
+  get log(): Logger {
+    this.logger ??= this.parentLogger.child({ conn: this.id, tenant: this.tenantId || undefined, clientId: this.clientId || undefined });
+    return this.logger;
+  }
+
+  /** Called when Hello names the Client: later log lines carry its identity. */
+  identify(tenantId: string, clientId: string): void {
+    this.tenantId = tenantId;
+    this.clientId = clientId;
+    this.logger = undefined;
+  }
+
+  takeToken(now: number): boolean {
+    return this.bucket.take(now);
+  }
+
+  get isOpen(): boolean {
+    return this.ws.readyState === this.ws.OPEN;
+  }
+
+  send(bytes: Uint8Array): void {
+    if (this.isOpen) this.ws.send(bytes, { binary: true });
+  }
+
+  sendCommands(commands: ClientCommand[]): void {
+    for (const cmd of commands) {
+      if (cmd.seq <= this.lastSentSeq) continue;
+      this.send(encodeCommand(cmd.seq, commandToWire(cmd)));
+      this.lastSentSeq = cmd.seq;
+    }
+  }
+
+  sendHeartbeatAck(now: number): void {
+    this.send(encodeHeartbeatAck(now));
+  }
+
+  /** Sends Error{code} and closes with the code's WebSocket close code. */
+  fail(error: LicensegateError | ErrorCode): void {
+    const err = typeof error === 'string' ? new LicensegateError(error) : error;
+    if (this.isOpen) {
+      this.ws.send(encodeError(err.code, err.message, err.retryAfterMs), { binary: true });
+      this.ws.close(err.closeCode, err.code);
+    }
+    this.state = 'closed';
+  }
+}
+
+export function connectionKey(tenantId: string, clientId: string): string {
+  return `${tenantId}\u0000${clientId}`;
+}

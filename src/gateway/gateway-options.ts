@@ -1,0 +1,80 @@
+/** Options of one gateway node, with their defaults (spread once, validated at construction). */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { DEFAULT_OS_LICENSE_MAP, type OsLicenseRule } from '../licensing/os-license-map.ts';
+import type { Keys } from '../store/keys.ts';
+
+export interface GatewayOptions {
+  /** Command connection (scripts defined). Required. */
+  redis: Redis;
+  /** Key namer. Required. */
+  keys: Keys;
+  /** Logger; the server hands each connection a child. Required. */
+  logger: Logger;
+  /** Interface to listen on. Default `127.0.0.1`. */
+  host?: string;
+  /** Port; 0 picks a free one. Default 8080. */
+  port?: number;
+  /** Agents heartbeat this often; silence for two intervals closes the connection. Default 15 000 ms. */
+  heartbeatIntervalMs?: number;
+  /** Hello must arrive within this. Default 10 000 ms. */
+  helloTimeoutMs?: number;
+  /** Largest accepted frame. Default 65 536 bytes. */
+  maxPayloadBytes?: number;
+  /** Sustained frames per second per connection. Default 20. */
+  framesPerSecond?: number;
+  /** Frames a connection may send in a burst. Default 60. */
+  frameBurst?: number;
+  /** How often buffered last-seen times are written. Default 5 000 ms. */
+  lastSeenFlushMs?: number;
+  /** How often this node beats its liveness. Default 5 000 ms. */
+  nodeHeartbeatMs?: number;
+  /** A node silent this long is dead and its Clients go offline. Default 15 000 ms. */
+  nodeTimeoutMs?: number;
+  /** Most commands replayed in one go after Hello. Default 1 000. */
+  maxReplay?: number;
+  /** OS → license type table (SPEC L2). Default DEFAULT_OS_LICENSE_MAP. */
+  osLicenseMap?: readonly OsLicenseRule[];
+  /** This node's id. Default: host-pid-random. */
+  nodeId?: string;
+}
+
+export type ResolvedGatewayOptions = Required<GatewayOptions>;
+
+export function resolveGatewayOptions(options: GatewayOptions, defaultNodeId: () => string): ResolvedGatewayOptions {
+  const o: ResolvedGatewayOptions = {
+    host: '127.0.0.1',
+    port: 8080,
+    heartbeatIntervalMs: 15_000,
+    helloTimeoutMs: 10_000,
+    maxPayloadBytes: 64 * 1024,
+    framesPerSecond: 20,
+    frameBurst: 60,
+    lastSeenFlushMs: 5_000,
+    nodeHeartbeatMs: 5_000,
+    nodeTimeoutMs: 15_000,
+    maxReplay: 1_000,
+    osLicenseMap: DEFAULT_OS_LICENSE_MAP,
+    ...stripUndefined(options),
+    redis: options.redis,
+    keys: options.keys,
+    logger: options.logger,
+    nodeId: options.nodeId ?? defaultNodeId(),
+  };
+  const positive: (keyof ResolvedGatewayOptions)[] = [
+    'heartbeatIntervalMs', 'helloTimeoutMs', 'maxPayloadBytes', 'framesPerSecond', 'frameBurst',
+    'lastSeenFlushMs', 'nodeHeartbeatMs', 'nodeTimeoutMs', 'maxReplay',
+  ];
+  for (const k of positive) {
+    const v = o[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`gateway option ${k} must be a positive number, got ${String(v)}`);
+  }
+  if (o.nodeTimeoutMs <= o.nodeHeartbeatMs) throw new Error('gateway option nodeTimeoutMs must exceed nodeHeartbeatMs');
+  if (o.frameBurst < 4) throw new Error('gateway option frameBurst must be at least 4');
+  if (!/^[A-Za-z0-9._-]+$/.test(o.nodeId)) throw new Error('gateway option nodeId may only contain [A-Za-z0-9._-]');
+  return o;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,366 @@
+/**
+ * One gateway node: accepts agent WebSockets, runs the handshake (SPEC C1, C2), registers and
+ * licenses on first connect (C3), tracks presence (C4), replaces duplicate connections (C5),
+ * delivers the command log (C7) and refuses bad input without harming anything else (R2).
+ * Stateless apart from the sockets it holds: all licensing state lives in Redis.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Redis } from 'ioredis';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { readCommandsAfter } from '../delivery/client-command.ts';
+import { ringClients } from '../delivery/doorbell.ts';
+import { nodeOfConn, parseNodeMessage, type NodeMessage } from '../delivery/node-message.ts';
+import { LicensegateError, toLicensegateError } from '../errors.ts';
+import { licenseTypeForOs } from '../licensing/os-license-map.ts';
+import type { HelloMessage } from '../protocol/client-message.ts';
+import { decodeClientFrame } from '../protocol/decode-client-frame.ts';
+import { encodeWelcome } from '../protocol/encode-server-frame.ts';
+import { AgentConnection, connectionKey } from './agent-connection.ts';
+import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.ts';
+import { newNodeId, NodeRegistry } from './node-registry.ts';
+import { SessionStore } from './session-store.ts';
+import { licenseTypeToWire, osFactsFromReport } from './wire-mapping.ts';
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+export class GatewayServer {
+  readonly options: ResolvedGatewayOptions;
+  readonly nodeId: string;
+  private readonly sessions: SessionStore;
+  private readonly registry: NodeRegistry;
+  private readonly connections = new Set<AgentConnection>();
+  /** Live connections by tenant + client id. */
+  private readonly byClient = new Map<string, AgentConnection>();
+  private http: Server | undefined;
+  private wss: WebSocketServer | undefined;
+  private subscriber: Redis | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private nextConnId = 1;
+  private stopping = false;
+
+  constructor(options: GatewayOptions) {
+    this.options = resolveGatewayOptions(options, newNodeId);
+    this.nodeId = this.options.nodeId;
+    this.sessions = new SessionStore(this.options.redis, this.options.keys);
+    this.registry = new NodeRegistry(this.options.redis, this.options.keys, this.sessions, this.nodeId, this.options.nodeTimeoutMs);
+  }
+
+  get log() {
+    return this.options.logger;
+  }
+
+  /** Number of open agent connections (any state). */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  get ready(): boolean {
+    return !this.stopping && this.wss !== undefined && this.options.redis.status === 'ready';
+  }
+
+  /** Listens and joins the cluster of nodes. Resolves with the bound address. */
+  async start(): Promise<AddressInfo> {
+    const o = this.options;
+    this.subscriber = o.redis.duplicate({ connectionName: `licensegate:node:${this.nodeId}` });
+    this.subscriber.on('error', (err) => this.log.error({ err }, 'node channel connection error'));
+    this.subscriber.on('message', (_channel: string, raw: string) => this.onNodeMessage(raw));
+    await this.subscriber.subscribe(o.keys.nodeChannel(this.nodeId));
+    await this.registry.beat();
+    await this.registry.reapDead();
+
+    this.http = createServer((_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain' }).end('licensegate: connect with a WebSocket\n');
+    });
+    this.wss = new WebSocketServer({
+      server: this.http,
+      perMessageDeflate: false,
+      clientTracking: false,
+      // ws itself drops anything beyond twice the limit; frames in between get a coded Error.
+      maxPayload: o.maxPayloadBytes * 2,
+    });
+    this.wss.on('connection', (ws) => this.onConnection(ws));
+    this.wss.on('error', (err) => this.log.error({ err }, 'websocket server error'));
+    await new Promise<void>((resolve, reject) => {
+      this.http!.once('error', reject);
+      this.http!.listen(o.port, o.host, () => resolve());
+    });
+
+    const every = (ms: number, fn: () => Promise<void> | void) => {
+      const t = setInterval(() => {
+        Promise.resolve()
+          .then(fn)
+          .catch((err: unknown) => this.log.error({ err }, 'periodic task failed'));
+      }, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    const sweepMs = Math.max(25, Math.min(o.helloTimeoutMs, o.heartbeatIntervalMs) / 4);
+    every(sweepMs, () => this.sweep(Date.now()));
+    every(o.lastSeenFlushMs, () => this.flushLastSeen());
+    every(o.nodeHeartbeatMs, async () => {
+      await this.registry.beat();
+      await this.registry.reapDead();
+    });
+    const address = this.http.address() as AddressInfo;
+    this.log.info({ node: this.nodeId, address: `${address.address}:${address.port}` }, 'gateway listening');
+    return address;
+  }
+
+  /** Stops accepting, closes every agent with 1001, records them offline and leaves. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    const now = Date.now();
+    const offline: { tenantId: string; clientId: string; connToken: string; lastSeen: number }[] = [];
+    for (const conn of this.connections) {
+      if (conn.state === 'live') offline.push({ tenantId: conn.tenantId, clientId: conn.clientId, connToken: conn.token, lastSeen: now });
+      conn.fail('SHUTTING_DOWN');
+    }
+    this.byClient.clear();
+    try {
+      await withTimeout(
+        (async () => {
+          await this.flushLastSeen();
+          await this.sessions.disconnectMany(offline);
+          await this.registry.leave();
+        })(),
+        5_000,
+      );
+    } catch (err) {
+      this.log.error({ err }, 'could not record shutdown in redis');
+    }
+    await new Promise<void>((resolve) => (this.wss ? this.wss.close(() => resolve()) : resolve()));
+    if (this.http) {
+      this.http.closeAllConnections();
+      await new Promise<void>((resolve) => this.http!.close(() => resolve()));
+    }
+    if (this.subscriber) this.subscriber.disconnect();
+    this.log.info({ node: this.nodeId, closed: offline.length }, 'gateway stopped');
+  }
+
+  // --- connections ---
+
+  private onConnection(ws: WebSocket): void {
+    const o = this.options;
+    const conn = new AgentConnection(ws, this.nextConnId++, this.nodeId, Date.now(), { framesPerSecond: o.framesPerSecond, burst: o.frameBurst }, this.log);
+    if (this.stopping) {
+      conn.fail('SHUTTING_DOWN');
+      return;
+    }
+    this.connections.add(conn);
+    ws.on('message', (data: RawData, isBinary: boolean) => this.onFrame(conn, data as Buffer, isBinary));
+    ws.on('close', () => this.onClose(conn));
+    ws.on('error', (err) => {
+      // ws reports protocol violations (bad opcode, payload beyond 2x maxPayload, ...) here
+      // and closes the socket itself with the matching code.
+      conn.log.info({ err: { message: err.message, code: (err as { code?: string }).code } }, 'websocket protocol error');
+    });
+  }
+
+  private onFrame(conn: AgentConnection, data: Buffer, isBinary: boolean): void {
+    if (conn.state === 'closed') return;
+    const now = Date.now();
+    conn.lastFrameAt = now;
+    conn.seenDirty = true;
+    if (!conn.takeToken(now)) return this.reject(conn, new LicensegateError('RATE_LIMITED'));
+    if (!isBinary) return this.reject(conn, new LicensegateError('TEXT_FRAME'));
+    if (data.length > this.options.maxPayloadBytes) {
+      return this.reject(conn, new LicensegateError('FRAME_TOO_LARGE', `${data.length} > ${this.options.maxPayloadBytes} bytes`));
+    }
+    let msg;
+    try {
+      msg = decodeClientFrame(data);
+    } catch (err) {
+      return this.reject(conn, toLicensegateError(err));
+    }
+    switch (msg.kind) {
+      case 'hello':
+        if (conn.state !== 'awaiting-hello') return this.reject(conn, new LicensegateError('HELLO_REPEATED'));
+        void this.authenticate(conn, msg.hello);
+        return;
+      case 'heartbeat':
+        if (conn.state === 'awaiting-hello') return this.reject(conn, new LicensegateError('HELLO_REQUIRED'));
+        if (conn.state === 'live') conn.sendHeartbeatAck(now);
+        return;
+      case 'commandAck':
+        if (conn.state !== 'live') return this.reject(conn, new LicensegateError(conn.state === 'awaiting-hello' ? 'HELLO_REQUIRED' : 'INVALID_ACK'));
+        void this.acknowledge(conn, msg.seq);
+        return;
+      case 'uninstallNotice':
+        if (conn.state !== 'live') return this.reject(conn, new LicensegateError('HELLO_REQUIRED'));
+        void this.uninstallFromAgent(conn);
+        return;
+    }
+  }
+
+  private reject(conn: AgentConnection, err: LicensegateError): void {
+    if (err.code === 'INTERNAL_ERROR') conn.log.error({ err: err.cause ?? err }, 'connection failed on a server fault');
+    else conn.log.info({ code: err.code, detail: err.message }, 'connection refused');
+    conn.fail(err);
+  }
+
+  private async authenticate(conn: AgentConnection, hello: HelloMessage): Promise<void> {
+    conn.state = 'authenticating';
+    conn.identify(hello.tenantId, hello.clientId);
+    conn.nonPersistent = hello.nonPersistent;
+    const os = osFactsFromReport(hello.os);
+    const wantType = licenseTypeForOs(os, this.options.osLicenseMap);
+    let outcome;
+    try {
+      outcome = await this.sessions.hello({ hello, os, wantType, connToken: conn.token, now: Date.now(), maxReplay: this.options.maxReplay });
+    } catch (err) {
+      return this.reject(conn, toLicensegateError(err));
+    }
+    if (conn.state !== 'authenticating' || !conn.isOpen) {
+      // The agent left while we registered it: record it offline again.
+      await this.sessions.disconnect(conn.tenantId, conn.clientId, conn.token, Date.now()).catch((err: unknown) => conn.log.error({ err }, 'disconnect failed'));
+      return;
+    }
+    this.takeOver(conn, outcome.previousConn);
+    conn.state = 'live';
+    conn.lastFrameAt = Date.now();
+    conn.lastSentSeq = outcome.acked;
+    conn.send(
+      encodeWelcome({
+        clientId: hello.clientId,
+        clientCredential: outcome.credential,
+        licensed: outcome.licenseType !== null,
+        licenseType: licenseTypeToWire(outcome.licenseType),
+        reason: outcome.reason,
+        heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+      }),
+    );
+    conn.sendCommands(outcome.replay);
+    conn.log.debug({ registered: outcome.credential !== undefined, license: outcome.licenseType, reason: outcome.reason, replayed: outcome.replay.length }, 'agent online');
+    // More than maxReplay commands pending: continue from the log.
+    if (outcome.replay.length >= this.options.maxReplay) void this.deliver(conn);
+  }
+
+  /** SPEC C5: the newest valid connection of a Client wins; the previous one is told why. */
+  private takeOver(conn: AgentConnection, previousConn: string): void {
+    const key = conn.key;
+    const local = this.byClient.get(key);
+    this.byClient.set(key, conn);
+    if (local && local !== conn) {
+      local.state = 'closed';
+      local.log.info('superseded by a newer connection');
+      local.fail('SUPERSEDED');
+    }
+    if (previousConn && previousConn !== conn.token) {
+      const node = nodeOfConn(previousConn);
+      if (node !== this.nodeId) {
+        const msg: NodeMessage = { t: 'supersede', tenant: conn.tenantId, client: conn.clientId, conn: previousConn };
+        this.options.redis.publish(this.options.keys.nodeChannel(node), JSON.stringify(msg)).catch((err: unknown) => this.log.error({ err }, 'supersede publish failed'));
+      }
+    }
+  }
+
+  private async acknowledge(conn: AgentConnection, seq: number): Promise<void> {
+    try {
+      if (seq > conn.lastSentSeq) throw new LicensegateError('INVALID_ACK', `seq ${seq} was never sent on this connection`);
+      await this.sessions.ack(conn.tenantId, conn.clientId, seq);
+    } catch (err) {
+      this.reject(conn, toLicensegateError(err));
+    }
+  }
+
+  private async uninstallFromAgent(conn: AgentConnection): Promise<void> {
+    try {
+      const { freed, promoted } = await this.sessions.uninstall(conn.tenantId, conn.clientId, Date.now());
+      conn.log.info({ freed }, 'agent uninstalled itself');
+      this.byClient.delete(conn.key);
+      conn.fail('UNINSTALLED');
+      await ringClients(this.options.redis, this.options.keys, conn.tenantId, promoted);
+    } catch (err) {
+      this.reject(conn, toLicensegateError(err));
+    }
+  }
+
+  private onClose(conn: AgentConnection): void {
+    const wasLive = conn.state === 'live';
+    conn.state = 'closed';
+    this.connections.delete(conn);
+    if (!conn.clientId || this.byClient.get(conn.key) !== conn) return;
+    this.byClient.delete(conn.key);
+    if (!wasLive || this.stopping) return;
+    this.sessions.disconnect(conn.tenantId, conn.clientId, conn.token, Date.now()).catch((err: unknown) => conn.log.error({ err }, 'could not record disconnect'));
+  }
+
+  // --- periodic work ---
+
+  private sweep(now: number): void {
+    const o = this.options;
+    const silentLimit = now - 2 * o.heartbeatIntervalMs;
+    const helloLimit = now - o.helloTimeoutMs;
+    for (const conn of this.connections) {
+      if (conn.state === 'awaiting-hello' && conn.openedAt < helloLimit) this.reject(conn, new LicensegateError('HELLO_TIMEOUT'));
+      else if (conn.state === 'live' && conn.lastFrameAt < silentLimit) this.reject(conn, new LicensegateError('HEARTBEAT_TIMEOUT'));
+    }
+  }
+
+  private async flushLastSeen(): Promise<void> {
+    const byTenant = new Map<string, string[]>();
+    for (const conn of this.byClient.values()) {
+      if (!conn.seenDirty) continue;
+      conn.seenDirty = false;
+      const list = byTenant.get(conn.tenantId) ?? [];
+      list.push(conn.clientId);
+      byTenant.set(conn.tenantId, list);
+    }
+    await this.sessions.touch(byTenant, Date.now());
+  }
+
+  // --- node channel (doorbell) ---
+
+  private onNodeMessage(raw: string): void {
+    const msg = parseNodeMessage(raw);
+    if (!msg) {
+      this.log.warn({ raw: raw.slice(0, 200) }, 'ignored malformed node message');
+      return;
+    }
+    if (msg.t === 'supersede') {
+      const conn = this.byClient.get(connectionKey(msg.tenant, msg.client));
+      if (conn && conn.token === msg.conn) {
+        this.byClient.delete(conn.key);
+        conn.log.info('superseded by a newer connection on another node');
+        conn.fail('SUPERSEDED');
+      }
+      return;
+    }
+    for (const clientId of msg.clients) {
+      const conn = this.byClient.get(connectionKey(msg.tenant, clientId));
+      if (conn) void this.deliver(conn);
+    }
+  }
+
+  /** Sends whatever the Client's log holds beyond what this connection sent. */
+  async deliver(conn: AgentConnection): Promise<void> {
+    if (conn.delivering) {
+      conn.deliverAgain = true;
+      return;
+    }
+    conn.delivering = true;
+    try {
+      do {
+        conn.deliverAgain = false;
+        const cmds = await readCommandsAfter(this.options.redis, this.options.keys, conn.tenantId, conn.clientId, conn.lastSentSeq, this.options.maxReplay);
+        if (conn.state !== 'live') return;
+        conn.sendCommands(cmds);
+        if (cmds.length >= this.options.maxReplay) conn.deliverAgain = true;
+      } while (conn.deliverAgain);
+    } catch (err) {
+      conn.log.error({ err }, 'command delivery failed; the log keeps the commands');
+    } finally {
+      conn.delivering = false;
+    }
+  }
+}

@@ -1,0 +1,31 @@
+/** `GET /healthz` (process alive) and `GET /readyz` (serving agents) on the HTTP port. */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface HealthSource {
+  ready: boolean;
+  connectionCount: number;
+}
+
+export async function startHealthServer(host: string, port: number, source: HealthSource): Promise<{ server: Server; address: AddressInfo }> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+    } else if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
+    } else if (path === '/readyz') {
+      const ready = source.ready;
+      res
+        .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: ready ? 'ready' : 'not ready', connections: source.connectionCount }));
+    } else {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return { server, address: server.address() as AddressInfo };
+}

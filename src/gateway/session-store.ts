@@ -1,0 +1,139 @@
+/**
+ * What the gateway asks of Redis for a connection: the Hello script (authenticate, register,
+ * auto-assign, mark online, replay), acks, disconnects, batched last-seen and uninstall.
+ * Turns script status codes into coded LicensegateErrors.
+ */
+import type { Redis } from 'ioredis';
+import { hashSecret, newClientCredential } from '../auth/secrets.ts';
+import { parseCommandEntry, type ClientCommand, type StreamEntry } from '../delivery/client-command.ts';
+import { isErrorCode, LicensegateError } from '../errors.ts';
+import { isEndpointLicenseType, type EndpointLicenseType } from '../licensing/license-types.ts';
+import type { OsFacts } from '../licensing/os-license-map.ts';
+import type { HelloMessage } from '../protocol/client-message.ts';
+import type { Keys } from '../store/keys.ts';
+import { queueScript, runScript } from '../store/scripts.ts';
+
+export interface HelloInput {
+  hello: HelloMessage;
+  os: OsFacts;
+  wantType: EndpointLicenseType | null;
+  connToken: string;
+  now: number;
+  maxReplay: number;
+}
+
+export interface HelloOutcome {
+  /** The new credential when this Hello registered the Client. */
+  credential?: string;
+  licenseType: EndpointLicenseType | null;
+  reason: string;
+  /** Connection token that held the Client before this one ('' if none). */
+  previousConn: string;
+  acked: number;
+  replay: ClientCommand[];
+}
+
+function codedError(status: unknown, detail?: string): LicensegateError {
+  const code = String(status);
+  return isErrorCode(code) ? new LicensegateError(code, detail) : new LicensegateError('INTERNAL_ERROR', `script returned ${code}`);
+}
+
+export class SessionStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  async hello(input: HelloInput): Promise<HelloOutcome> {
+    const { hello } = input;
+    const enrolling = hello.auth.kind === 'enrollmentToken';
+    const credential = enrolling ? newClientCredential() : undefined;
+    let claimed = false;
+    if (enrolling) {
+      // A client id lives in one tenant: claim it globally before registering (SPEC C2).
+      claimed = (await this.redis.hsetnx(this.keys.clientTenant(), hello.clientId, hello.tenantId)) === 1;
+      if (!claimed) {
+        const owner = await this.redis.hget(this.keys.clientTenant(), hello.clientId);
+        if (owner !== null && owner !== hello.tenantId) throw new LicensegateError('CLIENT_IN_OTHER_TENANT');
+      }
+    }
+    const reply = (await runScript(this.redis, 'hello', [this.keys.tenant(hello.tenantId)], [
+      this.keys.tenantBase(hello.tenantId),
+      hello.clientId,
+      enrolling ? 'enroll' : 'auth',
+      hashSecret(hello.auth.secret),
+      input.wantType ?? '',
+      input.now,
+      input.connToken,
+      hello.hostname,
+      input.os.family,
+      input.os.productType,
+      input.os.multiSession ? '1' : '0',
+      input.os.cloudProvider,
+      hello.os.version,
+      hello.agentVersion,
+      hello.nonPersistent ? '1' : '0',
+      hello.lastAckedSeq,
+      credential ? hashSecret(credential) : '',
+      input.maxReplay,
+    ])) as unknown[];
+    if (reply[0] !== 'OK') {
+      // Undo our own claim so a refused enrollment leaves nothing behind.
+      if (claimed && (await this.redis.exists(this.keys.client(hello.tenantId, hello.clientId))) === 0) {
+        await this.redis.hdel(this.keys.clientTenant(), hello.clientId);
+      }
+      throw codedError(reply[0]);
+    }
+    const held = String(reply[2]);
+    return {
+      ...(reply[1] === 1 ? { credential: credential! } : {}),
+      licenseType: isEndpointLicenseType(held) ? held : null,
+      reason: String(reply[3]),
+      previousConn: String(reply[4]),
+      acked: Number(reply[5]),
+      replay: (reply.slice(6) as StreamEntry[]).map(parseCommandEntry),
+    };
+  }
+
+  async ack(tenantId: string, clientId: string, seq: number): Promise<number> {
+    const reply = (await runScript(this.redis, 'ack', [this.keys.tenant(tenantId)], [this.keys.tenantBase(tenantId), clientId, seq])) as unknown[];
+    if (reply[0] !== 'OK') throw codedError(reply[0], `seq ${seq}`);
+    return Number(reply[1]);
+  }
+
+  /** Marks offline if connToken still holds the Client. True when it went offline. */
+  async disconnect(tenantId: string, clientId: string, connToken: string, lastSeen: number): Promise<boolean> {
+    const n = await runScript(this.redis, 'disconnect', [this.keys.tenant(tenantId)], [this.keys.tenantBase(tenantId), clientId, connToken, lastSeen]);
+    return n === 1;
+  }
+
+  /** Many disconnects in one round trip (shutdown, reaping a dead node). */
+  async disconnectMany(entries: { tenantId: string; clientId: string; connToken: string; lastSeen: number }[]): Promise<void> {
+    if (entries.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const e of entries) {
+      queueScript(pipeline, 'disconnect', [this.keys.tenant(e.tenantId)], [this.keys.tenantBase(e.tenantId), e.clientId, e.connToken, e.lastSeen]);
+    }
+    await pipeline.exec();
+  }
+
+  /** Batched last-seen: one script call per tenant per chunk, all in one pipeline. */
+  async touch(byTenant: Map<string, string[]>, now: number, chunk = 1000): Promise<void> {
+    if (byTenant.size === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const [tenantId, ids] of byTenant) {
+      for (let i = 0; i < ids.length; i += chunk) {
+        queueScript(pipeline, 'touch', [this.keys.tenant(tenantId)], [this.keys.tenantBase(tenantId), now, ...ids.slice(i, i + chunk)]);
+      }
+    }
+    await pipeline.exec();
+  }
+
+  /** Uninstalls a Client (SPEC C8). Returns the freed type and the Clients promoted to it. */
+  async uninstall(tenantId: string, clientId: string, now: number): Promise<{ freed: EndpointLicenseType | null; promoted: string[] }> {
+    const reply = (await runScript(this.redis, 'uninstall', [this.keys.tenant(tenantId)], [this.keys.tenantBase(tenantId), clientId, now])) as unknown[];
+    if (reply[0] !== 'OK') throw codedError(reply[0]);
+    const freed = String(reply[1]);
+    return { freed: isEndpointLicenseType(freed) ? freed : null, promoted: reply.slice(2).map(String) };
+  }
+}

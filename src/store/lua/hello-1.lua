@@ -1,0 +1,75 @@
+--[[
+  Authenticates a Client's Hello, registers it on first connect, assigns its OS-matched
+  license if it has none (SPEC C2, C3, L3, L4), marks it online (C4, C5) and returns the
+  commands to replay after the acked sequence (C7). One round trip, atomic in the tenant slot.
+  Nothing is written unless authentication succeeds.
+
+  KEYS[1] tenant hash (routing; every key used is in its slot)
+  ARGV[1] tenant base        ARGV[2] client id         ARGV[3] mode: 'enroll' | 'auth'
+  ARGV[4] sha256(secret)     ARGV[5] wanted type ('' when the OS matches none)
+  ARGV[6] now (ms)           ARGV[7] connection token  ARGV[8] hostname
+  ARGV[9] os family          ARGV[10] os product type  ARGV[11] multi-session '1'|'0'
+  ARGV[12] cloud provider    ARGV[13] os version       ARGV[14] agent version
+  ARGV[15] non-persistent    ARGV[16] last acked seq reported by the agent
+  ARGV[17] credential hash to store on registration    ARGV[18] max commands to return
+
+  Returns {'OK', registered 0|1, held type, reason, previous connection token, acked,
+           entries...} where entries are XRANGE replies, or {ERROR_CODE}.
+]]
+local clientId, mode, secretHash, wantType = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local now, conn = ARGV[6], ARGV[7]
+local ck = kClient(clientId)
+
+if redis.call('EXISTS', K_TENANT) == 0 then return {'UNKNOWN_TENANT'} end
+local status = redis.call('HGET', ck, 'status')
+local registered = 0
+if mode == 'enroll' then
+  if redis.call('HGET', K_TENANT, 'enrollTokenHash') ~= secretHash then return {'AUTH_FAILED'} end
+  if status == 'uninstalled' then return {'CLIENT_UNINSTALLED'} end
+  if status then return {'CLIENT_ALREADY_REGISTERED'} end
+  redis.call('HSET', ck, 'status', 'active', 'credHash', ARGV[17], 'registeredAt', now,
+    'seq', 0, 'acked', 0, 'type', '', 'reason', '', 'waitType', '')
+  redis.call('SADD', K_CLIENTS, clientId)
+  registered = 1
+else
+  if status ~= 'active' or redis.call('HGET', ck, 'credHash') ~= secretHash then return {'AUTH_FAILED'} end
+end
+
+redis.call('HSET', ck, 'hostname', ARGV[8], 'osFamily', ARGV[9], 'osProduct', ARGV[10],
+  'multiSession', ARGV[11], 'cloudProvider', ARGV[12], 'osVersion', ARGV[13],
+  'agentVersion', ARGV[14], 'nonPersistent', ARGV[15], 'wantType', wantType, 'lastSeen', now)
+local prevConn = redis.call('HGET', K_ONLINE, clientId) or ''
+redis.call('HSET', K_ONLINE, clientId, conn)
+
+local held = redis.call('HGET', ck, 'type') or ''
+if held == '' and redis.call('HGET', ck, 'reason') ~= 'UNASSIGNED_BY_ADMIN' then
+  local waitType = redis.call('HGET', ck, 'waitType') or ''
+  if waitType ~= '' and waitType ~= wantType then leaveQueue(clientId) end
+  if wantType == '' then
+    redis.call('HSET', ck, 'reason', 'NO_MATCHING_TYPE', 'waitType', '')
+  else
+    -- Waiting Clients ahead of this one are served first (SPEC C9).
+    local ahead = redis.call('ZRANK', kWaiting(wantType), clientId) or redis.call('ZCARD', kWaiting(wantType))
+    if freeCount(wantType) > ahead then
+      assignLicense(clientId, wantType)
+      held = wantType
+    else
+      waitForLicense(clientId, wantType, now, 'NO_LICENSE_AVAILABLE')
+    end
+  end
+end
+
+-- The agent's last_acked_seq acknowledges everything up to it (never beyond what was sent).
+local seq = tonumber(redis.call('HGET', ck, 'seq') or '0')
+local acked = tonumber(redis.call('HGET', ck, 'acked') or '0')
+local claimed = math.min(tonumber(ARGV[16]) or 0, seq)
+if claimed > acked then
+  acked = claimed
+  redis.call('HSET', ck, 'acked', acked)
+  redis.call('XTRIM', kCommands(clientId), 'MINID', '0-' .. (acked + 1))
+end
+local entries = redis.call('XRANGE', kCommands(clientId), '(0-' .. acked, '+', 'COUNT', tonumber(ARGV[18]))
+
+local reply = {'OK', registered, held, redis.call('HGET', ck, 'reason') or '', prevConn, acked}
+for _, e in ipairs(entries) do reply[#reply + 1] = e end
+return reply
