@@ -230,7 +230,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   /** Rebuilds an agent from toState() output; defined `overrides` win over the state. */
   static fromState(state: AgentState, overrides: Partial<AgentOptions> & Pick<AgentOptions, 'url'>): Agent {
-    const options: AgentOptions = { ...state, os: { ...state.os } };
+    const options: AgentOptions = { ...state, os: { ...state.os }, url: overrides.url };
     for (const [key, value] of Object.entries(overrides)) {
       if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;
     }

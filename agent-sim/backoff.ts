@@ -19,13 +19,14 @@ export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = { baseMs: 500, capMs: 3
  * Delay before reconnect attempt `attempt` (0 for the first retry): a whole number of
  * milliseconds drawn uniformly from [0, min(capMs, baseMs * 2^attempt)], both ends included.
  *
- * @param attempt - retries made so far since the last successful handshake; negative or
- *   non-finite values are treated as 0.
+ * @param attempt - retries made so far since the last successful handshake; negative and NaN
+ *   values are treated as 0.
  * @param random - source of uniform numbers in [0, 1), default Math.random.
  */
 export function backoffDelay(attempt: number, opts: BackoffOptions, random: () => number = Math.random): number {
-  const n = Number.isFinite(attempt) && attempt > 0 ? Math.floor(attempt) : 0;
-  // 2 ** n overflows to Infinity for large n; min() then picks the cap, which is what we want.
+  // Past 2^64 every realistic cap has long been reached; clamping keeps the product finite
+  // (and avoids 0 * Infinity = NaN for baseMs 0). NaN and negative attempts count as 0.
+  const n = attempt > 0 ? Math.min(Math.floor(attempt), 64) : 0;
   const ceiling = Math.floor(Math.max(0, Math.min(opts.capMs, opts.baseMs * 2 ** n)));
   // floor(r * (ceiling + 1)) is uniform over the integers 0..ceiling for r in [0, 1);
   // the min() only guards against a `random` that returns 1.

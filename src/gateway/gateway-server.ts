@@ -286,12 +286,13 @@ export class GatewayServer {
   }
 
   private onClose(conn: AgentConnection): void {
-    const wasLive = conn.state === 'live';
     conn.state = 'closed';
     this.connections.delete(conn);
+    // Only the Client's current connection (the one in byClient) may mark it offline; a
+    // superseded or uninstalled connection was removed from byClient before it was closed.
     if (!conn.clientId || this.byClient.get(conn.key) !== conn) return;
     this.byClient.delete(conn.key);
-    if (!wasLive || this.stopping) return;
+    if (this.stopping) return;
     this.sessions.disconnect(conn.tenantId, conn.clientId, conn.token, Date.now()).catch((err: unknown) => conn.log.error({ err }, 'could not record disconnect'));
   }
 

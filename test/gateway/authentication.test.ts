@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureTenant } from '../../src/licensing/tenants.ts';
+import { Agent } from '../../agent-sim/agent.ts';
+import { clientId, newAgent, OS } from '../helpers/agents.ts';
+import { startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.ts';
+import { snapshot } from '../helpers/snapshot.ts';
+
+let gw: TestGateway;
+let registered: Agent;
+beforeAll(async () => {
+  gw = await startTestGateway({ pool: { workstation: 5 } });
+  await ensureTenant(gw.redis, gw.keys, 'acme', { enrollmentToken: 'acme-enrollment-token-01' });
+  registered = newAgent(gw.url);
+  await registered.connect();
+  await registered.close();
+});
+afterAll(() => gw.stop());
+
+/** Connects, expects a refusal with `code` and `closeCode`, and proves Redis is unchanged. */
+async function expectRefused(agent: Agent, code: string, closeCode: number): Promise<void> {
+  const before = await snapshot(gw.redis, gw.keys.prefix);
+  await expect(agent.connect()).rejects.toMatchObject({ code });
+  await agent.waitFor(() => agent.lastClose !== null);
+  expect(agent.lastError?.code).toBe(code);
+  expect(agent.lastClose?.code).toBe(closeCode);
+  expect(await snapshot(gw.redis, gw.keys.prefix)).toEqual(before);
+}
+
+describe('authentication refusals change nothing', () => {
+  it('C2: a wrong enrollment token is AUTH_FAILED (4401)', async () => {
+    await expectRefused(newAgent(gw.url, { enrollmentToken: 'wrong-token-wrong-token' }), 'AUTH_FAILED', 4401);
+  });
+
+  it('C2: a wrong credential is AUTH_FAILED (4401)', async () => {
+    await expectRefused(new Agent({ url: gw.url, clientId: registered.clientId, credential: 'not-the-credential', os: OS.windows }), 'AUTH_FAILED', 4401);
+  });
+
+  it('C2: a credential for a client id that was never registered is AUTH_FAILED', async () => {
+    await expectRefused(new Agent({ url: gw.url, clientId: clientId(), credential: registered.credential!, os: OS.windows }), 'AUTH_FAILED', 4401);
+  });
+
+  it('C2: an unknown tenant is UNKNOWN_TENANT (4404)', async () => {
+    await expectRefused(newAgent(gw.url, { tenantId: 'no-such-tenant' }), 'UNKNOWN_TENANT', 4404);
+  });
+
+  it('C2: enrolling a registered client id again by token is CLIENT_ALREADY_REGISTERED (a takeover)', async () => {
+    await expectRefused(newAgent(gw.url, { clientId: registered.clientId }), 'CLIENT_ALREADY_REGISTERED', 4409);
+  });
+
+  it('C2 T6: a client id registered in another tenant is CLIENT_IN_OTHER_TENANT', async () => {
+    await expectRefused(newAgent(gw.url, { clientId: registered.clientId, tenantId: 'acme', enrollmentToken: 'acme-enrollment-token-01' }), 'CLIENT_IN_OTHER_TENANT', 4409);
+  });
+
+  it('C2 T6: a tenant token does not enroll into another tenant', async () => {
+    await expectRefused(newAgent(gw.url, { tenantId: 'acme', enrollmentToken: TEST_TOKEN }), 'AUTH_FAILED', 4401);
+  });
+
+  it('C2 C8: an uninstalled Client cannot come back, by credential or by token', async () => {
+    const agent = newAgent(gw.url);
+    await agent.connect();
+    agent.sendUninstallNotice();
+    await agent.waitFor(() => agent.lastClose !== null);
+    expect(agent.lastError?.code).toBe('UNINSTALLED');
+    expect(await gw.redis.hget(gw.keys.client('default', agent.clientId), 'status')).toBe('uninstalled');
+    expect(await gw.redis.sismember(gw.keys.holders('default', 'workstation'), agent.clientId)).toBe(0);
+    await expectRefused(new Agent({ url: gw.url, clientId: agent.clientId, credential: agent.credential!, os: OS.windows }), 'AUTH_FAILED', 4401);
+    await expectRefused(newAgent(gw.url, { clientId: agent.clientId }), 'CLIENT_UNINSTALLED', 4410);
+  });
+
+  it('C2: the credential is stored only as a hash', async () => {
+    const stored = await gw.redis.hgetall(gw.keys.client('default', registered.clientId));
+    expect(Object.values(stored)).not.toContain(registered.credential);
+    expect(stored.credHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
