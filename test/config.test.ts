@@ -1,0 +1,60 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEV_LICENSE_POOL, loadConfig } from './../src/config.ts';
+import { DEFAULT_OS_LICENSE_MAP } from '../src/licensing/os-license-map.ts';
+
+describe('configuration', () => {
+  it('R3: every setting has a safe default; the zero-config default gets the dev pool', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      redisUrl: undefined,
+      gatewayHost: '127.0.0.1',
+      gatewayPort: 8080,
+      httpPort: 8081,
+      heartbeatIntervalMs: 15_000,
+      maxFrameBytes: 65_536,
+      logLevel: 'info',
+      keyPrefix: 'lg',
+      licensePool: DEV_LICENSE_POOL,
+      osLicenseMap: DEFAULT_OS_LICENSE_MAP,
+    });
+    expect(c.dataDir).toMatch(/\/data$/);
+  });
+
+  it('R3: with REDIS_URL set, nothing is granted unless LICENSE_POOL says so', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://10.0.0.1:6379' }).licensePool).toBeNull();
+    expect(loadConfig({ REDIS_URL: 'redis://10.0.0.1:6379', LICENSE_POOL: 'workstation=5, linux=2' }).licensePool).toEqual({ workstation: 5, linux: 2 });
+  });
+
+  const wrong: [string, Record<string, string>, RegExp][] = [
+    ['a port that is not a number', { GATEWAY_PORT: 'eighty' }, /GATEWAY_PORT/],
+    ['a port out of range', { HTTP_PORT: '70000' }, /HTTP_PORT/],
+    ['a REDIS_URL that is not redis://', { REDIS_URL: 'http://x' }, /REDIS_URL/],
+    ['an unknown log level', { LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    ['a short enrollment token', { ENROLLMENT_TOKEN: 'short' }, /ENROLLMENT_TOKEN/],
+    ['a heartbeat below 100 ms', { HEARTBEAT_INTERVAL_MS: '5' }, /HEARTBEAT_INTERVAL_MS/],
+    ['a pool with an unknown type', { LICENSE_POOL: 'desktop=5' }, /LICENSE_POOL.*desktop/],
+    ['a pool entry without a count', { LICENSE_POOL: 'linux' }, /LICENSE_POOL/],
+    ['a node timeout not above its heartbeat', { NODE_HEARTBEAT_MS: '5000', NODE_TIMEOUT_MS: '5000' }, /NODE_TIMEOUT_MS/],
+    ['the same port twice', { GATEWAY_PORT: '9000', HTTP_PORT: '9000' }, /GATEWAY_PORT and HTTP_PORT/],
+    ['a missing OS map file', { OS_LICENSE_MAP_FILE: '/nonexistent/map.json' }, /OS_LICENSE_MAP_FILE/],
+  ];
+  for (const [name, env, message] of wrong) {
+    it(`R3: ${name} stops start-up with a message naming it`, () => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(message);
+    });
+  }
+
+  it('R3 L2: OS_LICENSE_MAP_FILE replaces the table and is validated', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lg-cfg-'));
+    const good = join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify([{ family: 'linux', type: 'cloud-server' }]));
+    expect(loadConfig({ OS_LICENSE_MAP_FILE: good }).osLicenseMap).toEqual([{ family: 'linux', type: 'cloud-server' }]);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify([{ family: 'linux', type: 'mainframe' }]));
+    expect(() => loadConfig({ OS_LICENSE_MAP_FILE: bad })).toThrow(/OS_LICENSE_MAP_FILE/);
+  });
+});

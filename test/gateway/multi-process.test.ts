@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { Agent } from '../../agent-sim/agent.ts';
+import { checkInvariants } from '../../src/licensing/check-invariants.ts';
+import { Keys } from '../../src/store/keys.ts';
+import { newAgent, OS } from '../helpers/agents.ts';
+import { eventually, TEST_TOKEN } from '../helpers/gateway.ts';
+import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts';
+import { connectRedis, redisUrl, uniquePrefix } from '../helpers/redis.ts';
+
+let redis: Redis;
+beforeAll(async () => {
+  redis = await connectRedis();
+});
+afterAll(() => redis.disconnect());
+
+function envFor(prefix: string, pool: string): Record<string, string> {
+  return {
+    REDIS_URL: redisUrl(),
+    KEY_PREFIX: prefix,
+    ENROLLMENT_TOKEN: TEST_TOKEN,
+    LICENSE_POOL: pool,
+    NODE_HEARTBEAT_MS: '200',
+    NODE_TIMEOUT_MS: '1000',
+  };
+}
+
+async function startMany(n: number, env: Record<string, string>): Promise<GatewayProcess[]> {
+  return Promise.all(Array.from({ length: n }, () => startGatewayProcess(env)));
+}
+
+describe('several gateway processes on one Redis', () => {
+  it('L3 L4: 300 agents over 3 gateway processes for a pool of 100 → exactly 100 licensed', async () => {
+    const prefix = uniquePrefix('mp');
+    const keys = new Keys(prefix);
+    const procs = await startMany(3, envFor(prefix, 'workstation=100'));
+    try {
+      const agents = Array.from({ length: 300 }, (_, i) => newAgent(procs[i % 3]!.url, { os: OS.windows }));
+      const welcomes = await Promise.all(agents.map((a) => a.connect()));
+      expect(welcomes.filter((w) => w.license.licensed)).toHaveLength(100);
+      expect(await redis.scard(keys.holders('default', 'workstation'))).toBe(100);
+      expect(await checkInvariants(redis, keys)).toEqual({ ok: true, violations: [] });
+      await Promise.all(agents.map((a) => a.close()));
+    } finally {
+      await Promise.all(procs.map((p) => p.stop()));
+    }
+  });
+
+  it('C5: a connection on another process is superseded through the node channel', async () => {
+    const prefix = uniquePrefix('mp');
+    const keys = new Keys(prefix);
+    const [a, b] = await startMany(2, envFor(prefix, 'workstation=5'));
+    try {
+      const onA = newAgent(a!.url);
+      await onA.connect();
+      const onB = new Agent({ url: b!.url, clientId: onA.clientId, credential: onA.credential!, os: OS.windows });
+      await onB.connect();
+      await onA.waitFor(() => onA.lastClose !== null);
+      expect(onA.lastError?.code).toBe('SUPERSEDED');
+      expect(await redis.hget(keys.online('default'), onA.clientId)).toMatch(new RegExp(`^${b!.nodeId}:`));
+      await onB.close();
+    } finally {
+      await Promise.all([a!.stop(), b!.stop()]);
+    }
+  });
+
+  it('C4: the Clients of a gateway that dies are marked offline within its liveness timeout', async () => {
+    const prefix = uniquePrefix('mp');
+    const keys = new Keys(prefix);
+    const [victim, survivor] = await startMany(2, envFor(prefix, 'linux=20'));
+    try {
+      const agents = Array.from({ length: 20 }, () => newAgent(victim!.url, { os: OS.linux }));
+      await Promise.all(agents.map((x) => x.connect()));
+      expect(await redis.hlen(keys.online('default'))).toBe(20);
+      await victim!.kill();
+      const killedAt = Date.now();
+      await eventually(async () => (await redis.hlen(keys.online('default'))) === 0, 'clients of the dead node offline', 5000);
+      // NODE_TIMEOUT_MS (1000) + the survivor's reaping period (200) + slack.
+      expect(Date.now() - killedAt).toBeLessThan(2500);
+      expect(await redis.zscore(keys.nodes(), victim!.nodeId)).toBeNull();
+      // Licenses stay with their Clients while they are offline.
+      expect(await redis.scard(keys.holders('default', 'linux'))).toBe(20);
+      for (const x of agents) x.terminate();
+    } finally {
+      await survivor!.stop();
+    }
+  });
+
+  it('C4: SIGTERM closes agents with 1001, marks them offline at once and exits 0', async () => {
+    const prefix = uniquePrefix('mp');
+    const keys = new Keys(prefix);
+    const [proc] = await startMany(1, envFor(prefix, 'workstation=10'));
+    const agents = Array.from({ length: 10 }, () => newAgent(proc!.url));
+    await Promise.all(agents.map((x) => x.connect()));
+    expect(await proc!.stop()).toBe(0);
+    await Promise.all(agents.map((x) => x.waitFor(() => x.lastClose !== null)));
+    expect(agents.map((x) => x.lastClose?.code)).toEqual(Array(10).fill(1001));
+    expect(agents.map((x) => x.lastError?.code)).toEqual(Array(10).fill('SHUTTING_DOWN'));
+    expect(await redis.hlen(keys.online('default'))).toBe(0);
+    expect(await redis.zscore(keys.nodes(), proc!.nodeId)).toBeNull();
+  });
+});
