@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { ENDPOINT_LICENSE_TYPES, type EndpointLicenseType } from './licensing/license-types.ts';
+import type { KeyObject } from 'node:crypto';
+import { loadPublicKeys } from './licensing/vendor-keys.ts';
 import { DEFAULT_OS_LICENSE_MAP, osLicenseMapSchema, type OsLicenseRule } from './licensing/os-license-map.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -29,7 +30,8 @@ const envSchema = z.object({
   NODE_HEARTBEAT_MS: int(100, 600_000).default(5_000),
   NODE_TIMEOUT_MS: int(300, 3_600_000).default(15_000),
   KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,32}$/, 'must be 1-32 characters of [A-Za-z0-9_.:-]').default('lg'),
-  LICENSE_POOL: z.string().optional(),
+  QUEUE_PREFIX: z.string().regex(/^\{[A-Za-z0-9_.:-]{1,40}\}$/, 'must be {name} (a Redis hash tag)').default('{licensegate}'),
+  VENDOR_PUBLIC_KEYS: z.string().optional(),
   OS_LICENSE_MAP_FILE: z.string().optional(),
 });
 
@@ -51,8 +53,9 @@ export interface Config {
   nodeHeartbeatMs: number;
   nodeTimeoutMs: number;
   keyPrefix: string;
-  /** Pool sizes to set on the default tenant at start; null = leave the pools as they are. */
-  licensePool: Partial<Record<EndpointLicenseType, number>> | null;
+  queuePrefix: string;
+  /** Public keys that verify serial keys; the zero-config default adds its dev key. */
+  vendorPublicKeys: KeyObject[];
   osLicenseMap: readonly OsLicenseRule[];
 }
 
@@ -61,24 +64,6 @@ export class ConfigError extends Error {
     super(message);
     this.name = 'ConfigError';
   }
-}
-
-/** The dev pool of the zero-config default (REDIS_URL unset, LICENSE_POOL unset). */
-export const DEV_LICENSE_POOL: Record<EndpointLicenseType, number> = Object.fromEntries(ENDPOINT_LICENSE_TYPES.map((t) => [t, 100])) as Record<
-  EndpointLicenseType,
-  number
->;
-
-export function parseLicensePool(text: string): Partial<Record<EndpointLicenseType, number>> {
-  const pool: Partial<Record<EndpointLicenseType, number>> = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const m = /^([a-z-]+)=(\d{1,9})$/.exec(part);
-    if (!m) throw new ConfigError(`LICENSE_POOL: "${part}" is not TYPE=COUNT`);
-    const type = m[1] as EndpointLicenseType;
-    if (!ENDPOINT_LICENSE_TYPES.includes(type)) throw new ConfigError(`LICENSE_POOL: unknown license type "${m[1]}" (one of ${ENDPOINT_LICENSE_TYPES.join(', ')})`);
-    pool[type] = Number(m[2]);
-  }
-  return pool;
 }
 
 function loadOsLicenseMap(file: string): readonly OsLicenseRule[] {
@@ -103,7 +88,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   if (e.NODE_TIMEOUT_MS <= e.NODE_HEARTBEAT_MS) throw new ConfigError('NODE_TIMEOUT_MS must be greater than NODE_HEARTBEAT_MS');
   if (e.GATEWAY_PORT !== 0 && e.GATEWAY_PORT === e.HTTP_PORT) throw new ConfigError('GATEWAY_PORT and HTTP_PORT must differ');
-  const licensePool = e.LICENSE_POOL !== undefined ? parseLicensePool(e.LICENSE_POOL) : e.REDIS_URL === undefined ? DEV_LICENSE_POOL : null;
+  let vendorPublicKeys: KeyObject[] = [];
+  if (e.VENDOR_PUBLIC_KEYS) {
+    try {
+      vendorPublicKeys = loadPublicKeys(e.VENDOR_PUBLIC_KEYS);
+    } catch (err) {
+      throw new ConfigError(`VENDOR_PUBLIC_KEYS: ${(err as Error).message}`);
+    }
+  }
   return {
     redisUrl: e.REDIS_URL,
     gatewayHost: e.GATEWAY_HOST,
@@ -122,7 +114,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeHeartbeatMs: e.NODE_HEARTBEAT_MS,
     nodeTimeoutMs: e.NODE_TIMEOUT_MS,
     keyPrefix: e.KEY_PREFIX,
-    licensePool,
+    queuePrefix: e.QUEUE_PREFIX,
+    vendorPublicKeys,
     osLicenseMap: e.OS_LICENSE_MAP_FILE ? loadOsLicenseMap(e.OS_LICENSE_MAP_FILE) : DEFAULT_OS_LICENSE_MAP,
   };
 }

@@ -31,8 +31,23 @@ export const ERRORS = {
   FRAME_TOO_LARGE: { closeCode: 1009, message: 'frame exceeds the maximum payload size' },
   RATE_LIMITED: { closeCode: 1008, message: 'too many frames; slow down' },
   INVALID_ACK: { closeCode: 1008, message: 'CommandAck acknowledges a command that was never sent' },
-  // --- state ---
+  // --- licensing and admin (closeCode unused outside the gateway) ---
   CLIENT_NOT_FOUND: { closeCode: 1008, message: 'no such client in this tenant' },
+  USER_NOT_FOUND: { closeCode: 1008, message: 'no such PAM user in this tenant' },
+  USER_EXISTS: { closeCode: 1008, message: 'a PAM user with this id and another name exists' },
+  TENANT_EXISTS: { closeCode: 1008, message: 'a tenant with this id exists' },
+  FORBIDDEN: { closeCode: 1008, message: 'the actor lacks the permission or tenant for this' },
+  MULTI_TENANT_NOT_ALLOWED: { closeCode: 1008, message: 'no active serial key allows multi-tenant mode' },
+  NOT_ENOUGH_LICENSES: { closeCode: 1008, message: 'not enough licenses available' },
+  LICENSES_IN_USE: { closeCode: 1008, message: 'that many licenses are assigned; take back with force to unassign them' },
+  NO_LICENSE_AVAILABLE: { closeCode: 1008, message: 'no license of that type is available' },
+  SERIAL_KEY_NOT_FOUND: { closeCode: 1008, message: 'no serial key with that id' },
+  INVALID_ARGUMENT: { closeCode: 1008, message: 'invalid argument' },
+  // --- serial keys (SPEC S1, S4); not WebSocket errors, the close code only satisfies the table ---
+  SERIAL_KEY_INVALID: { closeCode: 1008, message: 'serial key is invalid, altered, or not signed by a configured vendor key' },
+  SERIAL_KEY_EXPIRED: { closeCode: 1008, message: 'serial key has expired' },
+  SERIAL_KEY_REMOVED: { closeCode: 1008, message: 'serial key was removed' },
+  VENDOR_KEYS_MISSING: { closeCode: 1008, message: 'no vendor public keys are configured (VENDOR_PUBLIC_KEYS); serial keys cannot be verified' },
   // --- server side ---
   INTERNAL_ERROR: { closeCode: 1011, message: 'internal error' },
   CONFIG_INVALID: { closeCode: 1011, message: 'invalid configuration' },

@@ -1,16 +1,20 @@
 /**
- * `licensegate serve`: Redis (embedded when REDIS_URL is unset), the default tenant and its
- * configured pool, one gateway node and the health endpoints, stopped in reverse order.
+ * `licensegate serve`: Redis (embedded when REDIS_URL is unset), the default tenant, the
+ * ledger's start-up duties (expire keys that ended while nothing ran, reschedule the rest),
+ * the scheduler worker, one gateway node and the health endpoints — stopped in reverse order.
  */
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { GatewayServer } from './gateway/gateway-server.ts';
 import { startHealthServer } from './gateway/health-server.ts';
-import type { EndpointLicenseType } from './licensing/license-types.ts';
-import { setPool } from './licensing/pools.ts';
-import { DEFAULT_TENANT_ID, ensureTenant } from './licensing/tenants.ts';
+import { LedgerScheduler, startSchedulerWorker } from './jobs/scheduler.ts';
+import { devLicense } from './licensing/dev-license.ts';
+import type { LedgerContext } from './licensing/ledger-context.ts';
+import { TECHNICIAN } from './licensing/permissions.ts';
+import { activateSerialKey, expireDueKeys, listSerialKeys } from './licensing/serial-key-ledger.ts';
+import { ensureTenant } from './licensing/tenants.ts';
 import { startEmbeddedRedis, type EmbeddedRedis } from './store/embedded-redis.ts';
-import { Keys } from './store/keys.ts';
+import { DEFAULT_TENANT, Keys } from './store/keys.ts';
 import { createRedis, waitReady } from './store/redis-connection.ts';
 
 export interface RunningService {
@@ -31,17 +35,39 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     logger.info({ redisUrl, owned: embedded.owned, dataDir: config.dataDir }, 'embedded redis ready');
   }
   const redis = createRedis(redisUrl, { connectionName: 'licensegate:gateway' });
-  redis.on('error', (err) => logger.error({ err }, 'redis connection error'));
+  // BullMQ needs its own connection that never gives up on a request.
+  const bull = createRedis(redisUrl, { connectionName: 'licensegate:scheduler', maxRetriesPerRequest: null });
+  for (const c of [redis, bull]) c.on('error', (err) => logger.error({ err }, 'redis connection error'));
+  const stack: (() => Promise<unknown>)[] = [];
+  const unwind = async () => {
+    for (const fn of stack.reverse()) await fn().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
+    stack.length = 0;
+  };
+  stack.push(async () => (embedded ? embedded.stop() : undefined));
+  stack.push(async () => {
+    await redis.quit().catch(() => redis.disconnect());
+    await bull.quit().catch(() => bull.disconnect());
+  });
   try {
     await waitReady(redis);
-    const keys = new Keys(config.keyPrefix);
-    const enrollmentToken = await ensureTenant(redis, keys, DEFAULT_TENANT_ID, { enrollmentToken: config.enrollmentToken });
-    if (config.licensePool) {
-      for (const [type, count] of Object.entries(config.licensePool) as [EndpointLicenseType, number][]) {
-        const { granted } = await setPool(redis, keys, DEFAULT_TENANT_ID, type, count);
-        if (granted !== count) logger.warn({ type, wanted: count, granted }, 'pool not lowered below what is assigned');
-      }
+    const keys = new Keys(config.keyPrefix, config.queuePrefix);
+    const enrollmentToken = await ensureTenant(redis, keys, DEFAULT_TENANT, { enrollmentToken: config.enrollmentToken });
+    const scheduler = new LedgerScheduler(bull, keys.queuePrefix);
+    stack.push(() => scheduler.close());
+    const vendorKeys = [...config.vendorPublicKeys];
+    const dev = embedded && !config.redisUrl ? devLicense(config.dataDir) : undefined;
+    if (dev) vendorKeys.push(dev.publicKey);
+    const ctx: LedgerContext = { redis, keys, vendorKeys, scheduler };
+    if (dev) {
+      const r = await activateSerialKey(ctx, TECHNICIAN, dev.serialKey, 'dev-default');
+      if (r.status === 'ACTIVATED') logger.info({ keyId: r.keyId }, 'dev serial key activated (zero-config default)');
     }
+    const expired = await expireDueKeys(ctx);
+    if (expired.length) logger.info({ keys: expired }, 'expired serial keys that ended while licensegate was down');
+    await scheduler.scheduleAll(await listSerialKeys(ctx));
+    const worker = startSchedulerWorker(bull, keys.queuePrefix, ctx, logger);
+    stack.push(() => worker.close());
+
     const gateway = new GatewayServer({
       redis,
       keys,
@@ -59,27 +85,20 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
       osLicenseMap: config.osLicenseMap,
     });
     const ws = await gateway.start();
+    stack.push(() => gateway.stop());
     const health = await startHealthServer(config.gatewayHost, config.httpPort, gateway);
+    stack.push(() => new Promise<void>((resolve) => health.server.close(() => resolve())));
     const host = ws.address.includes(':') ? `[${ws.address}]` : ws.address;
-    let stopped = false;
     return {
       wsUrl: `ws://${host}:${ws.port}`,
       healthUrl: `http://${host}:${health.address.port}`,
       redisUrl,
       enrollmentToken,
       nodeId: gateway.nodeId,
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        await gateway.stop();
-        await new Promise<void>((resolve) => health.server.close(() => resolve()));
-        await redis.quit().catch(() => redis.disconnect());
-        if (embedded) await embedded.stop();
-      },
+      stop: unwind,
     };
   } catch (err) {
-    redis.disconnect();
-    if (embedded) await embedded.stop();
+    await unwind();
     throw err;
   }
 }

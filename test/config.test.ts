@@ -2,11 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEV_LICENSE_POOL, loadConfig } from './../src/config.ts';
+import { ConfigError, loadConfig } from '../src/config.ts';
+import { vendor } from './helpers/ledger.ts';
 import { DEFAULT_OS_LICENSE_MAP } from '../src/licensing/os-license-map.ts';
 
 describe('configuration', () => {
-  it('R3: every setting has a safe default; the zero-config default gets the dev pool', () => {
+  it('R3: every setting has a safe default', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({
       redisUrl: undefined,
@@ -17,15 +18,19 @@ describe('configuration', () => {
       maxFrameBytes: 65_536,
       logLevel: 'info',
       keyPrefix: 'lg',
-      licensePool: DEV_LICENSE_POOL,
+      queuePrefix: '{licensegate}',
+      vendorPublicKeys: [],
       osLicenseMap: DEFAULT_OS_LICENSE_MAP,
     });
     expect(c.dataDir).toMatch(/\/data$/);
   });
 
-  it('R3: with REDIS_URL set, nothing is granted unless LICENSE_POOL says so', () => {
-    expect(loadConfig({ REDIS_URL: 'redis://10.0.0.1:6379' }).licensePool).toBeNull();
-    expect(loadConfig({ REDIS_URL: 'redis://10.0.0.1:6379', LICENSE_POOL: 'workstation=5, linux=2' }).licensePool).toEqual({ workstation: 5, linux: 2 });
+  it('R3 S1: VENDOR_PUBLIC_KEYS takes PEM strings and files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lg-cfg-'));
+    writeFileSync(join(dir, 'vendor.pub'), vendor.publicKeyPem);
+    const keys = loadConfig({ VENDOR_PUBLIC_KEYS: `${join(dir, 'vendor.pub')},${vendor.publicKeyPem}` }).vendorPublicKeys;
+    expect(keys).toHaveLength(2);
+    expect(keys.every((k) => k.asymmetricKeyType === 'ed25519')).toBe(true);
   });
 
   const wrong: [string, Record<string, string>, RegExp][] = [
@@ -35,8 +40,8 @@ describe('configuration', () => {
     ['an unknown log level', { LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
     ['a short enrollment token', { ENROLLMENT_TOKEN: 'short' }, /ENROLLMENT_TOKEN/],
     ['a heartbeat below 100 ms', { HEARTBEAT_INTERVAL_MS: '5' }, /HEARTBEAT_INTERVAL_MS/],
-    ['a pool with an unknown type', { LICENSE_POOL: 'desktop=5' }, /LICENSE_POOL.*desktop/],
-    ['a pool entry without a count', { LICENSE_POOL: 'linux' }, /LICENSE_POOL/],
+    ['a vendor key file that does not exist', { VENDOR_PUBLIC_KEYS: '/nonexistent/vendor.pub' }, /VENDOR_PUBLIC_KEYS/],
+    ['a queue prefix without a hash tag', { QUEUE_PREFIX: 'licensegate' }, /QUEUE_PREFIX/],
     ['a node timeout not above its heartbeat', { NODE_HEARTBEAT_MS: '5000', NODE_TIMEOUT_MS: '5000' }, /NODE_TIMEOUT_MS/],
     ['the same port twice', { GATEWAY_PORT: '9000', HTTP_PORT: '9000' }, /GATEWAY_PORT and HTTP_PORT/],
     ['a missing OS map file', { OS_LICENSE_MAP_FILE: '/nonexistent/map.json' }, /OS_LICENSE_MAP_FILE/],

@@ -275,7 +275,7 @@ export class GatewayServer {
 
   private async uninstallFromAgent(conn: AgentConnection): Promise<void> {
     try {
-      const { freed, promoted } = await this.sessions.uninstall(conn.tenantId, conn.clientId, Date.now());
+      const { freed, promoted } = await this.sessions.uninstall(conn.tenantId, conn.clientId, Date.now(), { byAgent: true, actor: `client:${conn.clientId}`, cause: 'uninstall-notice' });
       conn.log.info({ freed }, 'agent uninstalled itself');
       this.byClient.delete(conn.key);
       conn.fail('UNINSTALLED');

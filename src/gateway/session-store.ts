@@ -129,9 +129,20 @@ export class SessionStore {
     await pipeline.exec();
   }
 
-  /** Uninstalls a Client (SPEC C8). Returns the freed type and the Clients promoted to it. */
-  async uninstall(tenantId: string, clientId: string, now: number): Promise<{ freed: EndpointLicenseType | null; promoted: string[] }> {
-    const reply = (await runScript(this.redis, 'uninstall', [this.keys.tenant(tenantId)], [this.keys.tenantBase(tenantId), clientId, now])) as unknown[];
+  /**
+   * Uninstalls a Client (SPEC C8). `byAgent`: the agent said so (UninstallNotice); otherwise an
+   * admin did and the agent is sent Command{uninstall}. Returns the freed type and the Clients
+   * promoted to it.
+   */
+  async uninstall(tenantId: string, clientId: string, now: number, opts: { byAgent: boolean; actor: string; cause: string }): Promise<{ freed: EndpointLicenseType | null; promoted: string[] }> {
+    const reply = (await runScript(this.redis, 'uninstall', [this.keys.tenant(tenantId)], [
+      this.keys.tenantBase(tenantId),
+      clientId,
+      now,
+      opts.actor,
+      opts.cause,
+      opts.byAgent ? '0' : '1',
+    ])) as unknown[];
     if (reply[0] !== 'OK') throw codedError(reply[0]);
     const freed = String(reply[1]);
     return { freed: isEndpointLicenseType(freed) ? freed : null, promoted: reply.slice(2).map(String) };

@@ -1,41 +1,96 @@
 /**
- * The invariant checker (SPEC L3, L4, L5). Reads every tenant's pools, holders and Clients and
- * reports each violation: assigned above granted, a Client in two holders sets, a holder whose
- * record disagrees, a Client whose record claims a license it is not a member for. Tests call
- * it after every scenario. Not a hot path: it scans whole tenants.
+ * The invariant checker (SPEC L3, L4, L5, S4, T1). Reads the whole ledger and reports every
+ * violation: assigned above granted, a holder charged to no key or two, a record that
+ * disagrees with membership, a tenant holding more of a key than was granted to it, licenses
+ * of an ended key still in use, grants above what active keys provide. Tests call it after
+ * every scenario. Not a hot path: it reads everything.
  */
 import type { Redis } from 'ioredis';
-import type { Keys } from '../store/keys.ts';
-import { ENDPOINT_LICENSE_TYPES } from './license-types.ts';
+import { DEFAULT_TENANT, type Keys } from '../store/keys.ts';
+import { ALL_LICENSE_TYPES, SEAT_LICENSE_TYPE } from './license-types.ts';
+import type { SerialKeyRecord } from './serial-key-ledger.ts';
 
 export interface InvariantReport {
   ok: boolean;
   violations: string[];
 }
 
-export async function checkInvariants(redis: Redis, keys: Keys): Promise<InvariantReport> {
-  const violations: string[] = [];
+function parseAlloc(flat: Record<string, string>): Map<string, number> {
+  return new Map(Object.entries(flat).map(([k, v]) => [k, Number(v)]));
+}
+
+export async function checkInvariants(redis: Redis, keys: Keys, now = Date.now()): Promise<InvariantReport> {
+  const v: string[] = [];
+  const serials = new Map(Object.entries(await redis.hgetall(keys.serials())).map(([id, raw]) => [id, JSON.parse(raw) as SerialKeyRecord]));
+  const grants = parseAlloc(await redis.hgetall(keys.grants()));
+  const live = (id: string) => ['active', 'expiring', 'removing'].includes(serials.get(id)?.status ?? '');
+
   for (const tenantId of await redis.smembers(keys.tenants())) {
-    const pool = await redis.hgetall(keys.pool(tenantId));
+    const alloc = parseAlloc(await redis.hgetall(keys.alloc(tenantId)));
+    const tenantKeys = new Map(Object.entries(await redis.hgetall(keys.tenantKeys(tenantId))).map(([k, e]) => [k, Number(e)]));
     const holderOf = new Map<string, string>();
-    for (const type of ENDPOINT_LICENSE_TYPES) {
-      const holders = await redis.smembers(keys.holders(tenantId, type));
-      const granted = Number(pool[type] ?? 0);
-      if (holders.length > granted) violations.push(`L4 ${tenantId}/${type}: assigned ${holders.length} > granted ${granted}`);
+    for (const type of ALL_LICENSE_TYPES) {
+      const holders = new Set(await redis.smembers(keys.holders(tenantId, type)));
+      let granted = 0;
+      const charged = new Map<string, string>();
+      for (const [keyId, exp] of tenantKeys) {
+        const a = alloc.get(`${keyId}|${type}`) ?? 0;
+        granted += a;
+        const kh = await redis.smembers(keys.keyHolders(tenantId, keyId, type));
+        const usable = exp === 0 || exp > now;
+        if (usable && kh.length > a) v.push(`L4 ${tenantId}/${type}/${keyId}: ${kh.length} charged > ${a} allocated`);
+        if (!live(keyId) && (a > 0 || kh.length > 0)) v.push(`S4 ${tenantId}/${type}/${keyId}: ended key still allocated ${a} / charged ${kh.length}`);
+        for (const id of kh) {
+          if (charged.has(id)) v.push(`L3 ${tenantId}/${type}/${id}: charged to ${charged.get(id)} and ${keyId}`);
+          charged.set(id, keyId);
+          if (!holders.has(id)) v.push(`L5 ${tenantId}/${type}/${id}: charged to ${keyId} but not a holder`);
+        }
+      }
+      for (const field of alloc.keys()) {
+        const keyId = field.slice(0, field.lastIndexOf('|'));
+        if (!tenantKeys.has(keyId)) v.push(`L5 ${tenantId}: allocation ${field} for a key the tenant does not list`);
+      }
+      if (holders.size > granted) v.push(`L4 ${tenantId}/${type}: assigned ${holders.size} > granted ${granted}`);
       for (const id of holders) {
+        if (!charged.has(id)) v.push(`L5 ${tenantId}/${type}/${id}: holder charged to no key`);
         const other = holderOf.get(id);
-        if (other) violations.push(`L3 ${tenantId}/${id}: holds ${other} and ${type}`);
+        if (other) v.push(`L3 ${tenantId}/${id}: holds ${other} and ${type}`);
         holderOf.set(id, type);
+        const recKey = keys[type === SEAT_LICENSE_TYPE ? 'user' : 'client'](tenantId, id);
+        const [recType, recCharge] = await redis.hmget(recKey, 'type', 'key');
+        if (recType !== type) v.push(`L5 ${tenantId}/${id}: record says "${recType ?? ''}", membership says "${type}"`);
+        if (charged.has(id) && recCharge !== charged.get(id)) v.push(`L5 ${tenantId}/${id}: record charged to "${recCharge ?? ''}", membership to "${charged.get(id)}"`);
       }
     }
     for (const id of await redis.smembers(keys.clients(tenantId))) {
       const [status, type] = await redis.hmget(keys.client(tenantId, id), 'status', 'type');
-      const member = holderOf.get(id) ?? '';
-      if ((type ?? '') !== member) violations.push(`L5 ${tenantId}/${id}: record says "${type ?? ''}", membership says "${member}"`);
-      if (status === 'uninstalled' && member) violations.push(`C8 ${tenantId}/${id}: uninstalled but holds ${member}`);
-      holderOf.delete(id);
+      if (type && holderOf.get(id) !== type) v.push(`L5 ${tenantId}/${id}: record holds "${type}" without membership`);
+      if (status === 'uninstalled' && holderOf.has(id)) v.push(`C8 ${tenantId}/${id}: uninstalled but holds ${holderOf.get(id)}`);
     }
-    for (const [id, type] of holderOf) violations.push(`L5 ${tenantId}/${id}: holds ${type} but is not a registered Client`);
+    if (tenantId !== DEFAULT_TENANT) {
+      for (const [field, a] of alloc) {
+        const [keyId, type] = [field.slice(0, field.lastIndexOf('|')), field.slice(field.lastIndexOf('|') + 1)];
+        const g = grants.get(`${tenantId}|${keyId}|${type}`) ?? 0;
+        if (a > g) v.push(`T1 ${tenantId}/${type}/${keyId}: holds ${a} > granted ${g}`);
+      }
+    }
   }
-  return { ok: violations.length === 0, violations };
+
+  // Conservation per live key: what the default tenant keeps + what it granted = the key's licenses.
+  const defaultAlloc = parseAlloc(await redis.hgetall(keys.alloc(DEFAULT_TENANT)));
+  for (const [keyId, rec] of serials) {
+    if (rec.status !== 'active') continue;
+    for (const type of ALL_LICENSE_TYPES) {
+      const kept = defaultAlloc.get(`${keyId}|${type}`) ?? 0;
+      let granted = 0;
+      for (const [field, n] of grants) if (field.endsWith(`|${keyId}|${type}`)) granted += n;
+      const total = rec.payload.licenses[type] ?? 0;
+      if (kept + granted !== total) v.push(`S2 ${keyId}/${type}: kept ${kept} + granted ${granted} ≠ ${total}`);
+    }
+  }
+  for (const field of grants.keys()) {
+    const keyId = field.split('|')[1]!;
+    if (!live(keyId)) v.push(`S4 grant ${field} of an ended key`);
+  }
+  return { ok: v.length === 0, violations: v };
 }

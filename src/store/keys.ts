@@ -12,25 +12,52 @@
 export const TENANT_SEGMENTS = {
   /** hash: name, enrollToken, enrollTokenHash, createdAt */
   tenant: 'tenant',
-  /** hash: license type → granted count (assigned is derived from holders, SPEC L5) */
-  pool: 'pool',
+  /** hash: `<keyId>|<type>` → licenses of that serial key allocated to this tenant */
+  alloc: 'alloc',
+  /** hash: serial key id → its expiry (ms, 0 = never), for every key with an allocation or holders here */
+  keys: 'keys',
   /** set: every client id registered in the tenant */
   clients: 'clients',
   /** hash: client id → connection token (`<node>:<conn>`) of online Clients */
   online: 'online',
-  /** hash per Client (+ `:<clientId>`): credHash, status, type, reason, seq, acked, os…, lastSeen, conn */
+  /** set: every PAM user id of the tenant */
+  users: 'users',
+  /** hash per Client (+ `<clientId>`): credHash, status, type, key, reason, seq, acked, os…, lastSeen */
   client: 'client:',
-  /** stream per Client (+ `:<clientId>`): its durable command log, entry ids `0-<seq>` */
+  /** hash per PAM user (+ `<userId>`): name, type ('pam-seat' when holding a seat), key, createdAt */
+  user: 'user:',
+  /** stream per Client (+ `<clientId>`): its durable command log, entry ids `0-<seq>` */
   commands: 'cmds:',
-  /** set per license type (+ `<type>`): client ids holding a license of that type (SPEC L5) */
+  /** set per license type (+ `<type>`): ids holding a license of that type (SPEC L5) */
   holders: 'holders:',
+  /** set per serial key and type (+ `<keyId>:<type>`): holders whose license is charged to that key */
+  keyHolders: 'kh:',
   /** sorted set per license type (+ `<type>`): client ids waiting for one, score = since (ms) */
   waiting: 'waiting:',
+  /** stream: audit trail of every license change in the tenant (SPEC A5) */
+  audit: 'audit',
+  /** hash: saga step id → its JSON result, so a retried step has no second effect */
+  ops: 'ops',
+  /** default tenant only — hash: serial key id → JSON record (payload, status, activatedAt) */
+  serials: 'serials',
+  /** default tenant only — hash: `<tenant>|<keyId>|<type>` → licenses granted to that tenant */
+  grants: 'grants',
 } as const;
 
+/** The built-in default tenant (its admin is the technician). */
+export const DEFAULT_TENANT = 'default';
+
+/** BullMQ's default prefix for licensegate's queues: hash-tagged, so a queue lives in one slot. */
+export const DEFAULT_QUEUE_PREFIX = '{licensegate}';
+
 export class Keys {
-  constructor(readonly prefix = 'lg') {
+  constructor(
+    readonly prefix = 'lg',
+    /** BullMQ prefix of licensegate's queues (QUEUE_PREFIX). */
+    readonly queuePrefix = DEFAULT_QUEUE_PREFIX,
+  ) {
     if (!/^[A-Za-z0-9_.:-]{1,32}$/.test(prefix)) throw new Error(`invalid key prefix ${JSON.stringify(prefix)}`);
+    if (!/^\{[A-Za-z0-9_.:-]{1,40}\}$/.test(queuePrefix)) throw new Error(`invalid queue prefix ${JSON.stringify(queuePrefix)}: use {name}`);
   }
 
   /** Base of every key of one tenant; what Lua scripts receive as ARGV[1]. */
@@ -40,8 +67,32 @@ export class Keys {
   tenant(tenantId: string): string {
     return this.tenantBase(tenantId) + TENANT_SEGMENTS.tenant;
   }
-  pool(tenantId: string): string {
-    return this.tenantBase(tenantId) + TENANT_SEGMENTS.pool;
+  alloc(tenantId: string): string {
+    return this.tenantBase(tenantId) + TENANT_SEGMENTS.alloc;
+  }
+  tenantKeys(tenantId: string): string {
+    return this.tenantBase(tenantId) + TENANT_SEGMENTS.keys;
+  }
+  users(tenantId: string): string {
+    return this.tenantBase(tenantId) + TENANT_SEGMENTS.users;
+  }
+  user(tenantId: string, userId: string): string {
+    return this.tenantBase(tenantId) + TENANT_SEGMENTS.user + userId;
+  }
+  keyHolders(tenantId: string, keyId: string, type: string): string {
+    return `${this.tenantBase(tenantId) + TENANT_SEGMENTS.keyHolders + keyId}:${type}`;
+  }
+  audit(tenantId: string): string {
+    return this.tenantBase(tenantId) + TENANT_SEGMENTS.audit;
+  }
+  ops(tenantId: string): string {
+    return this.tenantBase(tenantId) + TENANT_SEGMENTS.ops;
+  }
+  serials(): string {
+    return this.tenantBase(DEFAULT_TENANT) + TENANT_SEGMENTS.serials;
+  }
+  grants(): string {
+    return this.tenantBase(DEFAULT_TENANT) + TENANT_SEGMENTS.grants;
   }
   clients(tenantId: string): string {
     return this.tenantBase(tenantId) + TENANT_SEGMENTS.clients;
@@ -70,6 +121,10 @@ export class Keys {
   clientTenant(): string {
     return `${this.prefix}:{g}:client-tenant`;
   }
+  /** stream: events for admin services (SPEC A6), see the README. */
+  events(): string {
+    return `${this.prefix}:events`;
+  }
   /** sorted set: gateway node id → time of its last liveness beat (ms). */
   nodes(): string {
     return `${this.prefix}:nodes`;
@@ -87,12 +142,20 @@ export function luaKeyPrelude(): string {
   return [
     'local BASE = ARGV[1]',
     `local K_TENANT = BASE .. ${q(s.tenant)}`,
-    `local K_POOL = BASE .. ${q(s.pool)}`,
+    `local K_ALLOC = BASE .. ${q(s.alloc)}`,
+    `local K_KEYS = BASE .. ${q(s.keys)}`,
     `local K_CLIENTS = BASE .. ${q(s.clients)}`,
     `local K_ONLINE = BASE .. ${q(s.online)}`,
+    `local K_USERS = BASE .. ${q(s.users)}`,
+    `local K_AUDIT = BASE .. ${q(s.audit)}`,
+    `local K_OPS = BASE .. ${q(s.ops)}`,
+    `local K_SERIALS = BASE .. ${q(s.serials)}`,
+    `local K_GRANTS = BASE .. ${q(s.grants)}`,
     `local function kClient(id) return BASE .. ${q(s.client)} .. id end`,
+    `local function kUser(id) return BASE .. ${q(s.user)} .. id end`,
     `local function kCommands(id) return BASE .. ${q(s.commands)} .. id end`,
     `local function kHolders(t) return BASE .. ${q(s.holders)} .. t end`,
+    `local function kKeyHolders(keyId, t) return BASE .. ${q(s.keyHolders)} .. keyId .. ':' .. t end`,
     `local function kWaiting(t) return BASE .. ${q(s.waiting)} .. t end`,
   ].join('\n');
 }

@@ -7,13 +7,18 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChainableCommander, Redis } from 'ioredis';
+import { ALL_LICENSE_TYPES } from '../licensing/license-types.ts';
 import { luaKeyPrelude } from './keys.ts';
 
 const LUA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'lua');
 /** Shared helpers, in dependency order, prepended to every script. */
-const INCLUDES = ['commands.lua', 'licenses.lua'];
+const INCLUDES = ['context.lua', 'commands.lua', 'ledger.lua'];
 
-export const SCRIPT_NAMES = ['hello', 'disconnect', 'touch', 'ack', 'uninstall', 'setPool'] as const;
+export const SCRIPT_NAMES = [
+  'hello', 'disconnect', 'touch', 'ack', 'uninstall',
+  'activateKey', 'keyStatus', 'withdrawKey', 'grantOut', 'grantIn', 'takeBackOut', 'takeBackIn',
+  'createUser', 'seat',
+] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 interface ScriptSource {
@@ -31,7 +36,8 @@ let cached: ScriptSource[] | undefined;
 /** Every script's full source (prelude + includes + body). */
 export function loadScripts(): ScriptSource[] {
   if (cached) return cached;
-  const prelude = [luaKeyPrelude(), ...INCLUDES.map((f) => readFileSync(join(LUA_DIR, 'includes', f), 'utf8'))].join('\n');
+  const types = `local ALL_TYPES = {${ALL_LICENSE_TYPES.map((t) => JSON.stringify(t)).join(', ')}}`;
+  const prelude = [luaKeyPrelude(), types, ...INCLUDES.map((f) => readFileSync(join(LUA_DIR, 'includes', f), 'utf8'))].join('\n');
   const sources: ScriptSource[] = [];
   for (const file of readdirSync(LUA_DIR)) {
     const m = /^([a-z-]+)-(\d+)\.lua$/.exec(file);

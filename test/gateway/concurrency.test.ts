@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../agent-sim/agent.ts';
 import { checkInvariants } from '../../src/licensing/check-invariants.ts';
-import { readPools } from '../../src/licensing/pools.ts';
+import { tenantPools } from '../../src/licensing/views.ts';
 import { newAgent, OS } from '../helpers/agents.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
@@ -22,7 +22,7 @@ describe('concurrent first connects', () => {
     expect(new Set(holders).size).toBe(100);
     expect(holders.sort()).toEqual(agents.filter((a) => a.license?.licensed).map((a) => a.clientId).sort());
     expect(await gw.redis.zcard(gw.keys.waiting('default', 'workstation'))).toBe(200);
-    const pool = (await readPools(gw.redis, gw.keys, 'default')).find((p) => p.type === 'workstation');
+    const pool = (await tenantPools(gw.ctx, 'default')).find((p) => p.type === 'workstation');
     expect(pool).toMatchObject({ granted: 100, assigned: 100, available: 0, waiting: 200 });
     // Every licensed agent got exactly one StartMonitoring; the others none.
     await Promise.all(agents.filter((a) => a.license?.licensed).map((a) => a.waitFor(() => a.lastAckedSeq === 1)));

@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { Agent } from '../../agent-sim/agent.ts';
 import { checkInvariants } from '../../src/licensing/check-invariants.ts';
-import { Keys } from '../../src/store/keys.ts';
+import type { LicenseTypeName } from '../../src/licensing/license-types.ts';
+import { ensureTenant } from '../../src/licensing/tenants.ts';
+import { DEFAULT_TENANT, Keys } from '../../src/store/keys.ts';
+import { activatePool, ledgerContext } from '../helpers/ledger.ts';
 import { newAgent, OS } from '../helpers/agents.ts';
 import { eventually, TEST_TOKEN } from '../helpers/gateway.ts';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts';
@@ -14,15 +17,23 @@ beforeAll(async () => {
 });
 afterAll(() => redis.disconnect());
 
-function envFor(prefix: string, pool: string): Record<string, string> {
+function envFor(prefix: string): Record<string, string> {
   return {
     REDIS_URL: redisUrl(),
     KEY_PREFIX: prefix,
+    QUEUE_PREFIX: `{${prefix}}`,
     ENROLLMENT_TOKEN: TEST_TOKEN,
-    LICENSE_POOL: pool,
     NODE_HEARTBEAT_MS: '200',
     NODE_TIMEOUT_MS: '1000',
   };
+}
+
+/** Licenses for the deployment under `prefix`, activated before its processes start. */
+async function provision(prefix: string, pool: Partial<Record<LicenseTypeName, number>>): Promise<Keys> {
+  const keys = new Keys(prefix, `{${prefix}}`);
+  await ensureTenant(redis, keys, DEFAULT_TENANT, { enrollmentToken: TEST_TOKEN });
+  await activatePool(ledgerContext(redis, keys), pool);
+  return keys;
 }
 
 async function startMany(n: number, env: Record<string, string>): Promise<GatewayProcess[]> {
@@ -32,8 +43,8 @@ async function startMany(n: number, env: Record<string, string>): Promise<Gatewa
 describe('several gateway processes on one Redis', () => {
   it('L3 L4: 300 agents over 3 gateway processes for a pool of 100 → exactly 100 licensed', async () => {
     const prefix = uniquePrefix('mp');
-    const keys = new Keys(prefix);
-    const procs = await startMany(3, envFor(prefix, 'workstation=100'));
+    const keys = await provision(prefix, { 'workstation': 100 });
+    const procs = await startMany(3, envFor(prefix));
     try {
       const agents = Array.from({ length: 300 }, (_, i) => newAgent(procs[i % 3]!.url, { os: OS.windows }));
       const welcomes = await Promise.all(agents.map((a) => a.connect()));
@@ -48,8 +59,8 @@ describe('several gateway processes on one Redis', () => {
 
   it('C5: a connection on another process is superseded through the node channel', async () => {
     const prefix = uniquePrefix('mp');
-    const keys = new Keys(prefix);
-    const [a, b] = await startMany(2, envFor(prefix, 'workstation=5'));
+    const keys = await provision(prefix, { 'workstation': 5 });
+    const [a, b] = await startMany(2, envFor(prefix));
     try {
       const onA = newAgent(a!.url);
       await onA.connect();
@@ -66,8 +77,8 @@ describe('several gateway processes on one Redis', () => {
 
   it('C4: the Clients of a gateway that dies are marked offline within its liveness timeout', async () => {
     const prefix = uniquePrefix('mp');
-    const keys = new Keys(prefix);
-    const [victim, survivor] = await startMany(2, envFor(prefix, 'linux=20'));
+    const keys = await provision(prefix, { 'linux': 20 });
+    const [victim, survivor] = await startMany(2, envFor(prefix));
     try {
       const agents = Array.from({ length: 20 }, () => newAgent(victim!.url, { os: OS.linux }));
       await Promise.all(agents.map((x) => x.connect()));
@@ -88,8 +99,8 @@ describe('several gateway processes on one Redis', () => {
 
   it('C4: SIGTERM closes agents with 1001, marks them offline at once and exits 0', async () => {
     const prefix = uniquePrefix('mp');
-    const keys = new Keys(prefix);
-    const [proc] = await startMany(1, envFor(prefix, 'workstation=10'));
+    const keys = await provision(prefix, { 'workstation': 10 });
+    const [proc] = await startMany(1, envFor(prefix));
     const agents = Array.from({ length: 10 }, () => newAgent(proc!.url));
     await Promise.all(agents.map((x) => x.connect()));
     expect(await proc!.stop()).toBe(0);

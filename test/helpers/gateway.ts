@@ -3,10 +3,11 @@ import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { GatewayServer } from '../../src/gateway/gateway-server.ts';
 import type { GatewayOptions } from '../../src/gateway/gateway-options.ts';
-import type { EndpointLicenseType } from '../../src/licensing/license-types.ts';
-import { setPool } from '../../src/licensing/pools.ts';
-import { DEFAULT_TENANT_ID, ensureTenant } from '../../src/licensing/tenants.ts';
-import type { Keys } from '../../src/store/keys.ts';
+import type { LedgerContext } from '../../src/licensing/ledger-context.ts';
+import type { LicenseTypeName } from '../../src/licensing/license-types.ts';
+import { ensureTenant } from '../../src/licensing/tenants.ts';
+import { DEFAULT_TENANT, type Keys } from '../../src/store/keys.ts';
+import { activatePool, ledgerContext } from './ledger.ts';
 import { connectRedis, newKeys } from './redis.ts';
 
 export interface TestGateway {
@@ -14,6 +15,7 @@ export interface TestGateway {
   url: string;
   redis: Redis;
   keys: Keys;
+  ctx: LedgerContext;
   token: string;
   stop(): Promise<void>;
 }
@@ -21,12 +23,13 @@ export interface TestGateway {
 export const TEST_TOKEN = 'test-enrollment-token-0001';
 
 export async function startTestGateway(
-  opts: { pool?: Partial<Record<EndpointLicenseType, number>>; keys?: Keys; gateway?: Partial<GatewayOptions> } = {},
+  opts: { pool?: Partial<Record<LicenseTypeName, number>>; keys?: Keys; gateway?: Partial<GatewayOptions> } = {},
 ): Promise<TestGateway> {
   const redis = await connectRedis();
   const keys = opts.keys ?? newKeys('gw');
-  const token = await ensureTenant(redis, keys, DEFAULT_TENANT_ID, { enrollmentToken: TEST_TOKEN });
-  for (const [type, n] of Object.entries(opts.pool ?? {})) await setPool(redis, keys, DEFAULT_TENANT_ID, type as EndpointLicenseType, n);
+  const token = await ensureTenant(redis, keys, DEFAULT_TENANT, { enrollmentToken: TEST_TOKEN });
+  const ctx = ledgerContext(redis, keys);
+  if (opts.pool) await activatePool(ctx, opts.pool);
   const gateway = new GatewayServer({ redis, keys, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), port: 0, ...opts.gateway });
   const address = await gateway.start();
   return {
@@ -34,6 +37,7 @@ export async function startTestGateway(
     url: `ws://127.0.0.1:${address.port}`,
     redis,
     keys,
+    ctx,
     token,
     async stop() {
       await gateway.stop();

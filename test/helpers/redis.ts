@@ -21,5 +21,6 @@ export async function connectRedis(): Promise<Redis> {
 }
 
 export function newKeys(label?: string): Keys {
-  return new Keys(uniquePrefix(label));
+  const prefix = uniquePrefix(label);
+  return new Keys(prefix, `{${prefix}}`);
 }

@@ -19,6 +19,7 @@
 local clientId, mode, secretHash, wantType = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now, conn = ARGV[6], ARGV[7]
 local ck = kClient(clientId)
+CTX.now, CTX.actor, CTX.cause = tonumber(now), 'system', 'hello'
 
 if redis.call('EXISTS', K_TENANT) == 0 then return {'UNKNOWN_TENANT'} end
 local status = redis.call('HGET', ck, 'status')
@@ -50,11 +51,10 @@ if held == '' and redis.call('HGET', ck, 'reason') ~= 'UNASSIGNED_BY_ADMIN' then
   else
     -- Waiting Clients ahead of this one are served first (SPEC C9).
     local ahead = redis.call('ZRANK', kWaiting(wantType), clientId) or redis.call('ZCARD', kWaiting(wantType))
-    if freeCount(wantType) > ahead then
-      assignLicense(clientId, wantType)
+    if freeCount(wantType) > ahead and assignLicense(clientId, wantType, registered == 1 and 'first-connect' or 'reconnect') then
       held = wantType
     else
-      waitForLicense(clientId, wantType, now, 'NO_LICENSE_AVAILABLE')
+      waitForLicense(clientId, wantType, redis.call('HGET', ck, 'reason') == 'KEY_EXPIRED' and 'KEY_EXPIRED' or 'NO_LICENSE_AVAILABLE')
     end
   end
 end

@@ -1,0 +1,75 @@
+/**
+ * Time-driven ledger work on a BullMQ queue, so it survives restarts and runs once however
+ * many licensegate processes run: a key's expiry at its instant (S4) and the warnings 15 days
+ * and 1 day before (S5), as delayed jobs with deterministic ids. Internal: not part of the
+ * admin job contract.
+ */
+import { Queue, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { KeyScheduler, LedgerContext } from '../licensing/ledger-context.ts';
+import { endSerialKey, warnKeyExpiring, type SerialKeyRecord } from '../licensing/serial-key-ledger.ts';
+import { serialKeyExpiresAtMs } from '../licensing/serial-key.ts';
+
+export const SCHEDULER_QUEUE = 'licensegate-scheduler';
+const DAY = 86_400_000;
+const WARNINGS = [
+  ['15d', 15 * DAY],
+  ['1d', DAY],
+] as const;
+
+type SchedulerJob = { name: 'serial.expire'; data: { keyId: string } } | { name: 'serial.warn'; data: { keyId: string; warning: '15d' | '1d' } };
+
+export class LedgerScheduler implements KeyScheduler {
+  readonly queue: Queue;
+
+  constructor(connection: Redis, queuePrefix: string) {
+    this.queue = new Queue(SCHEDULER_QUEUE, { connection, prefix: queuePrefix });
+  }
+
+  async scheduleKey(keyId: string, expiresAtMs: number): Promise<void> {
+    const now = Date.now();
+    const opts = { removeOnComplete: true, removeOnFail: 1000, attempts: 20, backoff: { type: 'exponential', delay: 1000 } };
+    await this.queue.add('serial.expire', { keyId }, { ...opts, jobId: `expire-${keyId}`, delay: Math.max(0, expiresAtMs - now) });
+    for (const [warning, before] of WARNINGS) {
+      const at = expiresAtMs - before;
+      if (at > now) await this.queue.add('serial.warn', { keyId, warning }, { ...opts, jobId: `warn-${warning}-${keyId}`, delay: at - now });
+    }
+  }
+
+  /** Schedules every active key again (idempotent: job ids are fixed). Start-up safety net. */
+  async scheduleAll(records: SerialKeyRecord[]): Promise<void> {
+    for (const rec of records) {
+      const exp = serialKeyExpiresAtMs(rec.payload);
+      if (rec.status === 'active' && exp !== null) await this.scheduleKey(rec.payload.keyId, exp);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.queue.close();
+  }
+}
+
+/** Runs scheduled ledger jobs. */
+export function startSchedulerWorker(connection: Redis, queuePrefix: string, ctx: LedgerContext, logger: Logger): Worker {
+  const worker = new Worker(
+    SCHEDULER_QUEUE,
+    async (job: Job) => {
+      const j = { name: job.name, data: job.data } as SchedulerJob;
+      if (j.name === 'serial.expire') {
+        const lost = await endSerialKey(ctx, j.data.keyId, 'expired');
+        logger.info({ keyId: j.data.keyId, unassigned: lost }, 'serial key expired');
+        return { unassigned: lost };
+      }
+      if (j.name === 'serial.warn') {
+        await warnKeyExpiring(ctx, j.data.keyId, j.data.warning);
+        return { warned: j.data.warning };
+      }
+      throw new Error(`unknown scheduler job ${job.name}`);
+    },
+    { connection, prefix: queuePrefix, concurrency: 4 },
+  );
+  worker.on('failed', (job, err) => logger.error({ err, job: job?.name, id: job?.id }, 'scheduler job failed'));
+  worker.on('error', (err) => logger.error({ err }, 'scheduler worker error'));
+  return worker;
+}

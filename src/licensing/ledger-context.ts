@@ -1,0 +1,59 @@
+/** What every ledger operation needs: Redis, the key namer, a clock, and the vendor keys. */
+import type { KeyObject } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { ringClients } from '../delivery/doorbell.ts';
+import { isErrorCode, LicensegateError } from '../errors.ts';
+import type { Keys } from '../store/keys.ts';
+import { runScript, type ScriptName } from '../store/scripts.ts';
+
+/** Schedules time-driven work (key expiry and its warnings); see src/jobs/scheduler.ts. */
+export interface KeyScheduler {
+  scheduleKey(keyId: string, expiresAtMs: number): Promise<void>;
+}
+
+export interface LedgerContext {
+  redis: Redis;
+  keys: Keys;
+  /** Public keys that verify serial keys (VENDOR_PUBLIC_KEYS). */
+  vendorKeys: KeyObject[];
+  /** Clock in ms; tests pass a fake one. Default Date.now. */
+  now?: () => number;
+  scheduler?: KeyScheduler;
+}
+
+export function nowOf(ctx: LedgerContext): number {
+  return ctx.now ? ctx.now() : Date.now();
+}
+
+/** Runs a per-tenant script whose reply is JSON, turning `{error}` into a coded error. */
+export async function runJsonScript<T>(ctx: LedgerContext, name: ScriptName, tenantId: string, args: (string | number)[]): Promise<T> {
+  const raw = (await runScript(ctx.redis, name, [ctx.keys.tenant(tenantId)], [ctx.keys.tenantBase(tenantId), ...args])) as string;
+  const reply = JSON.parse(raw) as T & { error?: string };
+  if (reply.error) {
+    const { error, ...detail } = reply;
+    throw new LicensegateError(isErrorCode(error) ? error : 'INTERNAL_ERROR', Object.keys(detail).length ? JSON.stringify(detail) : undefined);
+  }
+  return reply;
+}
+
+/** Runs a per-tenant script whose reply is {'OK', ...} or {CODE}. */
+export async function runStatusScript(ctx: LedgerContext, name: ScriptName, tenantId: string, args: (string | number)[]): Promise<unknown[]> {
+  const reply = (await runScript(ctx.redis, name, [ctx.keys.tenant(tenantId)], [ctx.keys.tenantBase(tenantId), ...args])) as unknown[];
+  if (reply[0] !== 'OK') {
+    const code = String(reply[0]);
+    throw new LicensegateError(isErrorCode(code) ? code : 'INTERNAL_ERROR');
+  }
+  return reply;
+}
+
+/** Rings the gateways of Clients whose command logs just grew. */
+export async function ring(ctx: LedgerContext, tenantId: string, clientIds: string[]): Promise<void> {
+  await ringClients(ctx.redis, ctx.keys, tenantId, clientIds);
+}
+
+/** Flattens a JSON `{type: [ids]}` or `[]` reply (cjson encodes empty tables as {}). */
+export function idsOf(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  if (value && typeof value === 'object') return Object.values(value).flatMap((v) => idsOf(v));
+  return [];
+}

@@ -1,0 +1,50 @@
+/**
+ * PAM users and seats (SPEC P1, P2): seats are assigned and unassigned manually only, one per
+ * user, never beyond the tenant's pool; they expire with their key like endpoint licenses.
+ */
+import { randomBytes } from 'node:crypto';
+import { LicensegateError } from '../errors.ts';
+import { nowOf, runStatusScript, type LedgerContext } from './ledger-context.ts';
+import { authorizeLicenses, authorizeTenant, PERMISSIONS, type Actor } from './permissions.ts';
+
+export interface PamUser {
+  tenant: string;
+  id: string;
+  name: string;
+  seat: boolean;
+}
+
+export async function createPamUser(ctx: LedgerContext, actor: Actor, tenantId: string, name: string, userId?: string): Promise<PamUser> {
+  authorizeTenant(actor, tenantId, 'creating a PAM user');
+  if (!actor.permissions.includes(PERMISSIONS.licenses)) throw new LicensegateError('FORBIDDEN', `creating a PAM user needs ${PERMISSIONS.licenses}`);
+  const trimmed = name.trim();
+  if (trimmed.length === 0 || trimmed.length > 128) throw new LicensegateError('INVALID_ARGUMENT', 'user name must be 1-128 characters');
+  const id = userId ?? `${trimmed.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'user'}-${randomBytes(3).toString('hex')}`;
+  if (!/^[A-Za-z0-9._@-]{1,128}$/.test(id)) throw new LicensegateError('INVALID_ARGUMENT', 'user id must be 1-128 characters of [A-Za-z0-9._@-]');
+  await runStatusScript(ctx, 'createUser', tenantId, [id, trimmed, nowOf(ctx)]);
+  return { tenant: tenantId, id, name: trimmed, seat: false };
+}
+
+async function seat(ctx: LedgerContext, actor: Actor, tenantId: string, userId: string, op: 'assign' | 'unassign', cause: string): Promise<{ userId: string; seat: boolean; changed: boolean }> {
+  authorizeLicenses(actor, tenantId, `${op === 'assign' ? 'assigning' : 'unassigning'} a PAM seat`);
+  const reply = await runStatusScript(ctx, 'seat', tenantId, [userId, op, nowOf(ctx), actor.userId, cause]);
+  return { userId, seat: op === 'assign', changed: reply[1] === 1 };
+}
+
+export function assignPamSeat(ctx: LedgerContext, actor: Actor, tenantId: string, userId: string, cause = 'pam.assign') {
+  return seat(ctx, actor, tenantId, userId, 'assign', cause);
+}
+
+export function unassignPamSeat(ctx: LedgerContext, actor: Actor, tenantId: string, userId: string, cause = 'pam.unassign') {
+  return seat(ctx, actor, tenantId, userId, 'unassign', cause);
+}
+
+export async function listPamUsers(ctx: LedgerContext, tenantId: string): Promise<PamUser[]> {
+  const ids = (await ctx.redis.smembers(ctx.keys.users(tenantId))).sort();
+  const out: PamUser[] = [];
+  for (const id of ids) {
+    const [name, type] = await ctx.redis.hmget(ctx.keys.user(tenantId, id), 'name', 'type');
+    out.push({ tenant: tenantId, id, name: name ?? id, seat: type === 'pam-seat' });
+  }
+  return out;
+}

@@ -1,0 +1,21 @@
+--[[
+  Second step of a grant: the tenant receives licenses reserved for it by grant-out, per key,
+  and hands them to its waiting Clients (C9). Idempotent by op id.
+
+  KEYS[1] tenant hash (routing)
+  ARGV[1] tenant base   ARGV[2] op id   ARGV[3] type   ARGV[4] parts JSON [{key, exp, n}]
+  ARGV[5] now (ms)   ARGV[6] actor   ARGV[7] cause
+  Returns JSON {promoted: [client ids]}.
+]]
+local opId, t = ARGV[2], ARGV[3]
+CTX.now, CTX.actor, CTX.cause = tonumber(ARGV[5]), ARGV[6], ARGV[7]
+local done = opResult(opId)
+if done then return done end
+local total = 0
+for _, p in ipairs(cjson.decode(ARGV[4])) do
+  redis.call('HINCRBY', K_ALLOC, p.key .. '|' .. t, p.n)
+  redis.call('HSET', K_KEYS, p.key, p.exp)
+  total = total + p.n
+end
+audit('', t, 'granted-in', '', '', tostring(total))
+return recordOp(opId, { promoted = promoteWaiting(t) })

@@ -1,0 +1,22 @@
+--[[
+  Second step of a take-back: the default tenant gets back the licenses a tenant returned (for
+  keys still active) and hands them to its waiting Clients. Idempotent by op id.
+
+  KEYS[1] default tenant hash (routing)
+  ARGV[1] default tenant base   ARGV[2] op id   ARGV[3] tenant   ARGV[4] type
+  ARGV[5] parts JSON [{key, n}]   ARGV[6] now (ms)   ARGV[7] actor   ARGV[8] cause
+  Returns JSON {promoted: [client ids]}.
+]]
+local opId, tenant, t = ARGV[2], ARGV[3], ARGV[4]
+CTX.now, CTX.actor, CTX.cause = tonumber(ARGV[6]), ARGV[7], ARGV[8]
+local done = opResult(opId)
+if done then return done end
+for _, p in ipairs(cjson.decode(ARGV[5])) do
+  local g = tenant .. '|' .. p.key .. '|' .. t
+  if redis.call('HINCRBY', K_GRANTS, g, -p.n) <= 0 then redis.call('HDEL', K_GRANTS, g) end
+  local raw = redis.call('HGET', K_SERIALS, p.key)
+  if raw and cjson.decode(raw).status == 'active' then
+    redis.call('HINCRBY', K_ALLOC, p.key .. '|' .. t, p.n)
+  end
+end
+return recordOp(opId, { promoted = promoteWaiting(t) })
