@@ -46,10 +46,6 @@ export async function checkInvariants(redis: Redis, keys: Keys, now = Date.now()
           if (!holders.has(id)) v.push(`L5 ${tenantId}/${type}/${id}: charged to ${keyId} but not a holder`);
         }
       }
-      for (const field of alloc.keys()) {
-        const keyId = field.slice(0, field.lastIndexOf('|'));
-        if (!tenantKeys.has(keyId)) v.push(`L5 ${tenantId}: allocation ${field} for a key the tenant does not list`);
-      }
       if (holders.size > granted) v.push(`L4 ${tenantId}/${type}: assigned ${holders.size} > granted ${granted}`);
       for (const id of holders) {
         if (!charged.has(id)) v.push(`L5 ${tenantId}/${type}/${id}: holder charged to no key`);
@@ -61,6 +57,11 @@ export async function checkInvariants(redis: Redis, keys: Keys, now = Date.now()
         if (recType !== type) v.push(`L5 ${tenantId}/${id}: record says "${recType ?? ''}", membership says "${type}"`);
         if (charged.has(id) && recCharge !== charged.get(id)) v.push(`L5 ${tenantId}/${id}: record charged to "${recCharge ?? ''}", membership to "${charged.get(id)}"`);
       }
+    }
+    for (const [field, a] of alloc) {
+      const keyId = field.slice(0, field.lastIndexOf('|'));
+      if (a < 0) v.push(`L4 ${tenantId}: negative allocation ${field} = ${a}`);
+      if (a !== 0 && !tenantKeys.has(keyId)) v.push(`L5 ${tenantId}: allocation ${field} for a key the tenant does not list`);
     }
     for (const id of await redis.smembers(keys.clients(tenantId))) {
       const [status, type] = await redis.hmget(keys.client(tenantId, id), 'status', 'type');

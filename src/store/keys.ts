@@ -36,6 +36,8 @@ export const TENANT_SEGMENTS = {
   waiting: 'waiting:',
   /** stream: audit trail of every license change in the tenant (SPEC A5) */
   audit: 'audit',
+  /** set: serial keys that ended (expired or removed) for this tenant; late grant steps skip them */
+  ended: 'ended-keys',
   /** hash: saga step id → its JSON result, so a retried step has no second effect */
   ops: 'ops',
   /** default tenant only — hash: serial key id → JSON record (payload, status, activatedAt) */
@@ -149,6 +151,7 @@ export function luaKeyPrelude(): string {
     `local K_USERS = BASE .. ${q(s.users)}`,
     `local K_AUDIT = BASE .. ${q(s.audit)}`,
     `local K_OPS = BASE .. ${q(s.ops)}`,
+    `local K_ENDED = BASE .. ${q(s.ended)}`,
     `local K_SERIALS = BASE .. ${q(s.serials)}`,
     `local K_GRANTS = BASE .. ${q(s.grants)}`,
     `local function kClient(id) return BASE .. ${q(s.client)} .. id end`,

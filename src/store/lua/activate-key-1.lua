@@ -24,6 +24,7 @@ if exp ~= 0 and exp <= CTX.now then return cjson.encode({ error = 'SERIAL_KEY_EX
 local record = cjson.decode(ARGV[3])
 record.status = 'active'
 record.activatedAt = CTX.now
+record.exp = exp
 redis.call('HSET', K_SERIALS, keyId, cjson.encode(record))
 redis.call('HSET', K_KEYS, keyId, exp)
 local promoted = {}

@@ -13,9 +13,12 @@ local done = opResult(opId)
 if done then return done end
 local total = 0
 for _, p in ipairs(cjson.decode(ARGV[4])) do
-  redis.call('HINCRBY', K_ALLOC, p.key .. '|' .. t, p.n)
-  redis.call('HSET', K_KEYS, p.key, p.exp)
-  total = total + p.n
+  -- A key that ended while this grant was in flight gives nothing (its expiry already ran here).
+  if redis.call('SISMEMBER', K_ENDED, p.key) == 0 then
+    redis.call('HINCRBY', K_ALLOC, p.key .. '|' .. t, p.n)
+    redis.call('HSET', K_KEYS, p.key, p.exp)
+    total = total + p.n
+  end
 end
 audit('', t, 'granted-in', '', '', tostring(total))
 return recordOp(opId, { promoted = promoteWaiting(t) })

@@ -28,7 +28,7 @@ while left > 0 do
   local keyId = chooseKey(t)
   local exp = tonumber(redis.call('HGET', K_KEYS, keyId))
   local n = math.min(left, spareOf({ id = keyId, exp = exp }, t))
-  redis.call('HINCRBY', K_ALLOC, keyId .. '|' .. t, -n)
+  if redis.call('HINCRBY', K_ALLOC, keyId .. '|' .. t, -n) == 0 then redis.call('HDEL', K_ALLOC, keyId .. '|' .. t) end
   redis.call('HINCRBY', K_GRANTS, tenant .. '|' .. keyId .. '|' .. t, n)
   parts[#parts + 1] = { key = keyId, exp = exp, n = n }
   left = left - n

@@ -23,6 +23,11 @@ for i = 1, #flat, 2 do
     if status == 'expired' or status == 'removed' then redis.call('HDEL', K_GRANTS, flat[i]) end
   end
 end
+-- From now on the default tenant charges nothing new to the key, and late grant steps skip it.
+if status ~= 'active' then
+  if redis.call('HEXISTS', K_KEYS, keyId) == 1 then redis.call('HSET', K_KEYS, keyId, 1) end
+  redis.call('SADD', K_ENDED, keyId)
+end
 -- Never revive a key that already ended.
 if previous ~= 'expired' and previous ~= 'removed' then
   rec.status = status

@@ -15,8 +15,10 @@ for _, p in ipairs(cjson.decode(ARGV[5])) do
   local g = tenant .. '|' .. p.key .. '|' .. t
   if redis.call('HINCRBY', K_GRANTS, g, -p.n) <= 0 then redis.call('HDEL', K_GRANTS, g) end
   local raw = redis.call('HGET', K_SERIALS, p.key)
-  if raw and cjson.decode(raw).status == 'active' then
+  local rec = raw and cjson.decode(raw)
+  if rec and rec.status == 'active' then
     redis.call('HINCRBY', K_ALLOC, p.key .. '|' .. t, p.n)
+    redis.call('HSET', K_KEYS, p.key, rec.exp)
   end
 end
 return recordOp(opId, { promoted = promoteWaiting(t) })

@@ -44,7 +44,7 @@ for pass = 1, 2 do
 end
 local parts = {}
 for keyId, n in pairs(take) do
-  redis.call('HINCRBY', K_ALLOC, keyId .. '|' .. t, -n)
+  if redis.call('HINCRBY', K_ALLOC, keyId .. '|' .. t, -n) == 0 then redis.call('HDEL', K_ALLOC, keyId .. '|' .. t) end
   parts[#parts + 1] = { key = keyId, n = n }
 end
 local lost = rebalance(t, 'TAKEN_BACK', 'NO_LICENSE_AVAILABLE')

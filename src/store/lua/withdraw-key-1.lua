@@ -13,6 +13,7 @@ local keyId, reason = ARGV[2], ARGV[3]
 CTX.now, CTX.actor, CTX.cause = tonumber(ARGV[4]), ARGV[5], ARGV[6]
 -- The key ends now for this tenant even if its expiry instant is a little later (removal).
 if redis.call('HEXISTS', K_KEYS, keyId) == 1 then redis.call('HSET', K_KEYS, keyId, 1) end
+redis.call('SADD', K_ENDED, keyId)
 local lost, promoted, seats = {}, {}, {}
 for _, t in ipairs(ALL_TYPES) do
   redis.call('HDEL', K_ALLOC, keyId .. '|' .. t)
