@@ -5,12 +5,13 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
-import { serve } from '../serve.ts';
+import { runKeys } from './keys-command.ts';
 
 const USAGE = `usage: licensegate <command>
 
 commands:
   serve     run the gateway (embedded redis-server when REDIS_URL is unset)
+  keys      vendor key pair, mint and inspect serial keys (licensegate keys --help)
 
 Configuration is read from the environment; see the README's configuration table.`;
 
@@ -21,6 +22,7 @@ export async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   if (command === 'serve') return runServe(rest);
+  if (command === 'keys') return runKeys(rest);
   console.error(`licensegate: unknown command "${command}"\n\n${USAGE}`);
   return 2;
 }
@@ -45,6 +47,7 @@ async function runServe(args: string[]): Promise<number> {
   const logger = createLogger(config.logLevel, config.logFormat);
   let service;
   try {
+    const { serve } = await import('../serve.ts'); // loaded only for serve: other commands start fast
     service = await serve(config, logger);
   } catch (err) {
     logger.fatal({ err }, 'start-up failed');

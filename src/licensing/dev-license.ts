@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { ENDPOINT_LICENSE_TYPES, type LicenseTypeName } from './license-types.ts';
 import { mintSerialKey } from './serial-key.ts';
-import { loadPrivateKey, loadPublicKey, VENDOR_PRIVATE_KEY_FILE, VENDOR_PUBLIC_KEY_FILE, writeVendorKeyPair } from './vendor-keys.ts';
+import { loadPrivateKey, loadPublicKey, VendorKeyExistsError, VENDOR_PRIVATE_KEY_FILE, VENDOR_PUBLIC_KEY_FILE, writeVendorKeyPair } from './vendor-keys.ts';
 
 export const DEV_KEY_ID = 'dev-key';
 export const DEV_LICENSES: Partial<Record<LicenseTypeName, number>> = {
@@ -24,7 +24,13 @@ export interface DevLicense {
 
 export function devLicense(dataDir: string): DevLicense {
   const dir = join(dataDir, 'dev-vendor');
-  if (!existsSync(join(dir, VENDOR_PRIVATE_KEY_FILE))) writeVendorKeyPair(dir);
+  if (!existsSync(join(dir, VENDOR_PRIVATE_KEY_FILE))) {
+    try {
+      writeVendorKeyPair(dir);
+    } catch (err) {
+      if (!(err instanceof VendorKeyExistsError)) throw err; // another process made it first
+    }
+  }
   const privateKey = loadPrivateKey(join(dir, VENDOR_PRIVATE_KEY_FILE));
   const publicKey = loadPublicKey(join(dir, VENDOR_PUBLIC_KEY_FILE));
   const serialKey = mintSerialKey(
