@@ -32,6 +32,7 @@ const envSchema = z.object({
   KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,32}$/, 'must be 1-32 characters of [A-Za-z0-9_.:-]').default('lg'),
   QUEUE_PREFIX: z.string().regex(/^\{[A-Za-z0-9_.:-]{1,40}\}$/, 'must be {name} (a Redis hash tag)').default('{licensegate}'),
   VENDOR_PUBLIC_KEYS: z.string().optional(),
+  ADMIN_CONCURRENCY: int(1, 1000).default(16),
   OS_LICENSE_MAP_FILE: z.string().optional(),
 });
 
@@ -54,6 +55,8 @@ export interface Config {
   nodeTimeoutMs: number;
   keyPrefix: string;
   queuePrefix: string;
+  /** Admin jobs a worker runs at once. */
+  adminConcurrency: number;
   /** Public keys that verify serial keys; the zero-config default adds its dev key. */
   vendorPublicKeys: KeyObject[];
   osLicenseMap: readonly OsLicenseRule[];
@@ -115,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeTimeoutMs: e.NODE_TIMEOUT_MS,
     keyPrefix: e.KEY_PREFIX,
     queuePrefix: e.QUEUE_PREFIX,
+    adminConcurrency: e.ADMIN_CONCURRENCY,
     vendorPublicKeys,
     osLicenseMap: e.OS_LICENSE_MAP_FILE ? loadOsLicenseMap(e.OS_LICENSE_MAP_FILE) : DEFAULT_OS_LICENSE_MAP,
   };

@@ -43,6 +43,11 @@ export const ERRORS = {
   NO_LICENSE_AVAILABLE: { closeCode: 1008, message: 'no license of that type is available' },
   SERIAL_KEY_NOT_FOUND: { closeCode: 1008, message: 'no serial key with that id' },
   INVALID_ARGUMENT: { closeCode: 1008, message: 'invalid argument' },
+  INVALID_JOB: { closeCode: 1008, message: 'the job payload does not match its schema' },
+  CLIENT_ALREADY_LICENSED: { closeCode: 1008, message: 'the client already holds a license (one per client)' },
+  LICENSE_TYPE_MISMATCH: { closeCode: 1008, message: "the license type does not fit the client's OS; force it to override" },
+  NO_MATCHING_TYPE: { closeCode: 1008, message: "the client's OS matches no license type; name one and force it" },
+  JOB_TIMEOUT: { closeCode: 1008, message: 'the job did not finish in time; it may still run (retry with the same idempotency key)' },
   // --- serial keys (SPEC S1, S4); not WebSocket errors, the close code only satisfies the table ---
   SERIAL_KEY_INVALID: { closeCode: 1008, message: 'serial key is invalid, altered, or not signed by a configured vendor key' },
   SERIAL_KEY_EXPIRED: { closeCode: 1008, message: 'serial key has expired' },

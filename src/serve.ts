@@ -1,12 +1,14 @@
 /**
  * `licensegate serve`: Redis (embedded when REDIS_URL is unset), the default tenant, the
  * ledger's start-up duties (expire keys that ended while nothing ran, reschedule the rest),
- * the scheduler worker, one gateway node and the health endpoints — stopped in reverse order.
+ * the scheduler and admin-job workers, one gateway node and the health endpoints — stopped in
+ * reverse order.
  */
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { GatewayServer } from './gateway/gateway-server.ts';
 import { startHealthServer } from './gateway/health-server.ts';
+import { startAdminWorker } from './jobs/admin-worker.ts';
 import { LedgerScheduler, startSchedulerWorker } from './jobs/scheduler.ts';
 import { devLicense } from './licensing/dev-license.ts';
 import type { LedgerContext } from './licensing/ledger-context.ts';
@@ -67,6 +69,8 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     await scheduler.scheduleAll(await listSerialKeys(ctx));
     const worker = startSchedulerWorker(bull, keys.queuePrefix, ctx, logger);
     stack.push(() => worker.close());
+    const adminWorker = startAdminWorker(bull, keys.queuePrefix, ctx, logger, { concurrency: config.adminConcurrency });
+    stack.push(() => adminWorker.close());
 
     const gateway = new GatewayServer({
       redis,

@@ -222,7 +222,10 @@ export class GatewayServer {
     }
     if (conn.state !== 'authenticating' || !conn.isOpen) {
       // The agent left while we registered it: record it offline again.
-      await this.sessions.disconnect(conn.tenantId, conn.clientId, conn.token, Date.now()).catch((err: unknown) => conn.log.error({ err }, 'disconnect failed'));
+      await this.sessions
+        .disconnect(conn.tenantId, conn.clientId, conn.token, Date.now())
+        .then(({ promoted }) => ringClients(this.options.redis, this.options.keys, conn.tenantId, promoted))
+        .catch((err: unknown) => conn.log.error({ err }, 'disconnect failed'));
       return;
     }
     this.takeOver(conn, outcome.previousConn);
@@ -240,6 +243,7 @@ export class GatewayServer {
       }),
     );
     conn.sendCommands(outcome.replay);
+    if (outcome.reclaimed) void ringClients(this.options.redis, this.options.keys, conn.tenantId, [outcome.reclaimed]).catch(() => {});
     conn.log.debug({ registered: outcome.credential !== undefined, license: outcome.licenseType, reason: outcome.reason, replayed: outcome.replay.length }, 'agent online');
     // More than maxReplay commands pending: continue from the log.
     if (outcome.replay.length >= this.options.maxReplay) void this.deliver(conn);
@@ -293,7 +297,10 @@ export class GatewayServer {
     if (!conn.clientId || this.byClient.get(conn.key) !== conn) return;
     this.byClient.delete(conn.key);
     if (this.stopping) return;
-    this.sessions.disconnect(conn.tenantId, conn.clientId, conn.token, Date.now()).catch((err: unknown) => conn.log.error({ err }, 'could not record disconnect'));
+    this.sessions
+      .disconnect(conn.tenantId, conn.clientId, conn.token, Date.now())
+      .then(({ promoted }) => ringClients(this.options.redis, this.options.keys, conn.tenantId, promoted))
+      .catch((err: unknown) => conn.log.error({ err }, 'could not record disconnect'));
   }
 
   // --- periodic work ---
@@ -317,7 +324,14 @@ export class GatewayServer {
       list.push(conn.clientId);
       byTenant.set(conn.tenantId, list);
     }
-    await this.sessions.touch(byTenant, Date.now());
+    const seqs = await this.sessions.touch(byTenant, Date.now());
+    // Lost-doorbell repair (C7): a log that grew past what this connection sent is delivered now.
+    for (const [tenantId, bySeq] of seqs) {
+      for (const [clientId, seq] of bySeq) {
+        const conn = this.byClient.get(connectionKey(tenantId, clientId));
+        if (conn && conn.state === 'live' && seq > conn.lastSentSeq) void this.deliver(conn);
+      }
+    }
   }
 
   // --- node channel (doorbell) ---

@@ -30,6 +30,8 @@ export interface HelloOutcome {
   /** Connection token that held the Client before this one ('' if none). */
   previousConn: string;
   acked: number;
+  /** A Client whose license the reclaim policy took for this one (C11), else ''. */
+  reclaimed: string;
   replay: ClientCommand[];
 }
 
@@ -91,7 +93,8 @@ export class SessionStore {
       reason: String(reply[3]),
       previousConn: String(reply[4]),
       acked: Number(reply[5]),
-      replay: (reply.slice(6) as StreamEntry[]).map(parseCommandEntry),
+      reclaimed: String(reply[6]),
+      replay: (reply.slice(7) as StreamEntry[]).map(parseCommandEntry),
     };
   }
 
@@ -101,32 +104,57 @@ export class SessionStore {
     return Number(reply[1]);
   }
 
-  /** Marks offline if connToken still holds the Client. True when it went offline. */
-  async disconnect(tenantId: string, clientId: string, connToken: string, lastSeen: number): Promise<boolean> {
-    const n = await runScript(this.redis, 'disconnect', [this.keys.tenant(tenantId)], [this.keys.tenantBase(tenantId), clientId, connToken, lastSeen]);
-    return n === 1;
+  /**
+   * Marks offline if connToken still holds the Client. Returns whether it went offline and the
+   * Clients promoted to a license a non-persistent Client freed (C12).
+   */
+  async disconnect(tenantId: string, clientId: string, connToken: string, lastSeen: number): Promise<{ offline: boolean; promoted: string[] }> {
+    const reply = (await runScript(this.redis, 'disconnect', [this.keys.tenant(tenantId)], [this.keys.tenantBase(tenantId), clientId, connToken, lastSeen])) as unknown[];
+    return { offline: reply[0] === 1, promoted: reply.slice(1).map(String) };
   }
 
-  /** Many disconnects in one round trip (shutdown, reaping a dead node). */
-  async disconnectMany(entries: { tenantId: string; clientId: string; connToken: string; lastSeen: number }[]): Promise<void> {
-    if (entries.length === 0) return;
+  /** Many disconnects in one round trip (shutdown, reaping a dead node). Returns promoted Clients per tenant. */
+  async disconnectMany(entries: { tenantId: string; clientId: string; connToken: string; lastSeen: number }[]): Promise<Map<string, string[]>> {
+    const promoted = new Map<string, string[]>();
+    if (entries.length === 0) return promoted;
     const pipeline = this.redis.pipeline();
     for (const e of entries) {
       queueScript(pipeline, 'disconnect', [this.keys.tenant(e.tenantId)], [this.keys.tenantBase(e.tenantId), e.clientId, e.connToken, e.lastSeen]);
     }
-    await pipeline.exec();
+    const results = (await pipeline.exec()) ?? [];
+    results.forEach(([err, reply], i) => {
+      if (err || !Array.isArray(reply) || reply.length < 2) return;
+      const tenantId = entries[i]!.tenantId;
+      promoted.set(tenantId, [...(promoted.get(tenantId) ?? []), ...reply.slice(1).map(String)]);
+    });
+    return promoted;
   }
 
-  /** Batched last-seen: one script call per tenant per chunk, all in one pipeline. */
-  async touch(byTenant: Map<string, string[]>, now: number, chunk = 1000): Promise<void> {
-    if (byTenant.size === 0) return;
+  /**
+   * Batched last-seen: one script call per tenant per chunk, all in one pipeline. Returns each
+   * Client's newest command seq (tenant → client → seq) for lost-doorbell repair.
+   */
+  async touch(byTenant: Map<string, string[]>, now: number, chunk = 1000): Promise<Map<string, Map<string, number>>> {
+    const seqs = new Map<string, Map<string, number>>();
+    if (byTenant.size === 0) return seqs;
     const pipeline = this.redis.pipeline();
+    const calls: { tenantId: string; ids: string[] }[] = [];
     for (const [tenantId, ids] of byTenant) {
       for (let i = 0; i < ids.length; i += chunk) {
-        queueScript(pipeline, 'touch', [this.keys.tenant(tenantId)], [this.keys.tenantBase(tenantId), now, ...ids.slice(i, i + chunk)]);
+        const part = ids.slice(i, i + chunk);
+        calls.push({ tenantId, ids: part });
+        queueScript(pipeline, 'touch', [this.keys.tenant(tenantId)], [this.keys.tenantBase(tenantId), now, ...part]);
       }
     }
-    await pipeline.exec();
+    const results = (await pipeline.exec()) ?? [];
+    results.forEach(([err, reply], i) => {
+      if (err || !Array.isArray(reply)) return;
+      const { tenantId, ids } = calls[i]!;
+      const m = seqs.get(tenantId) ?? new Map<string, number>();
+      ids.forEach((id, j) => m.set(id, Number(reply[j] ?? 0)));
+      seqs.set(tenantId, m);
+    });
+    return seqs;
   }
 
   /**

@@ -49,7 +49,7 @@ export async function activateSerialKey(ctx: LedgerContext, actor: Actor, keyStr
   await ring(ctx, DEFAULT_TENANT, idsOf(reply.promoted));
   const trials = idsOf(reply.trials);
   if (reply.status === 'ACTIVATED') {
-    await emitEvent(ctx.redis, ctx.keys, 'key.activated', { keyId: payload.keyId, kind: payload.kind, licenses: payload.licenses, expiresAt: payload.expiresAt ?? null }, now);
+    await emitEvent(ctx.redis, ctx.keys, DEFAULT_TENANT, 'key.activated', { keyId: payload.keyId, kind: payload.kind, licenses: payload.licenses, expiresAt: payload.expiresAt ?? null }, now);
     if (expiresAt > 0) await ctx.scheduler?.scheduleKey(payload.keyId, expiresAt);
     for (const trial of trials) await endSerialKey(ctx, trial, 'expired', actor.userId, `trial ended by ${payload.keyId}`);
   }
@@ -83,7 +83,7 @@ export async function endSerialKey(ctx: LedgerContext, keyId: string, end: 'expi
     await ring(ctx, tenantId, [...stopped, ...idsOf(r.promoted)]);
   }
   await runJsonScript(ctx, 'keyStatus', DEFAULT_TENANT, [keyId, end, now]);
-  await emitEvent(ctx.redis, ctx.keys, end === 'expired' ? 'key.expired' : 'key.removed', { keyId, unassigned: lost }, now);
+  await emitEvent(ctx.redis, ctx.keys, DEFAULT_TENANT, end === 'expired' ? 'key.expired' : 'key.removed', { keyId, unassigned: lost }, now);
   return lost;
 }
 
@@ -132,7 +132,7 @@ export async function warnKeyExpiring(ctx: LedgerContext, keyId: string, warning
   if (!raw) return;
   const rec = JSON.parse(raw) as SerialKeyRecord;
   if (rec.status !== 'active') return;
-  await emitEvent(ctx.redis, ctx.keys, 'key.expiring', { keyId, warning, expiresAt: rec.payload.expiresAt ?? null }, nowOf(ctx));
+  await emitEvent(ctx.redis, ctx.keys, DEFAULT_TENANT, 'key.expiring', { keyId, warning, expiresAt: rec.payload.expiresAt ?? null }, nowOf(ctx));
 }
 
 /** Sum of licenses per type over active keys. */

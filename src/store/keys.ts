@@ -34,6 +34,10 @@ export const TENANT_SEGMENTS = {
   keyHolders: 'kh:',
   /** sorted set per license type (+ `<type>`): client ids waiting for one, score = since (ms) */
   waiting: 'waiting:',
+  /** sorted set per license type (+ `<type>`): holders that are offline, score = last seen (ms) (C11) */
+  offlineHolders: 'offline-holders:',
+  /** stream: events for the tenant's admin services (SPEC A6); the default tenant's also carries key events */
+  events: 'events',
   /** stream: audit trail of every license change in the tenant (SPEC A5) */
   audit: 'audit',
   /** set: serial keys that ended (expired or removed) for this tenant; late grant steps skip them */
@@ -123,9 +127,12 @@ export class Keys {
   clientTenant(): string {
     return `${this.prefix}:{g}:client-tenant`;
   }
-  /** stream: events for admin services (SPEC A6), see the README. */
-  events(): string {
-    return `${this.prefix}:events`;
+  /** stream: events for the tenant's admin services (SPEC A6), see the README. */
+  events(tenantId: string): string {
+    return this.tenantBase(tenantId) + TENANT_SEGMENTS.events;
+  }
+  offlineHolders(tenantId: string, type: string): string {
+    return this.tenantBase(tenantId) + TENANT_SEGMENTS.offlineHolders + type;
   }
   /** sorted set: gateway node id → time of its last liveness beat (ms). */
   nodes(): string {
@@ -152,6 +159,8 @@ export function luaKeyPrelude(): string {
     `local K_AUDIT = BASE .. ${q(s.audit)}`,
     `local K_OPS = BASE .. ${q(s.ops)}`,
     `local K_ENDED = BASE .. ${q(s.ended)}`,
+    `local K_EVENTS = BASE .. ${q(s.events)}`,
+    `local function kOfflineHolders(t) return BASE .. ${q(s.offlineHolders)} .. t end`,
     `local K_SERIALS = BASE .. ${q(s.serials)}`,
     `local K_GRANTS = BASE .. ${q(s.grants)}`,
     `local function kClient(id) return BASE .. ${q(s.client)} .. id end`,

@@ -17,7 +17,7 @@ const INCLUDES = ['context.lua', 'commands.lua', 'ledger.lua'];
 export const SCRIPT_NAMES = [
   'hello', 'disconnect', 'touch', 'ack', 'uninstall',
   'activateKey', 'keyStatus', 'withdrawKey', 'grantOut', 'grantIn', 'takeBackOut', 'takeBackIn',
-  'createUser', 'seat',
+  'createUser', 'seat', 'adminAssign', 'adminUnassign', 'setPolicy',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

@@ -118,7 +118,7 @@ describe('serial keys in the ledger', () => {
     const recs = await listSerialKeys(ctx);
     expect(Object.fromEntries(recs.map((r) => [r.payload.keyId, r.status]))).toEqual({ [soon]: 'expired', [later]: 'active' });
     expect(await row(ctx, 'workstation')).toMatchObject({ total: 6, available: 6 });
-    expect((await readEvents(redis, ctx.keys)).filter((e) => e.type === 'key.expired').map((e) => e.data.keyId)).toEqual([soon]);
+    expect((await readEvents(redis, ctx.keys, DEFAULT_TENANT)).filter((e) => e.type === 'key.expired').map((e) => e.data.keyId)).toEqual([soon]);
     await expectOk(ctx, clock);
   });
 
@@ -132,7 +132,7 @@ describe('serial keys in the ledger', () => {
     expect(warningsDue(rec, exp - 86_400_000)).toEqual(['15d', '1d']);
     expect(warningsDue(rec, exp + 1)).toEqual([]);
     await warnKeyExpiring(ctx, keyId, '15d');
-    const events = (await readEvents(redis, ctx.keys)).filter((e) => e.type === 'key.expiring');
+    const events = (await readEvents(redis, ctx.keys, DEFAULT_TENANT)).filter((e) => e.type === 'key.expiring');
     expect(events).toHaveLength(1);
     expect(events[0]!.data).toMatchObject({ keyId, warning: '15d' });
   });

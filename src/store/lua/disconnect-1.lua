@@ -1,15 +1,27 @@
 --[[
   Marks a Client offline when the connection that closed is still its current one (a
-  superseded connection closing later changes nothing). SPEC C4.
+  superseded connection closing later changes nothing). SPEC C4. A licensed Client joins the
+  offline-holders index (C11). A non-persistent Client frees its license when the tenant's
+  policy says so (C12); the freed license goes to the next waiting Client (C9).
 
   KEYS[1] tenant hash (routing)
   ARGV[1] tenant base   ARGV[2] client id   ARGV[3] connection token   ARGV[4] last seen (ms)
-  Returns 1 when the Client went offline, 0 when another connection holds it.
+  Returns {1 when the Client went offline else 0, promoted client ids...}.
 ]]
 local clientId, conn = ARGV[2], ARGV[3]
-if redis.call('HGET', K_ONLINE, clientId) ~= conn then return 0 end
+CTX.now, CTX.actor, CTX.cause = tonumber(ARGV[4]), 'system', 'disconnect'
+if redis.call('HGET', K_ONLINE, clientId) ~= conn then return {0} end
 redis.call('HDEL', K_ONLINE, clientId)
-if redis.call('EXISTS', kClient(clientId)) == 1 then
-  redis.call('HSET', kClient(clientId), 'lastSeen', ARGV[4])
+local ck = kClient(clientId)
+if redis.call('EXISTS', ck) == 0 then return {1} end
+redis.call('HSET', ck, 'lastSeen', ARGV[4])
+local held = redis.call('HGET', ck, 'type') or ''
+if held == '' then return {1} end
+if redis.call('HGET', ck, 'nonPersistent') == '1' and redis.call('HGET', K_TENANT, 'freeNonPersistent') == '1' then
+  unassignLicense(clientId, held, 'NON_PERSISTENT_DISCONNECT', '')
+  local reply = {1}
+  for _, id in ipairs(promoteWaiting(held)) do reply[#reply + 1] = id end
+  return reply
 end
-return 1
+redis.call('ZADD', kOfflineHolders(held), ARGV[4], clientId)
+return {1}

@@ -14,9 +14,10 @@
   ARGV[17] credential hash to store on registration    ARGV[18] max commands to return
 
   Returns {'OK', registered 0|1, held type, reason, previous connection token, acked,
-           entries...} where entries are XRANGE replies, or {ERROR_CODE}.
+           reclaimed client id or '', entries...} where entries are XRANGE replies, or {ERROR_CODE}.
 ]]
 local clientId, mode, secretHash, wantType = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local reclaimed = ''
 local now, conn = ARGV[6], ARGV[7]
 local ck = kClient(clientId)
 CTX.now, CTX.actor, CTX.cause = tonumber(now), 'system', 'hello'
@@ -43,6 +44,7 @@ local prevConn = redis.call('HGET', K_ONLINE, clientId) or ''
 redis.call('HSET', K_ONLINE, clientId, conn)
 
 local held = redis.call('HGET', ck, 'type') or ''
+if held ~= '' then redis.call('ZREM', kOfflineHolders(held), clientId) end
 if held == '' and redis.call('HGET', ck, 'reason') ~= 'UNASSIGNED_BY_ADMIN' then
   local waitType = redis.call('HGET', ck, 'waitType') or ''
   if waitType ~= '' and waitType ~= wantType then leaveQueue(clientId) end
@@ -51,6 +53,8 @@ if held == '' and redis.call('HGET', ck, 'reason') ~= 'UNASSIGNED_BY_ADMIN' then
   else
     -- Waiting Clients ahead of this one are served first (SPEC C9).
     local ahead = redis.call('ZRANK', kWaiting(wantType), clientId) or redis.call('ZCARD', kWaiting(wantType))
+    -- C11: nobody waits ahead and the pool is empty: the reclaim policy may free one.
+    if ahead == 0 and freeCount(wantType) == 0 then reclaimed = reclaimFor(wantType) or '' end
     if freeCount(wantType) > ahead and assignLicense(clientId, wantType, registered == 1 and 'first-connect' or 'reconnect') then
       held = wantType
     else
@@ -70,6 +74,6 @@ if claimed > acked then
 end
 local entries = redis.call('XRANGE', kCommands(clientId), '(0-' .. acked, '+', 'COUNT', tonumber(ARGV[18]))
 
-local reply = {'OK', registered, held, redis.call('HGET', ck, 'reason') or '', prevConn, acked}
+local reply = {'OK', registered, held, redis.call('HGET', ck, 'reason') or '', prevConn, acked, reclaimed}
 for _, e in ipairs(entries) do reply[#reply + 1] = e end
 return reply

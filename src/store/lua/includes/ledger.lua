@@ -59,6 +59,13 @@ local function chooseKey(t)
   return best
 end
 
+-- Usage thresholds that raise a pool.usage event when crossed upwards (SPEC A6).
+local USAGE_THRESHOLDS = {85, 90, 99}
+
+local function isOnline(t, id)
+  return t ~= SEAT and redis.call('HEXISTS', K_ONLINE, id) == 1
+end
+
 -- Gives holder id a license of type t, charged to the best key. Returns false when none is free.
 -- Endpoint licenses queue StartMonitoring in the Client's command log.
 local function assignLicense(id, t, reason)
@@ -66,12 +73,27 @@ local function assignLicense(id, t, reason)
   if not keyId then return false end
   redis.call('SADD', kHolders(t), id)
   redis.call('SADD', kKeyHolders(keyId, t), id)
-  redis.call('HSET', holderKey(t, id), 'type', t, 'key', keyId, 'reason', '', 'waitType', '')
+  local hk = holderKey(t, id)
+  redis.call('HSET', hk, 'type', t, 'key', keyId, 'reason', '', 'waitType', '')
   if t ~= SEAT then
     redis.call('ZREM', kWaiting(t), id)
     appendCommand(id, 'start', t)
+    if not isOnline(t, id) then
+      redis.call('ZADD', kOfflineHolders(t), tonumber(redis.call('HGET', hk, 'lastSeen') or '0'), id)
+    end
   end
   audit(id, t, 'assigned', '', t, reason)
+  emitEvent('license.assigned', { holder = id, type = t, reason = reason, actor = CTX.actor, cause = CTX.cause })
+  local granted = grantedCount(t)
+  local assigned = redis.call('SCARD', kHolders(t))
+  if granted > 0 then
+    for _, th in ipairs(USAGE_THRESHOLDS) do
+      if (assigned - 1) * 100 < th * granted and assigned * 100 >= th * granted then
+        emitEvent('pool.usage', { type = t, percent = th, assigned = assigned, granted = granted })
+      end
+    end
+  end
+  if freeCount(t) == 0 then emitEvent('pool.exhausted', { type = t, assigned = assigned, granted = granted }) end
   return true
 end
 
@@ -83,8 +105,27 @@ local function unassignLicense(id, t, stopReason, state)
   redis.call('SREM', kHolders(t), id)
   if keyId ~= '' then redis.call('SREM', kKeyHolders(keyId, t), id) end
   redis.call('HSET', hk, 'type', '', 'key', '', 'reason', state)
-  if t ~= SEAT then appendCommand(id, 'stop', stopReason) end
+  if t ~= SEAT then
+    appendCommand(id, 'stop', stopReason)
+    redis.call('ZREM', kOfflineHolders(t), id)
+  end
   audit(id, t, 'unassigned', t, '', stopReason)
+  emitEvent('license.unassigned', { holder = id, type = t, reason = stopReason, actor = CTX.actor, cause = CTX.cause })
+end
+
+-- SPEC C11: when the tenant's reclaim policy is on, takes the license of the Client offline
+-- longest, if offline for at least the policy's days, so that `forId` can have it. Returns the
+-- reclaimed Client's id, or nil.
+local function reclaimFor(t)
+  if t == SEAT then return nil end
+  local days = tonumber(redis.call('HGET', K_TENANT, 'reclaimAfterDays') or '0')
+  if days <= 0 then return nil end
+  local oldest = redis.call('ZRANGE', kOfflineHolders(t), 0, 0, 'WITHSCORES')
+  if #oldest == 0 then return nil end
+  local victim, seen = oldest[1], tonumber(oldest[2])
+  if seen > CTX.now - days * 86400000 or isOnline(t, victim) then return nil end
+  unassignLicense(victim, t, 'RECLAIMED', 'NO_LICENSE_AVAILABLE')
+  return victim
 end
 
 -- Puts Client id in the waiting queue of type t, keeping its place if already there (C9).

@@ -1,0 +1,33 @@
+/**
+ * What an admin (the CLI, an admin service) can ask of licensegate. Reads go straight to Redis;
+ * changes go through the admin job queue (see ./job-admin-api.ts) so that every change is
+ * authorized, idempotent and audited in one place.
+ */
+import type { ActivationResult, SerialKeyRecord } from '../licensing/serial-key-ledger.ts';
+import type { LicenseTypeName } from '../licensing/license-types.ts';
+import type { PamUser } from '../licensing/pam-seats.ts';
+import type { TenantInfo } from '../licensing/tenants.ts';
+import type { AvailabilityRow, ClientFilter, ClientRow, GrantedRow } from '../licensing/views.ts';
+
+export interface AdminApi {
+  // --- serial keys (S2-S4) ---
+  activateSerial(key: string): Promise<ActivationResult>;
+  removeSerial(keyId: string): Promise<{ keyId: string; lost: number }>;
+  listSerials(): Promise<SerialKeyRecord[]>;
+  /** S3 availability per type. */
+  availability(): Promise<AvailabilityRow[]>;
+  // --- tenants (T1-T5) ---
+  createTenant(name: string): Promise<TenantInfo>;
+  listTenants(): Promise<TenantInfo[]>;
+  grant(tenantId: string, type: LicenseTypeName, count: number): Promise<{ tenantId: string; type: LicenseTypeName; granted: number; promoted: string[] }>;
+  takeBack(tenantId: string, type: LicenseTypeName, count: number, force: boolean): Promise<{ tenantId: string; type: LicenseTypeName; takenBack: number; unassigned: string[] }>;
+  /** T5 Licenses Granted. */
+  licensesGranted(): Promise<GrantedRow[]>;
+  // --- Clients ---
+  listClients(tenantId: string, filter: ClientFilter): Promise<ClientRow[]>;
+  // --- PAM (P1) ---
+  createUser(tenantId: string, name: string): Promise<PamUser>;
+  pamAssign(tenantId: string, userId: string): Promise<{ userId: string; seat: boolean; changed: boolean }>;
+  pamUnassign(tenantId: string, userId: string): Promise<{ userId: string; seat: boolean; changed: boolean }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,106 @@
+/**
+ * The typed admin client (SPEC A4): enqueues admin jobs and awaits their results, so an admin
+ * service writes `await admin.assign({ tenantId, clientId })` and gets the new state, or a
+ * rejection with the job's coded error. Plain BullMQ works too; this adds types and waiting.
+ */
+import { randomUUID } from 'node:crypto';
+import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { ClientState, TenantPolicy } from '../licensing/client-admin.ts';
+import type { PamUser } from '../licensing/pam-seats.ts';
+import type { Actor } from '../licensing/permissions.ts';
+import type { ActivationResult } from '../licensing/serial-key-ledger.ts';
+import type { TenantInfo } from '../licensing/tenants.ts';
+import type { LicenseTypeName } from '../licensing/license-types.ts';
+import { DEFAULT_QUEUE_PREFIX } from '../store/keys.ts';
+import { ADMIN_QUEUE, IDEMPOTENCY_KEY, parseFailedReason, type JobName, type JobPayload } from '../jobs/contract.ts';
+
+export interface AdminClientOptions {
+  /** A Redis URL or an ioredis connection (used for enqueueing; a duplicate listens for results). */
+  connection: string | Redis;
+  /** BullMQ prefix. Default `{licensegate}`. */
+  prefix?: string;
+  /** Actor of every call that names none. */
+  actor: Actor;
+  /** How long to wait for a job's result. Default 30 000 ms. */
+  timeoutMs?: number;
+}
+
+/** A refused or failed admin job. `code` comes from the error catalogue (FORBIDDEN, INVALID_JOB, …). */
+export class AdminJobError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly jobId: string,
+  ) {
+    super(message);
+    this.name = 'AdminJobError';
+  }
+}
+
+/** Per call: the payload without `actor` (or with one to override), plus an optional idempotency key. */
+export type CallInput<N extends JobName> = Omit<JobPayload<N>, 'actor'> & { actor?: Actor; idempotencyKey?: string };
+
+const JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 500 },
+  // Kept a week so that a repeated idempotency key returns the first result (A3).
+  removeOnComplete: { age: 7 * 86_400 },
+  removeOnFail: { age: 7 * 86_400 },
+};
+
+export class AdminClient {
+  private readonly queue: Queue;
+  private readonly events: QueueEvents;
+  private readonly owned: Redis[] = [];
+  private readonly actor: Actor;
+  private readonly timeoutMs: number;
+
+  constructor(options: AdminClientOptions) {
+    const base = typeof options.connection === 'string' ? new Redis(options.connection, { maxRetriesPerRequest: null }) : options.connection;
+    if (typeof options.connection === 'string') this.owned.push(base);
+    const listener = base.duplicate({ maxRetriesPerRequest: null });
+    this.owned.push(listener);
+    const prefix = options.prefix ?? DEFAULT_QUEUE_PREFIX;
+    this.queue = new Queue(ADMIN_QUEUE, { connection: base, prefix });
+    this.events = new QueueEvents(ADMIN_QUEUE, { connection: listener, prefix });
+    this.actor = options.actor;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+  }
+
+  /** Enqueues a job and resolves with its result (A4); rejects with AdminJobError. */
+  async run<N extends JobName, R = unknown>(name: N, input: CallInput<N>): Promise<R> {
+    const { idempotencyKey, actor, ...payload } = input;
+    const jobId = idempotencyKey ?? randomUUID();
+    if (!IDEMPOTENCY_KEY.test(jobId)) throw new AdminJobError('INVALID_JOB', 'idempotencyKey must be 1-128 characters of [A-Za-z0-9._-]', jobId);
+    await this.events.waitUntilReady();
+    const job = await this.queue.add(name, { ...payload, actor: actor ?? this.actor }, { ...JOB_OPTIONS, jobId });
+    try {
+      return (await job.waitUntilFinished(this.events, this.timeoutMs)) as R;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (/timed out/i.test(message)) throw new AdminJobError('JOB_TIMEOUT', `job ${jobId} (${name}) not finished after ${this.timeoutMs} ms; is a licensegate worker running?`, jobId);
+      const { code, message: detail } = parseFailedReason(message);
+      throw new AdminJobError(code, detail, jobId);
+    }
+  }
+
+  activateSerial = (i: CallInput<'serial.activate'>) => this.run<'serial.activate', ActivationResult>('serial.activate', i);
+  removeSerial = (i: CallInput<'serial.remove'>) => this.run<'serial.remove', { keyId: string; lost: number }>('serial.remove', i);
+  createTenant = (i: CallInput<'tenant.create'>) => this.run<'tenant.create', TenantInfo>('tenant.create', i);
+  grant = (i: CallInput<'tenant.grant'>) => this.run<'tenant.grant', { tenantId: string; type: LicenseTypeName; granted: number; promoted: string[] }>('tenant.grant', i);
+  takeBack = (i: CallInput<'tenant.takeBack'>) => this.run<'tenant.takeBack', { tenantId: string; type: LicenseTypeName; takenBack: number; unassigned: string[] }>('tenant.takeBack', i);
+  assign = (i: CallInput<'client.assign'>) => this.run<'client.assign', ClientState & { reclaimed: string | null }>('client.assign', i);
+  unassign = (i: CallInput<'client.unassign'>) => this.run<'client.unassign', ClientState & { promoted: string[] }>('client.unassign', i);
+  uninstall = (i: CallInput<'client.uninstall'>) => this.run<'client.uninstall', ClientState & { promoted: string[] }>('client.uninstall', i);
+  createUser = (i: CallInput<'user.create'>) => this.run<'user.create', PamUser>('user.create', i);
+  pamAssign = (i: CallInput<'pam.assign'>) => this.run<'pam.assign', { userId: string; seat: boolean; changed: boolean }>('pam.assign', i);
+  pamUnassign = (i: CallInput<'pam.unassign'>) => this.run<'pam.unassign', { userId: string; seat: boolean; changed: boolean }>('pam.unassign', i);
+  setPolicy = (i: CallInput<'policy.set'>) => this.run<'policy.set', Required<TenantPolicy> & { tenantId: string }>('policy.set', i);
+
+  async close(): Promise<void> {
+    await this.events.close();
+    await this.queue.close();
+    for (const r of this.owned) await r.quit().catch(() => r.disconnect());
+  }
+}

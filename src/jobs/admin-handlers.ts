@@ -1,0 +1,26 @@
+/** Which domain operation each admin job runs (SPEC A1, A4: the result is the new state). */
+import type { LedgerContext } from '../licensing/ledger-context.ts';
+import type { EndpointLicenseType, LicenseTypeName } from '../licensing/license-types.ts';
+import { assignClient, setTenantPolicy, unassignClient, uninstallClient } from '../licensing/client-admin.ts';
+import { assignPamSeat, createPamUser, unassignPamSeat } from '../licensing/pam-seats.ts';
+import { activateSerialKey, removeSerialKey } from '../licensing/serial-key-ledger.ts';
+import { createTenant, grantLicenses, takeBackLicenses } from '../licensing/tenants.ts';
+import type { JobName, ParsedJob } from './contract.ts';
+
+type Handlers = { [N in JobName]: (ctx: LedgerContext, job: ParsedJob<N>, jobId: string) => Promise<unknown> };
+
+export const adminHandlers: Handlers = {
+  'serial.activate': (ctx, j, id) => activateSerialKey(ctx, j.actor, j.key, `job:${id}`),
+  'serial.remove': (ctx, j, id) => removeSerialKey(ctx, j.actor, j.keyId, `job:${id}`),
+  'tenant.create': (ctx, j) => createTenant(ctx, j.actor, j.name, j.tenantId),
+  // The job id keys both saga steps, so a retried job finishes a half-done grant exactly once.
+  'tenant.grant': (ctx, j, id) => grantLicenses(ctx, j.actor, j.tenantId, j.type as LicenseTypeName, j.count, id),
+  'tenant.takeBack': (ctx, j, id) => takeBackLicenses(ctx, j.actor, j.tenantId, j.type as LicenseTypeName, j.count, j.force, id),
+  'client.assign': (ctx, j, id) => assignClient(ctx, j.actor, j.tenantId, j.clientId, { type: j.type as EndpointLicenseType | undefined, force: j.force }, `job:${id}`),
+  'client.unassign': (ctx, j, id) => unassignClient(ctx, j.actor, j.tenantId, j.clientId, `job:${id}`),
+  'client.uninstall': (ctx, j, id) => uninstallClient(ctx, j.actor, j.tenantId, j.clientId, `job:${id}`),
+  'user.create': (ctx, j) => createPamUser(ctx, j.actor, j.tenantId, j.name, j.userId),
+  'pam.assign': (ctx, j, id) => assignPamSeat(ctx, j.actor, j.tenantId, j.userId, `job:${id}`),
+  'pam.unassign': (ctx, j, id) => unassignPamSeat(ctx, j.actor, j.tenantId, j.userId, `job:${id}`),
+  'policy.set': (ctx, j) => setTenantPolicy(ctx, j.actor, j.tenantId, j.policy),
+};

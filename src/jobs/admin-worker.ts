@@ -1,0 +1,49 @@
+/**
+ * The worker that runs admin jobs (SPEC A1–A4). Validates each payload against its schema
+ * (INVALID_JOB), lets the domain check the actor (FORBIDDEN) and the rules; coded refusals fail
+ * the job at once with `CODE: message`, while anything else (a Redis hiccup) is retried with
+ * backoff, safe because every operation is idempotent by job id or by state.
+ */
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { LicensegateError } from '../errors.ts';
+import type { LedgerContext } from '../licensing/ledger-context.ts';
+import { adminHandlers } from './admin-handlers.ts';
+import { ADMIN_QUEUE, jobSchemas, type JobName } from './contract.ts';
+
+export interface AdminWorkerOptions {
+  /** Jobs run at once. Default 16. */
+  concurrency?: number;
+}
+
+/** Runs one job: the processor, exported for tests. */
+export async function processAdminJob(ctx: LedgerContext, job: Pick<Job, 'name' | 'data' | 'id'>): Promise<unknown> {
+  const name = job.name as JobName;
+  const schema = jobSchemas[name];
+  if (!schema) throw new UnrecoverableError(`INVALID_JOB: unknown job name ${JSON.stringify(job.name)}`);
+  const parsed = schema.safeParse(job.data);
+  if (!parsed.success) throw new UnrecoverableError(`INVALID_JOB: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
+  try {
+    const handler = adminHandlers[name] as (c: LedgerContext, j: unknown, id: string) => Promise<unknown>;
+    return await handler(ctx, parsed.data, String(job.id));
+  } catch (err) {
+    if (err instanceof LicensegateError && err.code !== 'INTERNAL_ERROR') throw new UnrecoverableError(`${err.code}: ${err.message}`);
+    throw new Error(`INTERNAL_ERROR: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export function startAdminWorker(connection: Redis, queuePrefix: string, ctx: LedgerContext, logger: Logger, options: AdminWorkerOptions = {}): Worker {
+  const worker = new Worker(ADMIN_QUEUE, (job) => processAdminJob(ctx, job), {
+    connection,
+    prefix: queuePrefix,
+    concurrency: options.concurrency ?? 16,
+  });
+  worker.on('failed', (job, err) => {
+    const coded = err instanceof UnrecoverableError;
+    logger[coded ? 'info' : 'error']({ job: job?.name, id: job?.id, err: { message: err.message } }, coded ? 'admin job refused' : 'admin job failed');
+  });
+  worker.on('error', (err) => logger.error({ err }, 'admin worker error'));
+  return worker;
+}

@@ -1,0 +1,30 @@
+--[[
+  An admin assigns a license to a Client, online or offline (SPEC C6, L2, L3, L4, C10, C11):
+  the Client must exist and hold none; the type must fit its OS unless forced; a free license
+  of the tenant's pool is charged (or one reclaimed under the tenant's policy). Clears an
+  admin's earlier unassignment (C10). StartMonitoring goes to the command log.
+
+  KEYS[1] tenant hash (routing)
+  ARGV[1] tenant base   ARGV[2] client id   ARGV[3] type ('' = the OS-matched type)
+  ARGV[4] force '1'|'0'   ARGV[5] now (ms)   ARGV[6] actor   ARGV[7] cause (job id)
+  Returns JSON {type, reclaimed} or {error: CODE}.
+]]
+local clientId, t, force = ARGV[2], ARGV[3], ARGV[4] == '1'
+CTX.now, CTX.actor, CTX.cause = tonumber(ARGV[5]), ARGV[6], ARGV[7]
+local ck = kClient(clientId)
+local c = redis.call('HMGET', ck, 'status', 'type', 'wantType')
+if not c[1] then return cjson.encode({ error = 'CLIENT_NOT_FOUND' }) end
+if c[1] ~= 'active' then return cjson.encode({ error = 'CLIENT_UNINSTALLED' }) end
+if c[2] and c[2] ~= '' then return cjson.encode({ error = 'CLIENT_ALREADY_LICENSED', type = c[2] }) end
+local want = c[3] or ''
+if t == '' then t = want end
+if t == '' then return cjson.encode({ error = 'NO_MATCHING_TYPE' }) end
+if t ~= want and not force then return cjson.encode({ error = 'LICENSE_TYPE_MISMATCH', osType = want }) end
+local reclaimed = ''
+if freeCount(t) == 0 then reclaimed = reclaimFor(t) or '' end
+leaveQueue(clientId)
+if not assignLicense(clientId, t, 'manual') then
+  redis.call('HSET', ck, 'reason', 'NO_LICENSE_AVAILABLE')
+  return cjson.encode({ error = 'NO_LICENSE_AVAILABLE' })
+end
+return cjson.encode({ type = t, reclaimed = reclaimed })

@@ -1,0 +1,32 @@
+/** An in-process admin worker plus an AdminClient on the same isolated queue prefix. */
+import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { AdminClient } from '../../src/admin/client.ts';
+import { startAdminWorker } from '../../src/jobs/admin-worker.ts';
+import type { LedgerContext } from '../../src/licensing/ledger-context.ts';
+import { TECHNICIAN } from '../../src/licensing/permissions.ts';
+import { createRedis } from '../../src/store/redis-connection.ts';
+import { redisUrl } from './redis.ts';
+
+export interface TestAdmin {
+  admin: AdminClient;
+  worker: Worker | null;
+  stop(): Promise<void>;
+}
+
+export async function startTestAdmin(ctx: LedgerContext, opts: { worker?: boolean } = {}): Promise<TestAdmin> {
+  const conn: Redis = createRedis(redisUrl(), { maxRetriesPerRequest: null });
+  const worker = opts.worker === false ? null : startAdminWorker(conn, ctx.keys.queuePrefix, ctx, pino({ level: 'silent' }));
+  if (worker) await worker.waitUntilReady();
+  const admin = new AdminClient({ connection: redisUrl(), prefix: ctx.keys.queuePrefix, actor: TECHNICIAN, timeoutMs: 10_000 });
+  return {
+    admin,
+    worker,
+    async stop() {
+      await admin.close();
+      if (worker) await worker.close();
+      conn.disconnect();
+    },
+  };
+}
