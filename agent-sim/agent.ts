@@ -118,6 +118,8 @@ export interface AgentState {
 
 /** Events an Agent emits, with their arguments. */
 export interface AgentEvents {
+  /** A connection attempt opened its socket: connect(), or an automatic reconnect. */
+  connecting: [];
   welcome: [WelcomeInfo];
   command: [AgentCommand];
   'error-frame': [ErrorFrameInfo];
@@ -410,6 +412,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     // Kept on stale sockets too: ws throws on an 'error' event nobody listens to.
     ws.on('error', (err) => this.guard(ws, () => { this.socketError = err; this.report(err); }));
     ws.on('close', (code, reason) => this.guard(ws, () => this.onClose(code, reason.toString('utf8'))));
+    this.fire('connecting');
     return handshake.promise;
   }
 

@@ -25,6 +25,8 @@ export class AgentConnection {
   seenDirty = false;
   /** Highest command seq sent on this connection. */
   lastSentSeq = 0;
+  /** The Client's credential is not yet confirmed: the first frame after Welcome confirms it. */
+  confirmPending = false;
   /** Non-persistent endpoint (SPEC C12). */
   nonPersistent = false;
   /** A doorbell arrived while a delivery was in flight: read the log again after it. */

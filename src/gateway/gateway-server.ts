@@ -182,6 +182,10 @@ export class GatewayServer {
     } catch (err) {
       return this.reject(conn, toLicensegateError(err));
     }
+    if (conn.confirmPending && conn.state === 'live') {
+      conn.confirmPending = false;
+      this.sessions.confirm(conn.tenantId, conn.clientId).catch((err: unknown) => conn.log.error({ err }, 'could not confirm credential'));
+    }
     switch (msg.kind) {
       case 'hello':
         if (conn.state !== 'awaiting-hello') return this.reject(conn, new LicensegateError('HELLO_REPEATED'));
@@ -231,6 +235,8 @@ export class GatewayServer {
     this.takeOver(conn, outcome.previousConn);
     conn.state = 'live';
     conn.lastFrameAt = Date.now();
+    conn.seenDirty = false; // Hello itself does not prove the Welcome arrived
+    conn.confirmPending = !outcome.confirmed;
     conn.lastSentSeq = outcome.acked;
     conn.send(
       encodeWelcome({

@@ -32,6 +32,8 @@ export interface HelloOutcome {
   acked: number;
   /** A Client whose license the reclaim policy took for this one (C11), else ''. */
   reclaimed: string;
+  /** The agent has shown it holds its credential; until then it may enroll again (lost Welcome). */
+  confirmed: boolean;
   replay: ClientCommand[];
 }
 
@@ -94,8 +96,14 @@ export class SessionStore {
       previousConn: String(reply[4]),
       acked: Number(reply[5]),
       reclaimed: String(reply[6]),
-      replay: (reply.slice(7) as StreamEntry[]).map(parseCommandEntry),
+      confirmed: reply[7] === 1,
+      replay: (reply.slice(8) as StreamEntry[]).map(parseCommandEntry),
     };
+  }
+
+  /** Records that the agent has its credential (it sent a frame after its Welcome). */
+  async confirm(tenantId: string, clientId: string): Promise<void> {
+    await this.redis.hset(this.keys.client(tenantId, clientId), 'confirmed', '1');
   }
 
   async ack(tenantId: string, clientId: string, seq: number): Promise<number> {

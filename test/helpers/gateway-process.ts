@@ -25,7 +25,10 @@ export async function startGatewayProcess(env: Record<string, string>, timeoutMs
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = new Promise<RegExpExecArray>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway process not ready after ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // never leave an orphan behind a failed test
+      reject(new Error(`gateway process not ready after ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
     const onData = (b: Buffer) => {
       out += b.toString();
       const m = /licensegate ready (\S+) .*health=(\S+)\/healthz node=(\S+)/.exec(out);

@@ -14,7 +14,7 @@
   ARGV[17] credential hash to store on registration    ARGV[18] max commands to return
 
   Returns {'OK', registered 0|1, held type, reason, previous connection token, acked,
-           reclaimed client id or '', entries...} where entries are XRANGE replies, or {ERROR_CODE}.
+           reclaimed client id or '', confirmed 0|1, entries...} where entries are XRANGE replies, or {ERROR_CODE}.
 ]]
 local clientId, mode, secretHash, wantType = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local reclaimed = ''
@@ -28,13 +28,21 @@ local registered = 0
 if mode == 'enroll' then
   if redis.call('HGET', K_TENANT, 'enrollTokenHash') ~= secretHash then return {'AUTH_FAILED'} end
   if status == 'uninstalled' then return {'CLIENT_UNINSTALLED'} end
-  if status then return {'CLIENT_ALREADY_REGISTERED'} end
-  redis.call('HSET', ck, 'status', 'active', 'credHash', ARGV[17], 'registeredAt', now,
-    'seq', 0, 'acked', 0, 'type', '', 'reason', '', 'waitType', '')
-  redis.call('SADD', K_CLIENTS, clientId)
+  if status and redis.call('HGET', ck, 'confirmed') == '1' then return {'CLIENT_ALREADY_REGISTERED'} end
+  if status then
+    -- Registered, but the agent never showed it received its credential (no frame after that
+    -- Welcome, no Hello with it): the Welcome was lost. Enrolling again issues a new credential
+    -- and keeps everything else, so an agent is never locked out by a dropped connection.
+    redis.call('HSET', ck, 'credHash', ARGV[17])
+  else
+    redis.call('HSET', ck, 'status', 'active', 'credHash', ARGV[17], 'registeredAt', now,
+      'seq', 0, 'acked', 0, 'type', '', 'reason', '', 'waitType', '')
+    redis.call('SADD', K_CLIENTS, clientId)
+  end
   registered = 1
 else
   if status ~= 'active' or redis.call('HGET', ck, 'credHash') ~= secretHash then return {'AUTH_FAILED'} end
+  redis.call('HSET', ck, 'confirmed', '1')
 end
 
 redis.call('HSET', ck, 'hostname', ARGV[8], 'osFamily', ARGV[9], 'osProduct', ARGV[10],
@@ -74,6 +82,7 @@ if claimed > acked then
 end
 local entries = redis.call('XRANGE', kCommands(clientId), '(0-' .. acked, '+', 'COUNT', tonumber(ARGV[18]))
 
-local reply = {'OK', registered, held, redis.call('HGET', ck, 'reason') or '', prevConn, acked, reclaimed}
+local confirmed = redis.call('HGET', ck, 'confirmed') == '1' and 1 or 0
+local reply = {'OK', registered, held, redis.call('HGET', ck, 'reason') or '', prevConn, acked, reclaimed, confirmed}
 for _, e in ipairs(entries) do reply[#reply + 1] = e end
 return reply
