@@ -33,6 +33,7 @@ const envSchema = z.object({
   QUEUE_PREFIX: z.string().regex(/^\{[A-Za-z0-9_.:-]{1,40}\}$/, 'must be {name} (a Redis hash tag)').default('{licensegate}'),
   VENDOR_PUBLIC_KEYS: z.string().optional(),
   ADMIN_CONCURRENCY: int(1, 1000).default(16),
+  RUN_WORKERS: z.enum(['true', 'false']).default('true'),
   OS_LICENSE_MAP_FILE: z.string().optional(),
 });
 
@@ -57,6 +58,8 @@ export interface Config {
   queuePrefix: string;
   /** Admin jobs a worker runs at once. */
   adminConcurrency: number;
+  /** Run the admin-job and scheduler workers in this process (false: gateway only). */
+  runWorkers: boolean;
   /** Public keys that verify serial keys; the zero-config default adds its dev key. */
   vendorPublicKeys: KeyObject[];
   osLicenseMap: readonly OsLicenseRule[];
@@ -119,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keyPrefix: e.KEY_PREFIX,
     queuePrefix: e.QUEUE_PREFIX,
     adminConcurrency: e.ADMIN_CONCURRENCY,
+    runWorkers: e.RUN_WORKERS === 'true',
     vendorPublicKeys,
     osLicenseMap: e.OS_LICENSE_MAP_FILE ? loadOsLicenseMap(e.OS_LICENSE_MAP_FILE) : DEFAULT_OS_LICENSE_MAP,
   };

@@ -67,10 +67,12 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     const expired = await expireDueKeys(ctx);
     if (expired.length) logger.info({ keys: expired }, 'expired serial keys that ended while licensegate was down');
     await scheduler.scheduleAll(await listSerialKeys(ctx));
-    const worker = startSchedulerWorker(bull, keys.queuePrefix, ctx, logger);
-    stack.push(() => worker.close());
-    const adminWorker = startAdminWorker(bull, keys.queuePrefix, ctx, logger, { concurrency: config.adminConcurrency });
-    stack.push(() => adminWorker.close());
+    if (config.runWorkers) {
+      const worker = startSchedulerWorker(bull, keys.queuePrefix, ctx, logger);
+      stack.push(() => worker.close());
+      const adminWorker = startAdminWorker(bull, keys.queuePrefix, ctx, logger, { concurrency: config.adminConcurrency });
+      stack.push(() => adminWorker.close());
+    }
 
     const gateway = new GatewayServer({
       redis,
