@@ -34,6 +34,11 @@ const envSchema = z.object({
   VENDOR_PUBLIC_KEYS: z.string().optional(),
   ADMIN_CONCURRENCY: int(1, 1000).default(16),
   RUN_WORKERS: z.enum(['true', 'false']).default('true'),
+  MAX_HANDSHAKES: int(1, 1_000_000).default(1_000),
+  MAX_ENROLLMENTS: int(1, 1_000_000).default(500),
+  MAX_CONNECTIONS: int(1, 10_000_000).default(18_000),
+  RETRY_BASE_MS: int(10, 600_000).default(1_000),
+  RETRY_MAX_MS: int(10, 3_600_000).default(30_000),
   OS_LICENSE_MAP_FILE: z.string().optional(),
 });
 
@@ -60,6 +65,11 @@ export interface Config {
   adminConcurrency: number;
   /** Run the admin-job and scheduler workers in this process (false: gateway only). */
   runWorkers: boolean;
+  maxHandshakes: number;
+  maxEnrollments: number;
+  maxConnections: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
   /** Public keys that verify serial keys; the zero-config default adds its dev key. */
   vendorPublicKeys: KeyObject[];
   osLicenseMap: readonly OsLicenseRule[];
@@ -93,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   if (e.NODE_TIMEOUT_MS <= e.NODE_HEARTBEAT_MS) throw new ConfigError('NODE_TIMEOUT_MS must be greater than NODE_HEARTBEAT_MS');
+  if (e.RETRY_MAX_MS < e.RETRY_BASE_MS) throw new ConfigError('RETRY_MAX_MS must be at least RETRY_BASE_MS');
   if (e.GATEWAY_PORT !== 0 && e.GATEWAY_PORT === e.HTTP_PORT) throw new ConfigError('GATEWAY_PORT and HTTP_PORT must differ');
   let vendorPublicKeys: KeyObject[] = [];
   if (e.VENDOR_PUBLIC_KEYS) {
@@ -123,6 +134,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queuePrefix: e.QUEUE_PREFIX,
     adminConcurrency: e.ADMIN_CONCURRENCY,
     runWorkers: e.RUN_WORKERS === 'true',
+    maxHandshakes: e.MAX_HANDSHAKES,
+    maxEnrollments: e.MAX_ENROLLMENTS,
+    maxConnections: e.MAX_CONNECTIONS,
+    retryBaseMs: e.RETRY_BASE_MS,
+    retryMaxMs: e.RETRY_MAX_MS,
     vendorPublicKeys,
     osLicenseMap: e.OS_LICENSE_MAP_FILE ? loadOsLicenseMap(e.OS_LICENSE_MAP_FILE) : DEFAULT_OS_LICENSE_MAP,
   };

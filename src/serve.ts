@@ -89,6 +89,11 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
       nodeHeartbeatMs: config.nodeHeartbeatMs,
       nodeTimeoutMs: config.nodeTimeoutMs,
       osLicenseMap: config.osLicenseMap,
+      maxHandshakes: config.maxHandshakes,
+      maxEnrollments: config.maxEnrollments,
+      maxConnections: config.maxConnections,
+      retryBaseMs: config.retryBaseMs,
+      retryMaxMs: config.retryMaxMs,
     });
     const ws = await gateway.start();
     stack.push(() => gateway.stop());

@@ -33,6 +33,16 @@ export interface GatewayOptions {
   nodeTimeoutMs?: number;
   /** Most commands replayed in one go after Hello. Default 1 000. */
   maxReplay?: number;
+  /** Hellos authenticated at once before OVERLOADED (C13). Default 1 000. */
+  maxHandshakes?: number;
+  /** First-time enrollments at once before OVERLOADED (C13). Default 500. */
+  maxEnrollments?: number;
+  /** Open connections before OVERLOADED (C13); keep below the open-file limit. Default 18 000. */
+  maxConnections?: number;
+  /** Smallest OVERLOADED retry hint. Default 1 000 ms. */
+  retryBaseMs?: number;
+  /** Largest OVERLOADED retry hint. Default 30 000 ms. */
+  retryMaxMs?: number;
   /** OS → license type table (SPEC L2). Default DEFAULT_OS_LICENSE_MAP. */
   osLicenseMap?: readonly OsLicenseRule[];
   /** This node's id. Default: host-pid-random. */
@@ -54,6 +64,11 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultNodeId: ()
     nodeHeartbeatMs: 5_000,
     nodeTimeoutMs: 15_000,
     maxReplay: 1_000,
+    maxHandshakes: 1_000,
+    maxEnrollments: 500,
+    maxConnections: 18_000,
+    retryBaseMs: 1_000,
+    retryMaxMs: 30_000,
     osLicenseMap: DEFAULT_OS_LICENSE_MAP,
     ...stripUndefined(options),
     redis: options.redis,
@@ -64,12 +79,14 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultNodeId: ()
   const positive: (keyof ResolvedGatewayOptions)[] = [
     'heartbeatIntervalMs', 'helloTimeoutMs', 'maxPayloadBytes', 'framesPerSecond', 'frameBurst',
     'lastSeenFlushMs', 'nodeHeartbeatMs', 'nodeTimeoutMs', 'maxReplay',
+    'maxHandshakes', 'maxEnrollments', 'maxConnections', 'retryBaseMs', 'retryMaxMs',
   ];
   for (const k of positive) {
     const v = o[k];
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`gateway option ${k} must be a positive number, got ${String(v)}`);
   }
   if (o.nodeTimeoutMs <= o.nodeHeartbeatMs) throw new Error('gateway option nodeTimeoutMs must exceed nodeHeartbeatMs');
+  if (o.retryMaxMs < o.retryBaseMs) throw new Error('gateway option retryMaxMs must be at least retryBaseMs');
   if (o.frameBurst < 4) throw new Error('gateway option frameBurst must be at least 4');
   if (!/^[A-Za-z0-9._-]+$/.test(o.nodeId)) throw new Error('gateway option nodeId may only contain [A-Za-z0-9._-]');
   return o;

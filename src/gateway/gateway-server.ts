@@ -16,6 +16,7 @@ import { licenseTypeForOs } from '../licensing/os-license-map.ts';
 import type { HelloMessage } from '../protocol/client-message.ts';
 import { decodeClientFrame } from '../protocol/decode-client-frame.ts';
 import { encodeWelcome } from '../protocol/encode-server-frame.ts';
+import { Admission } from './admission.ts';
 import { AgentConnection, connectionKey } from './agent-connection.ts';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.ts';
 import { newNodeId, NodeRegistry } from './node-registry.ts';
@@ -44,11 +45,20 @@ export class GatewayServer {
   private timers: NodeJS.Timeout[] = [];
   private nextConnId = 1;
   private stopping = false;
+  readonly admission: Admission;
 
   constructor(options: GatewayOptions) {
     this.options = resolveGatewayOptions(options, newNodeId);
     this.nodeId = this.options.nodeId;
     this.sessions = new SessionStore(this.options.redis, this.options.keys);
+    const o = this.options;
+    this.admission = new Admission({
+      maxHandshakes: o.maxHandshakes,
+      maxEnrollments: o.maxEnrollments,
+      maxConnections: o.maxConnections,
+      retryBaseMs: o.retryBaseMs,
+      retryMaxMs: o.retryMaxMs,
+    });
     this.registry = new NodeRegistry(this.options.redis, this.options.keys, this.sessions, this.nodeId, this.options.nodeTimeoutMs);
   }
 
@@ -156,6 +166,10 @@ export class GatewayServer {
       conn.fail('SHUTTING_DOWN');
       return;
     }
+    if (!this.admission.admitConnection(this.connections.size + 1)) {
+      conn.fail(this.overloaded('too many connections'));
+      return;
+    }
     this.connections.add(conn);
     ws.on('message', (data: RawData, isBinary: boolean) => this.onFrame(conn, data as Buffer, isBinary));
     ws.on('close', () => this.onClose(conn));
@@ -187,10 +201,18 @@ export class GatewayServer {
       this.sessions.confirm(conn.tenantId, conn.clientId).catch((err: unknown) => conn.log.error({ err }, 'could not confirm credential'));
     }
     switch (msg.kind) {
-      case 'hello':
+      case 'hello': {
         if (conn.state !== 'awaiting-hello') return this.reject(conn, new LicensegateError('HELLO_REPEATED'));
-        void this.authenticate(conn, msg.hello);
+        const enrolling = msg.hello.auth.kind === 'enrollmentToken';
+        if (!this.admission.admitHello(enrolling)) {
+          conn.identify(msg.hello.tenantId, msg.hello.clientId);
+          conn.fail(this.overloaded(enrolling ? 'too many enrollments in flight' : 'too many handshakes in flight'));
+          return;
+        }
+        this.admission.begin(enrolling);
+        void this.authenticate(conn, msg.hello).finally(() => this.admission.end(enrolling));
         return;
+      }
       case 'heartbeat':
         if (conn.state === 'awaiting-hello') return this.reject(conn, new LicensegateError('HELLO_REQUIRED'));
         if (conn.state === 'live') conn.sendHeartbeatAck(now);
@@ -204,6 +226,11 @@ export class GatewayServer {
         void this.uninstallFromAgent(conn);
         return;
     }
+  }
+
+  /** OVERLOADED with a spread retry hint (C13); logged at debug, counted for /readyz. */
+  private overloaded(detail: string): LicensegateError {
+    return new LicensegateError('OVERLOADED', detail, { retryAfterMs: this.admission.retryAfter(Date.now()) });
   }
 
   private reject(conn: AgentConnection, err: LicensegateError): void {

@@ -1,0 +1,75 @@
+/**
+ * Admission control (SPEC C13): bounds the handshakes and enrollments in flight and the open
+ * connections of one gateway process. Beyond a bound the agent gets OVERLOADED with a retry
+ * hint spread over a window that widens with the recent refusal rate, so that a refused herd
+ * comes back spread out instead of in one wave.
+ */
+export interface AdmissionLimits {
+  /** Hellos being authenticated at once (one Redis round trip each). */
+  maxHandshakes: number;
+  /** First-time enrollments at once (three round trips each). */
+  maxEnrollments: number;
+  /** Open WebSocket connections. */
+  maxConnections: number;
+  /** Smallest retry hint. */
+  retryBaseMs: number;
+  /** Largest retry hint. */
+  retryMaxMs: number;
+}
+
+export class Admission {
+  handshakes = 0;
+  enrollments = 0;
+  /** Refusals in the current and previous second, for the hint window. */
+  private refusedNow = 0;
+  private refusedPrev = 0;
+  private second = 0;
+  refusedTotal = 0;
+
+  constructor(
+    readonly limits: AdmissionLimits,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /** A new socket may stay open. */
+  admitConnection(open: number): boolean {
+    return open <= this.limits.maxConnections;
+  }
+
+  /** A Hello may start authenticating now. */
+  admitHello(enrolling: boolean): boolean {
+    if (this.handshakes >= this.limits.maxHandshakes) return false;
+    if (enrolling && this.enrollments >= this.limits.maxEnrollments) return false;
+    return true;
+  }
+
+  begin(enrolling: boolean): void {
+    this.handshakes++;
+    if (enrolling) this.enrollments++;
+  }
+
+  end(enrolling: boolean): void {
+    this.handshakes--;
+    if (enrolling) this.enrollments--;
+  }
+
+  /**
+   * A retry hint for a refused agent: uniform in [base, base + window], the window growing
+   * with how many were refused in the last two seconds relative to what one handshake slot
+   * set serves, capped at retryMaxMs.
+   */
+  retryAfter(now: number): number {
+    const sec = Math.floor(now / 1000);
+    if (sec !== this.second) {
+      this.refusedPrev = sec === this.second + 1 ? this.refusedNow : 0;
+      this.refusedNow = 0;
+      this.second = sec;
+    }
+    this.refusedNow++;
+    this.refusedTotal++;
+    const { retryBaseMs, retryMaxMs, maxHandshakes } = this.limits;
+    const pressure = (this.refusedNow + this.refusedPrev) / Math.max(1, maxHandshakes);
+    const window = Math.min(retryMaxMs - retryBaseMs, retryBaseMs * (1 + pressure));
+    return Math.round(retryBaseMs + this.random() * window);
+  }
+}

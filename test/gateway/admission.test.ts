@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Admission } from '../../src/gateway/admission.ts';
+import { checkInvariants } from '../../src/licensing/check-invariants.ts';
+import { newAgent, OS } from '../helpers/agents.ts';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+
+describe('admission control', () => {
+  it('C13: retry hints stay within [base, max] and spread wider as refusals pile up', () => {
+    const a = new Admission({ maxHandshakes: 10, maxEnrollments: 5, maxConnections: 100, retryBaseMs: 1000, retryMaxMs: 30_000 });
+    const now = 1_000_000;
+    const first = Array.from({ length: 5 }, () => a.retryAfter(now));
+    const later = Array.from({ length: 500 }, () => a.retryAfter(now));
+    for (const h of [...first, ...later]) {
+      expect(h).toBeGreaterThanOrEqual(1000);
+      expect(h).toBeLessThanOrEqual(30_000);
+    }
+    expect(Math.max(...first)).toBeLessThanOrEqual(1000 + 1000 * 1.5);
+    expect(Math.max(...later)).toBeGreaterThan(10_000); // the herd is spread over a wide window
+    expect(new Set(later).size).toBeGreaterThan(400);
+    const fixed = new Admission({ maxHandshakes: 1, maxEnrollments: 1, maxConnections: 1, retryBaseMs: 100, retryMaxMs: 100 }, () => 0.5);
+    expect(fixed.retryAfter(now)).toBe(100);
+  });
+
+  it('C13: handshakes and enrollments in flight are bounded', () => {
+    const a = new Admission({ maxHandshakes: 2, maxEnrollments: 1, maxConnections: 3, retryBaseMs: 10, retryMaxMs: 20 });
+    expect(a.admitHello(true)).toBe(true);
+    a.begin(true);
+    expect(a.admitHello(true)).toBe(false);
+    expect(a.admitHello(false)).toBe(true);
+    a.begin(false);
+    expect(a.admitHello(false)).toBe(false);
+    a.end(true);
+    expect(a.admitHello(true)).toBe(true);
+    expect(a.admitConnection(3)).toBe(true);
+    expect(a.admitConnection(4)).toBe(false);
+  });
+
+  describe('under a storm', () => {
+    let gw: TestGateway;
+    beforeAll(async () => {
+      gw = await startTestGateway({ pool: { workstation: 150, linux: 150 }, gateway: { maxHandshakes: 4, maxEnrollments: 2, retryBaseMs: 20, retryMaxMs: 400, heartbeatIntervalMs: 60_000 } });
+    });
+    afterAll(() => gw.stop());
+
+    it('C13: a storm beyond the limits gets OVERLOADED with retry hints, and every agent ends up connected and licensed once', async () => {
+      const agents = Array.from({ length: 300 }, (_, i) => newAgent(gw.url, { os: i % 2 ? OS.windows : OS.linux, reconnect: true, backoff: { baseMs: 20, capMs: 200 } }));
+      const hints: number[] = [];
+      for (const a of agents) a.on('error-frame', (e) => e.code === 'OVERLOADED' && hints.push(e.retryAfterMs));
+      for (const a of agents) a.connect().catch(() => {}); // refused ones retry by themselves
+      await Promise.all(agents.map((a) => a.waitFor(() => a.connected && a.monitoring, 20_000)));
+      expect(hints.length).toBeGreaterThan(0);
+      for (const h of hints) {
+        expect(h).toBeGreaterThanOrEqual(20);
+        expect(h).toBeLessThanOrEqual(400);
+      }
+      expect(gw.gateway.admission.refusedTotal).toBe(hints.length);
+      expect(gw.gateway.admission.handshakes).toBe(0);
+      expect(await gw.redis.scard(gw.keys.holders('default', 'workstation'))).toBe(150);
+      expect(await gw.redis.scard(gw.keys.holders('default', 'linux'))).toBe(150);
+      // No license flapped: one StartMonitoring each, nothing else.
+      expect(agents.every((a) => a.commands.length === 1 && a.commands[0]!.kind === 'start')).toBe(true);
+      expect(await checkInvariants(gw.redis, gw.keys)).toEqual({ ok: true, violations: [] });
+      await Promise.all(agents.map((a) => a.close()));
+    });
+  });
+});
