@@ -3,6 +3,8 @@
  * changes go through the admin job queue (see ./job-admin-api.ts) so that every change is
  * authorized, idempotent and audited in one place.
  */
+import type { AuditEntry, AuditQuery } from '../licensing/audit.ts';
+import type { AssignOptions, ClientState, TenantPolicy } from '../licensing/client-admin.ts';
 import type { ActivationResult, SerialKeyRecord } from '../licensing/serial-key-ledger.ts';
 import type { LicenseTypeName } from '../licensing/license-types.ts';
 import type { PamUser } from '../licensing/pam-seats.ts';
@@ -25,6 +27,12 @@ export interface AdminApi {
   licensesGranted(): Promise<GrantedRow[]>;
   // --- Clients ---
   listClients(tenantId: string, filter: ClientFilter): Promise<ClientRow[]>;
+  assignClient(tenantId: string, clientId: string, opts: AssignOptions): Promise<ClientState & { reclaimed: string | null }>;
+  unassignClient(tenantId: string, clientId: string): Promise<ClientState & { promoted: string[] }>;
+  uninstallClient(tenantId: string, clientId: string): Promise<ClientState & { promoted: string[] }>;
+  setPolicy(tenantId: string, policy: TenantPolicy): Promise<Required<TenantPolicy> & { tenantId: string }>;
+  /** A5 audit trail of a tenant. */
+  audit(tenantId: string, query: AuditQuery): Promise<AuditEntry[]>;
   // --- PAM (P1) ---
   createUser(tenantId: string, name: string): Promise<PamUser>;
   pamAssign(tenantId: string, userId: string): Promise<{ userId: string; seat: boolean; changed: boolean }>;

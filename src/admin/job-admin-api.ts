@@ -1,0 +1,50 @@
+/**
+ * AdminApi whose changes run as admin jobs (SPEC A1): the CLI uses it, so every change it
+ * makes takes the same path as an admin service's — schema, permissions, idempotency, audit.
+ * Reads go straight to Redis.
+ */
+import type { Redis } from 'ioredis';
+import { readAudit } from '../licensing/audit.ts';
+import type { LedgerContext } from '../licensing/ledger-context.ts';
+import { authorizeTenant, type Actor } from '../licensing/permissions.ts';
+import { listSerialKeys } from '../licensing/serial-key-ledger.ts';
+import { listTenants } from '../licensing/tenants.ts';
+import { availability, licensesGranted, listClients } from '../licensing/views.ts';
+import type { AdminApi } from './admin-api.ts';
+import { AdminClient } from './client.ts';
+
+export function jobAdminApi(ctx: LedgerContext, actor: Actor, redisUrl: string, owned: Redis[] = [], timeoutMs = 30_000): AdminApi {
+  const client = new AdminClient({ connection: redisUrl, prefix: ctx.keys.queuePrefix, actor, timeoutMs });
+  return {
+    activateSerial: (key) => client.activateSerial({ key }),
+    removeSerial: (keyId) => client.removeSerial({ keyId }),
+    listSerials: () => listSerialKeys(ctx),
+    availability: () => availability(ctx),
+    createTenant: (name) => client.createTenant({ name }),
+    listTenants: () => listTenants(ctx),
+    grant: (tenantId, type, count) => client.grant({ tenantId, type, count }),
+    takeBack: (tenantId, type, count, force) => client.takeBack({ tenantId, type, count, force }),
+    licensesGranted: () => licensesGranted(ctx),
+    listClients: (tenantId, filter) => listClients(ctx, tenantId, filter),
+    assignClient: (tenantId, clientId, opts) => client.assign({ tenantId, clientId, ...(opts.type ? { type: opts.type } : {}), force: opts.force ?? false }),
+    unassignClient: (tenantId, clientId) => client.unassign({ tenantId, clientId }),
+    uninstallClient: (tenantId, clientId) => client.uninstall({ tenantId, clientId }),
+    setPolicy: (tenantId, policy) => client.setPolicy({ tenantId, policy: stripUndefined(policy) }),
+    audit: (tenantId, query) => {
+      authorizeTenant(actor, tenantId, 'reading the audit trail');
+      return readAudit(ctx, tenantId, query);
+    },
+    createUser: (tenantId, name) => client.createUser({ tenantId, name }),
+    pamAssign: (tenantId, userId) => client.pamAssign({ tenantId, userId }),
+    pamUnassign: (tenantId, userId) => client.pamUnassign({ tenantId, userId }),
+    async close() {
+      await client.close();
+      for (const r of owned) await r.quit().catch(() => r.disconnect());
+    },
+  };
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
