@@ -1,7 +1,7 @@
 /**
- * What an admin (the CLI, an admin service) can ask of licensegate. Reads go straight to Redis;
- * changes go through the admin job queue (see ./job-admin-api.ts) so that every change is
- * authorized, idempotent and audited in one place.
+ * What an admin (the CLI) can ask of licensegate, acting as one actor. Reads go straight to
+ * Redis, scoped to the actor's tenant (T6); changes go through the admin job queue
+ * (./job-admin-api.ts) so that every change is authorized, idempotent and audited in one place.
  */
 import type { AuditEntry, AuditQuery } from '../licensing/audit.ts';
 import type { AssignOptions, ClientState, TenantPolicy } from '../licensing/client-admin.ts';

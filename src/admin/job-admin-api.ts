@@ -10,6 +10,7 @@ import { authorizeTenant, type Actor } from '../licensing/permissions.ts';
 import { listSerialKeys } from '../licensing/serial-key-ledger.ts';
 import { listTenants } from '../licensing/tenants.ts';
 import { availability, licensesGranted, listClients } from '../licensing/views.ts';
+import { DEFAULT_TENANT } from '../store/keys.ts';
 import type { AdminApi } from './admin-api.ts';
 import { AdminClient } from './client.ts';
 
@@ -18,14 +19,24 @@ export function jobAdminApi(ctx: LedgerContext, actor: Actor, redisUrl: string, 
   return {
     activateSerial: (key) => client.activateSerial({ key }),
     removeSerial: (keyId) => client.removeSerial({ keyId }),
-    listSerials: () => listSerialKeys(ctx),
-    availability: () => availability(ctx),
+    // T6: what spans tenants is for the default tenant's admins; a tenant's admins see their own.
+    listSerials: () => {
+      authorizeTenant(actor, DEFAULT_TENANT, 'listing serial keys');
+      return listSerialKeys(ctx);
+    },
+    availability: () => {
+      authorizeTenant(actor, DEFAULT_TENANT, 'reading availability');
+      return availability(ctx);
+    },
     createTenant: (name) => client.createTenant({ name }),
-    listTenants: () => listTenants(ctx),
+    listTenants: async () => (await listTenants(ctx)).filter((t) => actor.tenantId === DEFAULT_TENANT || t.id === actor.tenantId),
     grant: (tenantId, type, count) => client.grant({ tenantId, type, count }),
     takeBack: (tenantId, type, count, force) => client.takeBack({ tenantId, type, count, force }),
-    licensesGranted: () => licensesGranted(ctx),
-    listClients: (tenantId, filter) => listClients(ctx, tenantId, filter),
+    licensesGranted: async () => (await licensesGranted(ctx)).filter((r) => actor.tenantId === DEFAULT_TENANT || r.tenant === actor.tenantId),
+    listClients: (tenantId, filter) => {
+      authorizeTenant(actor, tenantId, 'listing Clients');
+      return listClients(ctx, tenantId, filter);
+    },
     assignClient: (tenantId, clientId, opts) => client.assign({ tenantId, clientId, ...(opts.type ? { type: opts.type } : {}), force: opts.force ?? false }),
     unassignClient: (tenantId, clientId) => client.unassign({ tenantId, clientId }),
     uninstallClient: (tenantId, clientId) => client.uninstall({ tenantId, clientId }),

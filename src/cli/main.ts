@@ -12,6 +12,7 @@ const USAGE = `usage: licensegate <command>
 commands:
   serve     run the gateway (embedded redis-server when REDIS_URL is unset)
   keys      vendor key pair, mint and inspect serial keys (licensegate keys --help)
+  admin     licensing administration: serial keys, tenants, Clients, PAM seats (licensegate admin --help)
 
 Configuration is read from the environment; see the README's configuration table.`;
 
@@ -23,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'serve') return runServe(rest);
   if (command === 'keys') return runKeys(rest);
+  if (command === 'admin') return (await import('./admin-command.ts')).runAdmin(rest); // loaded only for admin
   console.error(`licensegate: unknown command "${command}"\n\n${USAGE}`);
   return 2;
 }

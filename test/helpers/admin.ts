@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { AdminClient } from '../../src/admin/client.ts';
 import { startAdminWorker } from '../../src/jobs/admin-worker.ts';
+import { LedgerScheduler } from '../../src/jobs/scheduler.ts';
 import type { LedgerContext } from '../../src/licensing/ledger-context.ts';
 import { TECHNICIAN } from '../../src/licensing/permissions.ts';
 import { createRedis } from '../../src/store/redis-connection.ts';
@@ -17,7 +18,9 @@ export interface TestAdmin {
 
 export async function startTestAdmin(ctx: LedgerContext, opts: { worker?: boolean } = {}): Promise<TestAdmin> {
   const conn: Redis = createRedis(redisUrl(), { maxRetriesPerRequest: null });
-  const worker = opts.worker === false ? null : startAdminWorker(conn, ctx.keys.queuePrefix, ctx, pino({ level: 'silent' }));
+  const scheduler = new LedgerScheduler(conn, ctx.keys.queuePrefix);
+  const workerCtx = { ...ctx, scheduler: ctx.scheduler ?? scheduler };
+  const worker = opts.worker === false ? null : startAdminWorker(conn, ctx.keys.queuePrefix, workerCtx, pino({ level: 'silent' }));
   if (worker) await worker.waitUntilReady();
   const admin = new AdminClient({ connection: redisUrl(), prefix: ctx.keys.queuePrefix, actor: TECHNICIAN, timeoutMs: 10_000 });
   return {
@@ -26,6 +29,7 @@ export async function startTestAdmin(ctx: LedgerContext, opts: { worker?: boolea
     async stop() {
       await admin.close();
       if (worker) await worker.close();
+      await scheduler.close();
       conn.disconnect();
     },
   };

@@ -1,0 +1,145 @@
+/**
+ * How `licensegate admin` reaches licensegate: the one place that builds its AdminApi.
+ *
+ * Redis: REDIS_URL, else the running embedded instance recorded in DATA_DIR (default ./data)
+ * by `licensegate serve`, else REDIS_UNAVAILABLE. Keys: KEY_PREFIX / QUEUE_PREFIX. Vendor public
+ * keys (serial activate): VENDOR_PUBLIC_KEYS, plus the zero-config dev key
+ * DATA_DIR/dev-vendor/vendor.pub when REDIS_URL is unset. Only these settings are read; the
+ * gateway's own settings are not required.
+ *
+ * Changes go through the admin job queue (jobAdminApi), so the CLI exercises the same path as
+ * any admin service; a running licensegate worker carries them out.
+ */
+import type { KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import type { AdminApi } from '../admin/admin-api.ts';
+import { jobAdminApi } from '../admin/job-admin-api.ts';
+import { LicensegateError } from '../errors.ts';
+import type { LedgerContext } from '../licensing/ledger-context.ts';
+import type { Actor } from '../licensing/permissions.ts';
+import { loadPublicKey, loadPublicKeys, VENDOR_PUBLIC_KEY_FILE } from '../licensing/vendor-keys.ts';
+import { findRunningEmbedded } from '../store/embedded-redis.ts';
+import { DEFAULT_QUEUE_PREFIX, Keys } from '../store/keys.ts';
+import { defineScripts } from '../store/scripts.ts';
+
+const CONNECT_TIMEOUT_MS = 5_000;
+
+export interface AdminSettings {
+  redisUrl: string | undefined;
+  dataDir: string;
+  keys: Keys;
+  vendorKeys: KeyObject[];
+}
+
+const setting = (env: NodeJS.ProcessEnv, name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
+
+/** The settings the admin CLI needs; a wrong one is CONFIG_INVALID naming the variable. */
+export function adminSettings(env: NodeJS.ProcessEnv = process.env): AdminSettings {
+  const redisUrl = setting(env, 'REDIS_URL');
+  if (redisUrl !== undefined) {
+    let protocol = '';
+    try {
+      protocol = new URL(redisUrl).protocol;
+    } catch {
+      // reported below
+    }
+    if (protocol !== 'redis:' && protocol !== 'rediss:') throw new LicensegateError('CONFIG_INVALID', 'REDIS_URL: must be a redis:// or rediss:// URL');
+  }
+  const dataDir = resolve(setting(env, 'DATA_DIR') ?? './data');
+  let keys: Keys;
+  try {
+    keys = new Keys(setting(env, 'KEY_PREFIX') ?? 'lg', setting(env, 'QUEUE_PREFIX') ?? DEFAULT_QUEUE_PREFIX);
+  } catch (err) {
+    throw new LicensegateError('CONFIG_INVALID', `KEY_PREFIX/QUEUE_PREFIX: ${(err as Error).message}`);
+  }
+  const vendorKeys: KeyObject[] = [];
+  try {
+    vendorKeys.push(...loadPublicKeys(setting(env, 'VENDOR_PUBLIC_KEYS') ?? ''));
+  } catch (err) {
+    throw new LicensegateError('CONFIG_INVALID', `VENDOR_PUBLIC_KEYS: ${(err as Error).message}`);
+  }
+  const devKey = join(dataDir, 'dev-vendor', VENDOR_PUBLIC_KEY_FILE);
+  if (redisUrl === undefined && existsSync(devKey)) {
+    try {
+      vendorKeys.push(loadPublicKey(devKey));
+    } catch (err) {
+      throw new LicensegateError('CONFIG_INVALID', `dev vendor key: ${(err as Error).message}`);
+    }
+  }
+  return { redisUrl, dataDir, keys, vendorKeys };
+}
+
+/** A URL without its password, for messages. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'REDIS_URL';
+  }
+}
+
+async function locateRedis(settings: AdminSettings): Promise<string> {
+  if (settings.redisUrl !== undefined) return settings.redisUrl;
+  const embedded = await findRunningEmbedded(settings.dataDir);
+  if (embedded) return embedded;
+  throw new LicensegateError(
+    'REDIS_UNAVAILABLE',
+    `REDIS_URL is not set and no running licensegate Redis is recorded in ${join(settings.dataDir, 'redis.url')}; ` +
+      'start licensegate with `npm start` (same DATA_DIR), or set REDIS_URL to its Redis',
+  );
+}
+
+/** One short-lived connection with licensegate's scripts: fails fast instead of retrying. */
+async function connect(url: string): Promise<Redis> {
+  const redis = new Redis(url, {
+    connectionName: 'licensegate:admin',
+    lazyConnect: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+    enableAutoPipelining: false,
+  });
+  let lastError: Error | undefined;
+  redis.on('error', (err: Error) => (lastError = err)); // later failures surface as rejected commands
+  defineScripts(redis);
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    throw new LicensegateError('REDIS_UNAVAILABLE', `cannot connect to ${redact(url)} (${(lastError ?? (err as Error)).message})`);
+  }
+  return redis;
+}
+
+/** How long the CLI waits for an admin job's result (LICENSEGATE_JOB_TIMEOUT_MS, default 30 s). */
+function jobTimeout(env: NodeJS.ProcessEnv): number {
+  const raw = setting(env, 'LICENSEGATE_JOB_TIMEOUT_MS');
+  const n = raw === undefined ? 30_000 : Number(raw);
+  if (!Number.isInteger(n) || n < 100) throw new LicensegateError('CONFIG_INVALID', 'LICENSEGATE_JOB_TIMEOUT_MS: must be an integer ≥ 100');
+  return n;
+}
+
+/**
+ * Opens the AdminApi the CLI uses, acting as `actor`. Changes run as admin jobs (the same path
+ * an admin service takes), so a licensegate worker must be running; reads go to Redis.
+ * Close it to end the process promptly.
+ */
+export async function openAdminApi(actor: Actor, env: NodeJS.ProcessEnv = process.env): Promise<AdminApi> {
+  const settings = adminSettings(env);
+  const timeoutMs = jobTimeout(env);
+  const url = await locateRedis(settings);
+  const redis = await connect(url);
+  const ctx: LedgerContext = { redis, keys: settings.keys, vendorKeys: settings.vendorKeys };
+  return jobAdminApi(ctx, actor, url, [redis], timeoutMs);
+}
+
+/** A lost Redis connection in the middle of a command, as REDIS_UNAVAILABLE; null otherwise. */
+export function connectionFailure(err: unknown): LicensegateError | null {
+  if (!(err instanceof Error) || err instanceof LicensegateError) return null;
+  const lost = err.name === 'MaxRetriesPerRequestError' || /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE/.test(err.message);
+  return lost ? new LicensegateError('REDIS_UNAVAILABLE', err.message, { cause: err }) : null;
+}

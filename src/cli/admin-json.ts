@@ -1,0 +1,37 @@
+/**
+ * The `licensegate admin --json` contract for the rows whose shape scripts rely on: exactly
+ * these fields, in this order, whatever else the AdminApi's rows carry later.
+ */
+import type { LicenseTypeName } from '../licensing/license-types.ts';
+import type { AvailabilityRow, GrantedRow } from '../licensing/views.ts';
+
+/** `admin licenses --json`: one per license type (SPEC S3). */
+export interface AvailabilityJson {
+  type: LicenseTypeName;
+  total: number;
+  granted: number;
+  assigned: number;
+  available: number;
+}
+
+/** `admin tenants granted --json`: one per tenant and license type (SPEC T5). */
+export interface GrantedJson {
+  tenant: string;
+  type: LicenseTypeName;
+  granted: number;
+  assigned: number;
+  available: number;
+}
+
+/** `--json` failures, exit code 1. */
+export interface FailureJson {
+  error: { code: string; message: string };
+}
+
+export function availabilityJson(rows: readonly AvailabilityRow[]): AvailabilityJson[] {
+  return rows.map(({ type, total, granted, assigned, available }) => ({ type, total, granted, assigned, available }));
+}
+
+export function grantedJson(rows: readonly GrantedRow[]): GrantedJson[] {
+  return rows.map(({ tenant, type, granted, assigned, available }) => ({ tenant, type, granted, assigned, available }));
+}

@@ -1,0 +1,183 @@
+/**
+ * `licensegate admin …` failures as real processes: refused actors, tampered keys, bad command
+ * lines (exit 2) and no reachable Redis (exit 1).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureTenant } from '../../src/licensing/tenants.ts';
+import { DEFAULT_TENANT, type Keys } from '../../src/store/keys.ts';
+import { activatePool, ledgerContext, mintKey, vendor } from '../helpers/ledger.ts';
+import { connectRedis, newKeys, redisUrl } from '../helpers/redis.ts';
+import { startTestAdmin, type TestAdmin } from '../helpers/admin.ts';
+import { snapshot } from '../helpers/snapshot.ts';
+
+const root = join(import.meta.dirname, '../..');
+const workers: TestAdmin[] = [];
+const dataDir = mkdtempSync(join(tmpdir(), 'lg-admin-err-'));
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `licensegate admin …` as a real process; env entries override the test Redis settings. */
+function admin(keys: Keys, args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const full: NodeJS.ProcessEnv = { ...process.env, LICENSEGATE_ACTOR: '' };
+  Object.assign(full, {
+    REDIS_URL: redisUrl(),
+    KEY_PREFIX: keys.prefix,
+    QUEUE_PREFIX: keys.queuePrefix,
+    VENDOR_PUBLIC_KEYS: vendor.publicKeyPem,
+    DATA_DIR: dataDir,
+    ...env,
+  });
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, 'bin/licensegate.mjs'), 'admin', ...args], { cwd: root, env: full, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000); // must exit promptly
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+/** Exactly {"error":{"code","message"}} on stdout, nothing on stderr, exit 1; returns the code. */
+function jsonFailure(r: Run): string {
+  expect(r.status).toBe(1);
+  expect(r.stderr).toBe('');
+  const body = JSON.parse(r.stdout);
+  expect(body).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
+  return body.error.code;
+}
+
+/** `licensegate admin: CODE: message` on stderr, nothing on stdout, exit 1; returns the code. */
+function humanFailure(r: Run): string {
+  expect(r.status).toBe(1);
+  expect(r.stdout).toBe('');
+  const m = /^licensegate admin: ([A-Z_]+): [^\n]+\n$/.exec(r.stderr);
+  expect(m, r.stderr).not.toBeNull();
+  return m![1]!;
+}
+
+/** Runs at most `limit` at once (each is a process). */
+async function inBatches<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += limit) out.push(...(await Promise.all(items.slice(i, i + limit).map(fn))));
+  return out;
+}
+
+let redis: Redis;
+beforeAll(async () => {
+  redis = await connectRedis();
+});
+afterAll(async () => {
+  for (const w of workers) await w.stop();
+  redis?.disconnect();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function freshKeys(): Promise<Keys> {
+  const keys = newKeys('adme');
+  await ensureTenant(redis, keys, DEFAULT_TENANT);
+  // The CLI's changes run as admin jobs: a worker for this deployment runs in the test process.
+  workers.push(await startTestAdmin(ledgerContext(redis, keys)));
+  return keys;
+}
+
+const WEAK_ACTOR = JSON.stringify({ userId: 'bob', tenantId: 'acme', permissions: ['license-management'] });
+
+describe('licensegate admin failures', () => {
+  it('A2 T2 T6: a weak --actor or LICENSEGATE_ACTOR is FORBIDDEN (exit 1) and changes nothing', async () => {
+    const keys = await freshKeys();
+    await activatePool(ledgerContext(redis, keys), { workstation: 5, 'pam-seat': 1 });
+    const before = await snapshot(redis, keys.prefix);
+    const otherTenantAdmin = JSON.stringify({ userId: 'eve', tenantId: 'acme', permissions: ['client-installation-and-management', 'license-management'] });
+
+    const [create, activate, pam] = await Promise.all([
+      admin(keys, ['tenants', 'create', 'Globex', '--actor', WEAK_ACTOR, '--json']),
+      admin(keys, ['serial', 'activate', mintKey({ linux: 1 })], { LICENSEGATE_ACTOR: WEAK_ACTOR }),
+      admin(keys, ['pam', 'assign', 'someone', '--tenant', 'default', '--actor', otherTenantAdmin, '--json']),
+    ]);
+    expect(jsonFailure(create)).toBe('FORBIDDEN');
+    expect(humanFailure(activate)).toBe('FORBIDDEN');
+    expect(jsonFailure(pam)).toBe('FORBIDDEN');
+    expect(await snapshot(redis, keys.prefix)).toEqual(before);
+  });
+
+  it('S1: a tampered serial key is SERIAL_KEY_INVALID with exit 1, as JSON and for people', async () => {
+    const keys = await freshKeys();
+    const [prefix, payload, signature] = mintKey({ workstation: 1000 }).split('.');
+    const i = Math.floor(payload!.length / 2);
+    const tampered = [prefix, payload!.slice(0, i) + (payload![i] === 'A' ? 'B' : 'A') + payload!.slice(i + 1), signature].join('.');
+    const before = await snapshot(redis, keys.prefix);
+
+    const [asJson, forPeople] = await Promise.all([
+      admin(keys, ['serial', 'activate', tampered, '--json']),
+      admin(keys, ['serial', 'activate', tampered]),
+    ]);
+    expect(jsonFailure(asJson)).toBe('SERIAL_KEY_INVALID');
+    expect(humanFailure(forPeople)).toBe('SERIAL_KEY_INVALID');
+    expect(await snapshot(redis, keys.prefix)).toEqual(before);
+  });
+
+  it('bad command lines exit 2 with one line on stderr, before connecting to Redis', async () => {
+    const keys = newKeys('adme');
+    // No Redis at all: a command that tried to connect would exit 1, not 2.
+    const noRedis = { REDIS_URL: '', DATA_DIR: dataDir };
+    const cases: string[][] = [
+      [],
+      ['frobnicate'],
+      ['serial', 'activate'],
+      ['tenants', 'create', 'Acme', 'Corp'],
+      ['tenants', 'grant', 'acme', '--type', 'desktop', '--count', '1'],
+      ['tenants', 'grant', 'acme', '--type', 'linux', '--count', '0'],
+      ['tenants', 'take-back', 'acme', '--type', 'linux', '--count', '1.5', '--force'],
+      ['licenses', '--bogus'],
+      ['clients', 'list', '--online', '--unlicensed'],
+      ['licenses', '--json', '--actor', '{not json'],
+    ];
+    const runs = await inBatches(cases, 5, (args) => admin(keys, args, noRedis));
+    runs.forEach((r, n) => {
+      expect({ args: cases[n], status: r.status, stdout: r.stdout }).toEqual({ args: cases[n], status: 2, stdout: '' });
+      expect(r.stderr).toMatch(/^licensegate admin: [^\n]+\n$/);
+    });
+
+    const help = await admin(keys, ['--help'], noRedis);
+    expect(help.status).toBe(0);
+    for (const name of ['serial activate', 'serial list', 'serial remove', 'licenses', 'tenants create', 'tenants list', 'tenants grant', 'tenants take-back', 'tenants granted', 'clients list', 'users create', 'pam assign', 'pam unassign']) {
+      expect(help.stdout).toContain(`  ${name}`);
+    }
+  });
+
+  it('no Redis reachable (REDIS_URL unset, no running embedded Redis in DATA_DIR): REDIS_UNAVAILABLE, exit 1, saying how to start one', async () => {
+    const keys = newKeys('adme');
+    const empty = mkdtempSync(join(tmpdir(), 'lg-admin-empty-'));
+    const stale = mkdtempSync(join(tmpdir(), 'lg-admin-stale-'));
+    writeFileSync(join(stale, 'redis.url'), 'redis://127.0.0.1:1\n'); // recorded by a server that is gone
+    try {
+      const [asJson, forPeople, staleRecord] = await Promise.all([
+        admin(keys, ['licenses', '--json'], { REDIS_URL: '', DATA_DIR: empty }),
+        admin(keys, ['tenants', 'list'], { REDIS_URL: '', DATA_DIR: empty }),
+        admin(keys, ['serial', 'list', '--json'], { REDIS_URL: '', DATA_DIR: stale }),
+      ]);
+      expect(jsonFailure(asJson)).toBe('REDIS_UNAVAILABLE');
+      expect(humanFailure(forPeople)).toBe('REDIS_UNAVAILABLE');
+      expect(forPeople.stderr).toContain('npm start');
+      expect(forPeople.stderr).toContain('REDIS_URL');
+      expect(jsonFailure(staleRecord)).toBe('REDIS_UNAVAILABLE');
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+      rmSync(stale, { recursive: true, force: true });
+    }
+  });
+});
