@@ -4,8 +4,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/setup/redis-server.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // Generous bounds: many tests start real processes (gateways, CLIs) on a 2-core machine.
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
     // Integration files start gateways and agents; two at a time matches this 2-core machine.
     maxWorkers: 2,
     dangerouslyIgnoreUnhandledErrors: false,
