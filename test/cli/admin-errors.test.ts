@@ -2,54 +2,22 @@
  * `licensegate admin …` failures as real processes: refused actors, tampered keys, bad command
  * lines (exit 2) and no reachable Redis (exit 1).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureTenant } from '../../src/licensing/tenants.ts';
-import { DEFAULT_TENANT, type Keys } from '../../src/store/keys.ts';
-import { activatePool, ledgerContext, mintKey, vendor } from '../helpers/ledger.ts';
-import { connectRedis, newKeys, redisUrl } from '../helpers/redis.ts';
-import { startTestAdmin, type TestAdmin } from '../helpers/admin.ts';
+import { type Keys } from '../../src/store/keys.ts';
+import { activatePool, ledgerContext, mintKey } from '../helpers/ledger.ts';
+import { connectRedis, newKeys } from '../helpers/redis.ts';
+import { CliDeployments, runAdminCli, type CliRun as Run } from '../helpers/admin-cli.ts';
 import { snapshot } from '../helpers/snapshot.ts';
 
-const root = join(import.meta.dirname, '../..');
-const workers: TestAdmin[] = [];
+const deployments = new CliDeployments();
 const dataDir = mkdtempSync(join(tmpdir(), 'lg-admin-err-'));
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `licensegate admin …` as a real process; env entries override the test Redis settings. */
-function admin(keys: Keys, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const full: NodeJS.ProcessEnv = { ...process.env, LICENSEGATE_ACTOR: '' };
-  Object.assign(full, {
-    REDIS_URL: redisUrl(),
-    KEY_PREFIX: keys.prefix,
-    QUEUE_PREFIX: keys.queuePrefix,
-    VENDOR_PUBLIC_KEYS: vendor.publicKeyPem,
-    DATA_DIR: dataDir,
-    ...env,
-  });
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bin/licensegate.mjs'), 'admin', ...args], { cwd: root, env: full, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000); // must exit promptly
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
+const admin = (keys: Keys, args: string[], env: Record<string, string> = {}): Promise<Run> => runAdminCli(keys, args, { dataDir, env });
 
 /** Exactly {"error":{"code","message"}} on stdout, nothing on stderr, exit 1; returns the code. */
 function jsonFailure(r: Run): string {
@@ -81,18 +49,12 @@ beforeAll(async () => {
   redis = await connectRedis();
 });
 afterAll(async () => {
-  for (const w of workers) await w.stop();
+  await deployments.stop();
   redis?.disconnect();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function freshKeys(): Promise<Keys> {
-  const keys = newKeys('adme');
-  await ensureTenant(redis, keys, DEFAULT_TENANT);
-  // The CLI's changes run as admin jobs: a worker for this deployment runs in the test process.
-  workers.push(await startTestAdmin(ledgerContext(redis, keys)));
-  return keys;
-}
+const freshKeys = (): Promise<Keys> => deployments.fresh(redis, 'adme');
 
 const WEAK_ACTOR = JSON.stringify({ userId: 'bob', tenantId: 'acme', permissions: ['license-management'] });
 

@@ -2,7 +2,6 @@
  * `licensegate admin …` as real processes against the test redis-server: serial keys, tenants,
  * Clients and PAM seats, asserting the --json contract and exit codes.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,50 +10,18 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEDULER_QUEUE } from '../../src/jobs/scheduler.ts';
 import { ALL_LICENSE_TYPES } from '../../src/licensing/license-types.ts';
-import { ensureTenant } from '../../src/licensing/tenants.ts';
 import { DEFAULT_TENANT, type Keys } from '../../src/store/keys.ts';
 import { newAgent, OS } from '../helpers/agents.ts';
 import { eventually, startTestGateway } from '../helpers/gateway.ts';
-import { activatePool, ledgerContext, mintKey, vendor } from '../helpers/ledger.ts';
-import { connectRedis, newKeys, redisUrl } from '../helpers/redis.ts';
-import { startTestAdmin, type TestAdmin } from '../helpers/admin.ts';
+import { activatePool, ledgerContext, mintKey } from '../helpers/ledger.ts';
+import { connectRedis } from '../helpers/redis.ts';
+import { CliDeployments, runAdminCli, type CliRun as Run } from '../helpers/admin-cli.ts';
 
-const root = join(import.meta.dirname, '../..');
-const workers: TestAdmin[] = [];
+const deployments = new CliDeployments();
 const dataDir = mkdtempSync(join(tmpdir(), 'lg-admin-'));
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `licensegate admin …` as a real process with this file's Redis and keys. */
-function admin(keys: Keys, args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, LICENSEGATE_ACTOR: '' };
-  Object.assign(env, {
-    REDIS_URL: redisUrl(),
-    KEY_PREFIX: keys.prefix,
-    QUEUE_PREFIX: keys.queuePrefix,
-    VENDOR_PUBLIC_KEYS: vendor.publicKeyPem,
-    DATA_DIR: dataDir,
-    ...opts.env,
-  });
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bin/licensegate.mjs'), 'admin', ...args], { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000); // must exit promptly
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-    child.stdin.end(opts.input ?? '');
-  });
-}
+const admin = (keys: Keys, args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<Run> => runAdminCli(keys, args, { dataDir, ...opts });
 
 /** The --json result of a successful run. */
 function ok(r: Run): any {
@@ -80,18 +47,12 @@ beforeAll(async () => {
   redis = await connectRedis();
 });
 afterAll(async () => {
-  for (const w of workers) await w.stop();
+  await deployments.stop();
   redis?.disconnect();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function freshKeys(): Promise<Keys> {
-  const keys = newKeys('adm');
-  await ensureTenant(redis, keys, DEFAULT_TENANT);
-  // The CLI's changes run as admin jobs: a worker for this deployment runs in the test process.
-  workers.push(await startTestAdmin(ledgerContext(redis, keys)));
-  return keys;
-}
+const freshKeys = (): Promise<Keys> => deployments.fresh(redis, 'adm');
 
 describe('licensegate admin', () => {
   it('S1 S2 S3 S4: serial activate (argument and stdin), serial list, licenses --json and serial remove', async () => {
