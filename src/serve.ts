@@ -47,8 +47,11 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
   };
   stack.push(async () => (embedded ? embedded.stop() : undefined));
   stack.push(async () => {
-    await redis.quit().catch(() => redis.disconnect());
-    await bull.quit().catch(() => bull.disconnect());
+    for (const c of [redis, bull]) {
+      // QUIT waits for a reply; a Redis that is already gone would never give one.
+      if (c.status === 'ready') await Promise.race([c.quit().catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
+      c.disconnect();
+    }
   });
   try {
     await waitReady(redis);

@@ -67,7 +67,14 @@ async function runServe(args: string[]): Promise<number> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  // Shutdown is bounded: a Redis that went away first must not keep the process alive.
+  const forced = setTimeout(() => {
+    logger.error('shutdown did not finish within 15 s; exiting');
+    process.exit(1);
+  }, 15_000);
+  forced.unref();
   await service.stop();
+  clearTimeout(forced);
   logger.flush?.();
   return 0;
 }
