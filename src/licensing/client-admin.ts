@@ -6,9 +6,13 @@
  */
 import { runScript } from '../store/scripts.ts';
 import { LicensegateError, isErrorCode } from '../errors.ts';
+import { ringConnections } from '../delivery/doorbell.ts';
 import { idsOf, nowOf, ring, runJsonScript, type LedgerContext } from './ledger-context.ts';
 import type { EndpointLicenseType } from './license-types.ts';
 import { authorizeLicenses, authorizeTenant, PERMISSIONS, type Actor } from './permissions.ts';
+
+/** What the admin scripts return as the Client's state (tenant and id added by the caller). */
+type ScriptState = Omit<ClientState, 'tenantId' | 'clientId'>;
 
 export interface ClientState {
   tenantId: string;
@@ -49,18 +53,24 @@ export interface AssignOptions {
 /** C6: assign now (online → StartMonitoring at once; offline → at its next connect). */
 export async function assignClient(ctx: LedgerContext, actor: Actor, tenantId: string, clientId: string, opts: AssignOptions = {}, cause = 'client.assign'): Promise<ClientState & { reclaimed: string | null }> {
   authorizeLicenses(actor, tenantId, 'assigning a license');
-  const r = await runJsonScript<{ type: string; reclaimed: string }>(ctx, 'adminAssign', tenantId, [clientId, opts.type ?? '', opts.force ? '1' : '0', nowOf(ctx), actor.userId, cause]);
-  await ring(ctx, tenantId, [clientId]);
-  return { ...(await clientState(ctx, tenantId, clientId)), reclaimed: r.reclaimed || null };
+  const r = await runJsonScript<{ type: string; reclaimed: string; state: ScriptState; rings: [string, string][] }>(ctx, 'adminAssign', tenantId, [
+    clientId,
+    opts.type ?? '',
+    opts.force ? '1' : '0',
+    nowOf(ctx),
+    actor.userId,
+    cause,
+  ]);
+  await ringConnections(ctx.redis, ctx.keys, tenantId, r.rings);
+  return { tenantId, clientId, ...r.state, reclaimed: r.reclaimed || null };
 }
 
 /** C7 C10: unassign now; the Client stays unlicensed until an admin assigns again. */
 export async function unassignClient(ctx: LedgerContext, actor: Actor, tenantId: string, clientId: string, cause = 'client.unassign'): Promise<ClientState & { promoted: string[] }> {
   authorizeLicenses(actor, tenantId, 'unassigning a license');
-  const r = await runJsonScript<{ freed: string; promoted: unknown }>(ctx, 'adminUnassign', tenantId, [clientId, nowOf(ctx), actor.userId, cause]);
-  const promoted = idsOf(r.promoted);
-  await ring(ctx, tenantId, [clientId, ...promoted]);
-  return { ...(await clientState(ctx, tenantId, clientId)), promoted };
+  const r = await runJsonScript<{ freed: string; promoted: unknown; state: ScriptState; rings: [string, string][] }>(ctx, 'adminUnassign', tenantId, [clientId, nowOf(ctx), actor.userId, cause]);
+  await ringConnections(ctx.redis, ctx.keys, tenantId, r.rings);
+  return { tenantId, clientId, ...r.state, promoted: idsOf(r.promoted) };
 }
 
 /** C8: uninstall: license freed, credential revoked, Command{uninstall} queued for the agent. */

@@ -239,3 +239,26 @@ local function recordOp(opId, result)
   redis.call('HSET', K_OPS, opId, json)
   return json
 end
+
+-- The connections to ring for these Client ids: {{id, connection token}, ...} of those online,
+-- so the caller can publish without another round trip.
+local function ringsFor(ids)
+  local out = {}
+  for _, id in ipairs(ids) do
+    local conn = redis.call('HGET', K_ONLINE, id)
+    if conn then out[#out + 1] = { id, conn } end
+  end
+  return out
+end
+
+-- A Client's state as admin jobs return it (SPEC A4).
+local function clientStateOf(id)
+  local c = redis.call('HMGET', kClient(id), 'status', 'type', 'reason', 'lastSeen')
+  return {
+    status = (c[1] == 'uninstalled') and 'uninstalled' or 'active',
+    online = redis.call('HEXISTS', K_ONLINE, id) == 1,
+    license = (c[2] and c[2] ~= '') and c[2] or cjson.null,
+    reason = c[3] or '',
+    lastSeen = tonumber(c[4] or '0'),
+  }
+end
