@@ -36,7 +36,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     redisUrl = embedded.url;
     logger.info({ redisUrl, owned: embedded.owned, dataDir: config.dataDir }, 'embedded redis ready');
   }
-  const redis = createRedis(redisUrl, { connectionName: 'licensegate:gateway' });
+  const redis = createRedis(redisUrl, { connectionName: 'licensegate:gateway', autoPipelining: true });
   // BullMQ needs its own connection that never gives up on a request.
   const bull = createRedis(redisUrl, { connectionName: 'licensegate:scheduler', maxRetriesPerRequest: null });
   for (const c of [redis, bull]) c.on('error', (err) => logger.error({ err }, 'redis connection error'));

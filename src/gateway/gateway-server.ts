@@ -78,7 +78,7 @@ export class GatewayServer {
   /** Listens and joins the cluster of nodes. Resolves with the bound address. */
   async start(): Promise<AddressInfo> {
     const o = this.options;
-    this.subscriber = o.redis.duplicate({ connectionName: `licensegate:node:${this.nodeId}` });
+    this.subscriber = o.redis.duplicate({ connectionName: `licensegate:node:${this.nodeId}`, enableAutoPipelining: false });
     this.subscriber.on('error', (err) => this.log.error({ err }, 'node channel connection error'));
     this.subscriber.on('message', (_channel: string, raw: string) => this.onNodeMessage(raw));
     await this.subscriber.subscribe(o.keys.nodeChannel(this.nodeId));
@@ -277,7 +277,7 @@ export class GatewayServer {
     );
     conn.sendCommands(outcome.replay);
     if (outcome.reclaimed) void ringClients(this.options.redis, this.options.keys, conn.tenantId, [outcome.reclaimed]).catch(() => {});
-    conn.log.debug({ registered: outcome.credential !== undefined, license: outcome.licenseType, reason: outcome.reason, replayed: outcome.replay.length }, 'agent online');
+    if (this.log.isLevelEnabled('debug')) conn.log.debug({ registered: outcome.credential !== undefined, license: outcome.licenseType, reason: outcome.reason, replayed: outcome.replay.length }, 'agent online');
     // More than maxReplay commands pending: continue from the log.
     if (outcome.replay.length >= this.options.maxReplay) void this.deliver(conn);
   }

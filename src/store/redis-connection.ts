@@ -7,13 +7,18 @@ export interface RedisConnectionOptions {
   connectionName?: string;
   /** BullMQ connections need null here; licensegate's own keep ioredis' default. */
   maxRetriesPerRequest?: number | null;
+  /**
+   * Batch the commands issued in one event-loop turn into one write (the gateway's command
+   * connection under a connection storm). Never on BullMQ's connections. Default false.
+   */
+  autoPipelining?: boolean;
 }
 
 export function createRedis(url: string, options: RedisConnectionOptions = {}): Redis {
   const redisOptions: RedisOptions = {
     connectionName: options.connectionName ?? 'licensegate',
     lazyConnect: false,
-    enableAutoPipelining: false,
+    enableAutoPipelining: options.autoPipelining ?? false,
   };
   if (options.maxRetriesPerRequest !== undefined) redisOptions.maxRetriesPerRequest = options.maxRetriesPerRequest;
   const redis = new Redis(url, redisOptions);
