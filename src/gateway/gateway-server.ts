@@ -198,7 +198,10 @@ export class GatewayServer {
     }
     if (conn.confirmPending && conn.state === 'live') {
       conn.confirmPending = false;
-      this.sessions.confirm(conn.tenantId, conn.clientId).catch((err: unknown) => conn.log.error({ err }, 'could not confirm credential'));
+      // The first frame after Welcome confirms the credential; an ack records it itself.
+      if (msg.kind !== 'commandAck') {
+        this.sessions.confirm(conn.tenantId, conn.clientId).catch((err: unknown) => conn.log.error({ err }, 'could not confirm credential'));
+      }
     }
     switch (msg.kind) {
       case 'hello': {

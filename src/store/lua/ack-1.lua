@@ -13,7 +13,8 @@ if n > seq then return {'INVALID_ACK'} end
 local acked = tonumber(redis.call('HGET', ck, 'acked') or '0')
 if n > acked then
   acked = n
-  redis.call('HSET', ck, 'acked', acked)
+  -- An ack proves the agent received its Welcome (and credential): no re-enrollment after this.
+  redis.call('HSET', ck, 'acked', acked, 'confirmed', '1')
   redis.call('XTRIM', kCommands(clientId), 'MINID', '0-' .. (acked + 1))
 end
 return {'OK', acked}
