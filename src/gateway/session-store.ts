@@ -142,7 +142,7 @@ export class SessionStore {
    * Batched last-seen: one script call per tenant per chunk, all in one pipeline. Returns each
    * Client's newest command seq (tenant → client → seq) for lost-doorbell repair.
    */
-  async touch(byTenant: Map<string, string[]>, now: number, chunk = 1000): Promise<Map<string, Map<string, number>>> {
+  async touch(byTenant: Map<string, string[]>, now: number, chunk = 200): Promise<Map<string, Map<string, number>>> {
     const seqs = new Map<string, Map<string, number>>();
     if (byTenant.size === 0) return seqs;
     const pipeline = this.redis.pipeline();
