@@ -1,0 +1,50 @@
+/** The results table: plain text for the terminal, markdown for bench/results/latest.md. */
+import type { BenchResults, ScenarioResult } from './types.ts';
+
+function num(x: number | null): string {
+  if (x === null || !Number.isFinite(x)) return '—';
+  if (Math.abs(x) >= 100) return x.toFixed(0);
+  if (Math.abs(x) >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}
+
+function rows(results: BenchResults): string[][] {
+  return Object.entries(results.scenarios).map(([name, r]: [string, ScenarioResult]) => [
+    name,
+    r.error ? 'error' : `${num(r.value)} ${r.unit}`,
+    r.baseline === null ? '—' : `${num(r.baseline)} ${r.baselineUnit ?? r.unit}`,
+    r.ratio === null ? '—' : r.ratio.toFixed(2),
+    r.goal,
+    (r.error ? `no (${r.error.split('\n')[0]!.slice(0, 60)})` : r.met ? 'yes' : 'no') + (r.details.noisy ? ' *' : ''),
+  ]);
+}
+
+const HEADER = ['scenario', 'value', 'baseline', 'ratio', 'goal', 'met'];
+
+export function textTable(results: BenchResults): string {
+  const all = [HEADER, ...rows(results)];
+  const widths = HEADER.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
+  const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
+  const noisy = Object.values(results.scenarios).some((r) => r.details.noisy);
+  return [line(all[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...all.slice(1).map(line), ...(noisy ? ['', '* other processes used the CPU during this measurement (details.noisy): less reliable'] : [])].join('\n');
+}
+
+export function markdown(results: BenchResults): string {
+  const m = results.machine;
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const table = [
+    `| ${HEADER.join(' | ')} |`,
+    `|${HEADER.map((_, i) => (i === 0 || i === 4 ? '---' : i === 5 ? ':---:' : '---:')).join('|')}|`,
+    ...rows(results).map((r) => `| ${r.map(esc).join(' | ')} |`),
+  ].join('\n');
+  return [
+    `# licensegate bench — ${results.quick ? 'quick' : 'full'} run`,
+    '',
+    `${results.startedAt} · ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB · Node ${m.node} · ${m.redis.split(' ').slice(0, 3).join(' ')} · ${m.os}`,
+    `Agents: ${results.options.agents ?? (results.quick ? 'quick defaults' : 'full defaults')}, driver concurrency ${results.options.concurrency}. Baselines are measured in the same run on the same machine (see bench/README.md).`,
+    '',
+    table,
+    ...(Object.values(results.scenarios).some((r) => r.details.noisy) ? ['', '\\* other processes used the CPU during this measurement (details.noisy): less reliable.'] : []),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,80 @@
+/**
+ * The processes of one licensegate scenario: redis-server, the ledger (tenant + pool), the
+ * gateway, optionally the admin worker in its own process, and the driver. Everything is
+ * registered with the scenario's scope.
+ */
+import type { LicenseTypeName } from '../../src/licensing/license-types.ts';
+import { startGateway, type GatewayHandle } from './gateway.ts';
+import { startHelper, type Helper } from './ipc.ts';
+import type { ScenarioContext } from './scenario.ts';
+import { stopChild } from './scope.ts';
+import { prepareLedger, startRedis, type BenchRedis, type Ledger } from './setup.ts';
+
+export interface Stack {
+  redis: BenchRedis;
+  ledger: Ledger;
+  gateway: GatewayHandle;
+  worker: Helper<{ concurrency: number }> | undefined;
+  driver: Helper<{ pid: number }>;
+  /** Starts another gateway on the same Redis and prefixes (after a restart). */
+  restartGateway(): Promise<GatewayHandle>;
+  /** Stops the admin worker process (closing its BullMQ worker first). */
+  stopWorker(): Promise<void>;
+  pids(): Record<string, number | undefined>;
+  /** Inspector URLs of the gateway and the worker (profiling targets). */
+  inspectors(): Record<string, string | undefined>;
+}
+
+export interface StackOptions {
+  pool: Partial<Record<LicenseTypeName, number>>;
+  gatewayEnv?: Record<string, string>;
+  /** Run the admin worker in its own process; the gateway then runs with RUN_WORKERS=false. */
+  worker?: boolean;
+  inspect?: boolean;
+}
+
+export async function startStack(ctx: ScenarioContext, o: StackOptions): Promise<Stack> {
+  const { scope } = ctx;
+  const redis = await startRedis(scope);
+  const ledger = await prepareLedger(redis, o.pool, ctx.scratch);
+  const gatewayEnv = { ...ledger.env, RUN_WORKERS: o.worker ? 'false' : 'true', ...o.gatewayEnv };
+  let generation = 0;
+  const launch = () =>
+    startGateway(scope, {
+      env: gatewayEnv,
+      label: `gateway#${++generation}`,
+      inspect: o.inspect || ctx.opts.profile,
+    });
+  let gateway = await launch();
+  ctx.log(`gateway ${gateway.url} (pid ${gateway.pid})`);
+  const worker = o.worker
+    ? await startHelper<{ concurrency: number }>(scope, 'admin-worker', { env: { ...ledger.env, LOG_LEVEL: 'warn' }, inspect: o.inspect || ctx.opts.profile })
+    : undefined;
+  const driver = await startHelper<{ pid: number }>(scope, 'driver', { env: { UV_THREADPOOL_SIZE: '4' } });
+  const stack: Stack = {
+    redis,
+    ledger,
+    get gateway() {
+      return gateway;
+    },
+    worker,
+    driver,
+    async restartGateway() {
+      gateway = await launch();
+      ctx.log(`gateway restarted ${gateway.url} (pid ${gateway.pid})`);
+      return gateway;
+    },
+    async stopWorker() {
+      if (!worker) return;
+      await worker.call('close', {}, 15_000).catch(() => {});
+      await stopChild(worker.child, 5_000);
+    },
+    pids() {
+      return { gateway: gateway.pid, redis: redis.pid, driver: driver.pid, worker: worker?.pid };
+    },
+    inspectors() {
+      return { gateway: gateway.inspectorUrl, worker: worker?.inspectorUrl };
+    },
+  };
+  return stack;
+}

@@ -1,0 +1,36 @@
+/**
+ * licensegate's admin-job worker alone in its process (the gateway runs with RUN_WORKERS=false):
+ * the same startAdminWorker that `licensegate serve` runs, configured from the same environment
+ * (REDIS_URL, KEY_PREFIX, QUEUE_PREFIX, VENDOR_PUBLIC_KEYS, ADMIN_CONCURRENCY).
+ */
+import { loadConfig } from '../../src/config.ts';
+import { startAdminWorker } from '../../src/jobs/admin-worker.ts';
+import type { LedgerContext } from '../../src/licensing/ledger-context.ts';
+import { createLogger } from '../../src/log.ts';
+import { Keys } from '../../src/store/keys.ts';
+import { createRedis, waitReady } from '../../src/store/redis-connection.ts';
+import { serveRequests } from '../lib/ipc.ts';
+
+const config = loadConfig();
+if (!config.redisUrl) throw new Error('REDIS_URL is required');
+const logger = createLogger(config.logLevel, 'json');
+const redis = createRedis(config.redisUrl, { connectionName: 'licensegate:bench-worker' });
+const bull = createRedis(config.redisUrl, { connectionName: 'licensegate:bench-worker-bull', maxRetriesPerRequest: null });
+for (const c of [redis, bull]) c.on('error', (err) => logger.error({ err }, 'redis connection error'));
+await waitReady(redis);
+const keys = new Keys(config.keyPrefix, config.queuePrefix);
+const ctx: LedgerContext = { redis, keys, vendorKeys: config.vendorPublicKeys };
+const worker = startAdminWorker(bull, keys.queuePrefix, ctx, logger, { concurrency: config.adminConcurrency });
+await worker.waitUntilReady();
+
+serveRequests(
+  {
+    close: async () => {
+      await worker.close();
+      await redis.quit().catch(() => redis.disconnect());
+      await bull.quit().catch(() => bull.disconnect());
+      return {};
+    },
+  },
+  { concurrency: config.adminConcurrency },
+);

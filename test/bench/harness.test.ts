@@ -1,0 +1,47 @@
+/**
+ * The benchmark harness itself (not speed): a tiny quick run of every scenario writes a
+ * complete report — each scenario with its value, baseline, ratio, goal and verdict — and the
+ * markdown table the README quotes.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '../..');
+const out = mkdtempSync(join(tmpdir(), 'lg-bench-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+const SCENARIOS = ['baseline-ws', 'boot-storm', 'reconnect-storm', 'idle', 'stop-latency', 'job-throughput'];
+
+describe('bench harness', () => {
+  it('C4 C7 C13: a quick run writes every scenario with its baseline and ratio, as JSON and markdown', async () => {
+    await run(process.execPath, ['--import', 'tsx', join(root, 'bench/run.ts'), '--quick', '--agents', '150', '--out', out], {
+      cwd: root,
+      timeout: 240_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const report = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));
+    expect(report.machine).toMatchObject({ cpus: expect.any(Number), node: process.version, redis: expect.stringMatching(/\d+\.\d+/) });
+    expect(report.quick).toBe(true);
+    for (const name of SCENARIOS) {
+      const s = report.scenarios[name];
+      expect(s, name).toBeDefined();
+      expect(s.error, `${name}: ${s.error}`).toBeUndefined();
+      expect(typeof s.value, name).toBe('number');
+      expect(s.unit, name).toEqual(expect.any(String));
+      expect(s.goal, name).toEqual(expect.any(String));
+      expect(typeof s.met, name).toBe('boolean');
+      if (name !== 'baseline-ws') {
+        expect(typeof s.baseline, name).toBe('number');
+        expect(typeof s.ratio, name).toBe('number');
+      }
+    }
+    expect(readdirSync(out).filter((f) => /^\d{4}-.*\.json$/.test(f))).toHaveLength(1);
+    const md = readFileSync(join(out, 'latest.md'), 'utf8');
+    for (const name of SCENARIOS) expect(md).toContain(`| ${name} |`);
+  });
+});
