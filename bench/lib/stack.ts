@@ -6,9 +6,10 @@
 import type { LicenseTypeName } from '../../src/licensing/license-types.ts';
 import { startGateway, type GatewayHandle } from './gateway.ts';
 import { startHelper, type Helper } from './ipc.ts';
-import type { ScenarioContext } from './scenario.ts';
+import type { EnrollResult } from '../scenarios/boot-storm.ts';
+import { connectTimeoutMs, type ScenarioContext } from './scenario.ts';
 import { stopChild } from './scope.ts';
-import { prepareLedger, startRedis, type BenchRedis, type Ledger } from './setup.ts';
+import { ENROLLMENT_TOKEN, prepareLedger, startRedis, type BenchRedis, type Ledger } from './setup.ts';
 
 export interface Stack {
   redis: BenchRedis;
@@ -77,4 +78,19 @@ export async function startStack(ctx: ScenarioContext, o: StackOptions): Promise
     },
   };
   return stack;
+}
+
+/** Enrolls agents 0..n-1 through the stack's driver and waits until every one is licensed. */
+export async function enrollLicensedFleet(ctx: ScenarioContext, stack: Stack, prefix: string, n: number): Promise<void> {
+  const enrolled = await stack.driver.call<EnrollResult>('enroll', {
+    url: stack.gateway.url,
+    count: n,
+    prefix,
+    token: ENROLLMENT_TOKEN,
+    concurrency: ctx.opts.concurrency,
+    timeoutMs: connectTimeoutMs(n),
+    sourceIps: ctx.sizes.sourceIps,
+    waitLicense: true,
+  });
+  if (enrolled.licensed !== n) throw new Error(`only ${enrolled.licensed}/${n} agents licensed: ${JSON.stringify(enrolled.finalFailures)}`);
 }

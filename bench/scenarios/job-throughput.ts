@@ -19,10 +19,8 @@ import { JobQueue, type BatchResult } from '../lib/jobs.ts';
 import { CpuWindow, round1 } from '../lib/proc-stats.ts';
 import { connectTimeoutMs, ratio, sleep, type ScenarioDef } from '../lib/scenario.ts';
 import { stopChild } from '../lib/scope.ts';
-import { ENROLLMENT_TOKEN } from '../lib/setup.ts';
 import { RedisCommandWindow } from '../lib/redis-stats.ts';
-import { startStack } from '../lib/stack.ts';
-import type { EnrollResult } from './boot-storm.ts';
+import { enrollLicensedFleet, startStack } from '../lib/stack.ts';
 
 export const GOAL_JOBS_RATIO = 0.5;
 
@@ -49,17 +47,7 @@ export const jobThroughput: ScenarioDef = {
     const batchTimeout = 60_000 + n * 20;
     const stack = await startStack(ctx, { pool: poolFor(n), worker: true });
     const concurrency = stack.worker!.ready.concurrency;
-    const enrolled = await stack.driver.call<EnrollResult>('enroll', {
-      url: stack.gateway.url,
-      count: n,
-      prefix: 'jobs',
-      token: ENROLLMENT_TOKEN,
-      concurrency: ctx.opts.concurrency,
-      timeoutMs: connectTimeoutMs(n),
-      sourceIps: ctx.sizes.sourceIps,
-      waitLicense: true,
-    });
-    if (enrolled.licensed !== n) throw new Error(`only ${enrolled.licensed}/${n} agents licensed: ${JSON.stringify(enrolled.finalFailures)}`);
+    await enrollLicensedFleet(ctx, stack, 'jobs', n);
     await sleep(1_000);
     const { unassign, assign } = batches(n);
 

@@ -14,12 +14,10 @@ import { poolFor } from '../lib/fleet.ts';
 import { CpuWindow } from '../lib/proc-stats.ts';
 import { connectTimeoutMs, ratio, sleep, type ScenarioDef } from '../lib/scenario.ts';
 import { stopChild } from '../lib/scope.ts';
-import { ENROLLMENT_TOKEN } from '../lib/setup.ts';
 import { LoopDelayWindow } from '../lib/inspector.ts';
 import { RedisCommandWindow, RedisSlowWindow } from '../lib/redis-stats.ts';
-import { startStack } from '../lib/stack.ts';
+import { enrollLicensedFleet, startStack } from '../lib/stack.ts';
 import type { Latency } from '../lib/types.ts';
-import type { EnrollResult } from './boot-storm.ts';
 
 export const GOAL_STOP_RATIO = 2;
 
@@ -39,17 +37,7 @@ export const stopLatency: ScenarioDef = {
     // Inspectors on: event-loop delay of the gateway and the worker over the window.
     const stack = await startStack(ctx, { pool: poolFor(n), worker: true, inspect: true });
     const concurrency = stack.worker!.ready.concurrency;
-    const enrolled = await stack.driver.call<EnrollResult>('enroll', {
-      url: stack.gateway.url,
-      count: n,
-      prefix: 'stop',
-      token: ENROLLMENT_TOKEN,
-      concurrency: ctx.opts.concurrency,
-      timeoutMs: connectTimeoutMs(n),
-      sourceIps: ctx.sizes.sourceIps,
-      waitLicense: true,
-    });
-    if (enrolled.licensed !== n) throw new Error(`only ${enrolled.licensed}/${n} agents licensed: ${JSON.stringify(enrolled.finalFailures)}`);
+    await enrollLicensedFleet(ctx, stack, 'stop', n);
     await sleep(1_000);
     ctx.log(`${n} agents online; ${jobs} unassign jobs at ${rate}/s`);
     const commands = await RedisCommandWindow.start(stack.redis.redis);
