@@ -140,7 +140,9 @@ export class GatewayServer {
       await withTimeout(
         (async () => {
           await this.flushLastSeen();
-          await this.sessions.disconnectMany(offline);
+          // Non-persistent Clients freed by this shutdown (C12) may promote Clients held elsewhere.
+          const promoted = await this.sessions.disconnectMany(offline);
+          for (const [tenantId, ids] of promoted) await ringClients(this.options.redis, this.options.keys, tenantId, ids);
           await this.registry.leave();
         })(),
         5_000,
@@ -279,7 +281,6 @@ export class GatewayServer {
       }),
     );
     conn.sendCommands(outcome.replay);
-    if (outcome.reclaimed) void ringClients(this.options.redis, this.options.keys, conn.tenantId, [outcome.reclaimed]).catch(() => {});
     if (this.log.isLevelEnabled('debug')) conn.log.debug({ registered: outcome.credential !== undefined, license: outcome.licenseType, reason: outcome.reason, replayed: outcome.replay.length }, 'agent online');
     // More than maxReplay commands pending: continue from the log.
     if (outcome.replay.length >= this.options.maxReplay) void this.deliver(conn);

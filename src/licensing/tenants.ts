@@ -14,9 +14,6 @@ import type { LicenseTypeName } from './license-types.ts';
 import { authorizeSystem, type Actor } from './permissions.ts';
 import { listSerialKeys } from './serial-key-ledger.ts';
 
-/** @deprecated alias kept for readability at call sites: the default tenant's id. */
-export const DEFAULT_TENANT_ID = DEFAULT_TENANT;
-
 export interface EnsureTenantOptions {
   name?: string;
   /** Replace the enrollment token with this one. */
