@@ -51,21 +51,39 @@ const JOB_OPTIONS: JobsOptions = {
 
 export class AdminClient {
   private readonly queue: Queue;
-  private readonly events: QueueEvents;
   private readonly owned: Redis[] = [];
   private readonly actor: Actor;
   private readonly timeoutMs: number;
+  /** The result listener, started once from a known stream position (see listen()). */
+  private readonly events: Promise<QueueEvents>;
 
   constructor(options: AdminClientOptions) {
     const base = typeof options.connection === 'string' ? new Redis(options.connection, { maxRetriesPerRequest: null }) : options.connection;
     if (typeof options.connection === 'string') this.owned.push(base);
-    const listener = base.duplicate({ maxRetriesPerRequest: null });
-    this.owned.push(listener);
     const prefix = options.prefix ?? DEFAULT_QUEUE_PREFIX;
     this.queue = new Queue(ADMIN_QUEUE, { connection: base, prefix });
-    this.events = new QueueEvents(ADMIN_QUEUE, { connection: listener, prefix });
+    // Every call in flight listens for the queue closing; hundreds at once are normal here.
+    this.queue.setMaxListeners(0);
     this.actor = options.actor;
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.events = this.listen(base);
+    this.events.catch(() => undefined); // surfaced by the first run()
+  }
+
+  /**
+   * QueueEvents started with its default position ('$') only sees events appended after its
+   * first XREAD reaches Redis, which can be after a fast worker has already finished the job
+   * and after waitUntilFinished's one state check: the result is then lost and the call times
+   * out. Reading from the stream's last id taken before any job is added closes that gap.
+   */
+  private async listen(base: Redis): Promise<QueueEvents> {
+    const [last] = (await base.xrevrange(this.queue.keys.events, '+', '-', 'COUNT', 1)) as [string, string[]][];
+    const listener = base.duplicate({ maxRetriesPerRequest: null });
+    this.owned.push(listener);
+    const events = new QueueEvents(ADMIN_QUEUE, { connection: listener, prefix: this.queue.opts.prefix, lastEventId: last?.[0] ?? '0-0' });
+    events.setMaxListeners(0);
+    await events.waitUntilReady();
+    return events;
   }
 
   /** Enqueues a job and resolves with its result (A4); rejects with AdminJobError. */
@@ -73,10 +91,10 @@ export class AdminClient {
     const { idempotencyKey, actor, ...payload } = input;
     const jobId = idempotencyKey ?? randomUUID();
     if (!IDEMPOTENCY_KEY.test(jobId)) throw new AdminJobError('INVALID_JOB', 'idempotencyKey must be 1-128 characters of [A-Za-z0-9._-]', jobId);
-    await this.events.waitUntilReady();
+    const events = await this.events;
     const job = await this.queue.add(name, { ...payload, actor: actor ?? this.actor }, { ...JOB_OPTIONS, jobId });
     try {
-      return (await job.waitUntilFinished(this.events, this.timeoutMs)) as R;
+      return (await job.waitUntilFinished(events, this.timeoutMs)) as R;
     } catch (err) {
       const message = (err as Error).message;
       if (/timed out/i.test(message)) throw new AdminJobError('JOB_TIMEOUT', `job ${jobId} (${name}) not finished after ${this.timeoutMs} ms; is a licensegate worker running?`, jobId);
@@ -99,7 +117,8 @@ export class AdminClient {
   setPolicy = (i: CallInput<'policy.set'>) => this.run<'policy.set', Required<TenantPolicy> & { tenantId: string }>('policy.set', i);
 
   async close(): Promise<void> {
-    await this.events.close();
+    const events = await this.events.catch(() => null);
+    await events?.close();
     await this.queue.close();
     for (const r of this.owned) await r.quit().catch(() => r.disconnect());
   }

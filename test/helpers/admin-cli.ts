@@ -38,7 +38,8 @@ export function runAdminCli(keys: Keys, args: string[], opts: CliOptions): Promi
     const child = spawn(process.execPath, [join(root, 'bin/licensegate.mjs'), 'admin', ...args], { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000); // must exit promptly
+    // Longer than the CLI's own 30 s job wait, so that a stuck job shows as its JOB_TIMEOUT.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);

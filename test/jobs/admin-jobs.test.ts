@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { Agent, type AgentOs } from '../../agent-sim/agent.ts';
+import { AdminClient } from '../../src/admin/client.ts';
 import { readEvents } from '../../src/events/admin-events.ts';
 import { ADMIN_QUEUE } from '../../src/jobs/contract.ts';
 import { checkInvariants } from '../../src/licensing/check-invariants.ts';
@@ -116,6 +117,20 @@ describe('admin jobs', () => {
     const again = await t.admin.assign({ tenantId: DEFAULT_TENANT, clientId: a.clientId, idempotencyKey: 'assign-once-1' });
     expect(again).toEqual(first);
     expect((await audit()).filter((e) => e.holder === a.clientId && e.action === 'assigned' && e.cause === 'job:assign-once-1')).toHaveLength(1);
+  });
+
+  it('A4: a brand-new AdminClient gets the result of its very first call, 80 clients at once', async () => {
+    // The CLI is exactly this: a fresh client, one job, a worker that may finish before the
+    // client's result listener has issued its first read. No call may miss its result.
+    await activatePool(gw.ctx, { 'pam-seat': 1 }); // a multi-tenant key, so that tenants can be made
+    const tenant = await createTenant(gw.ctx, TECHNICIAN, 'First Call Ltd');
+    const clients = Array.from({ length: 80 }, () => new AdminClient({ connection: redisUrl(), prefix: gw.keys.queuePrefix, actor: TECHNICIAN, timeoutMs: 10_000 }));
+    try {
+      const results = await Promise.all(clients.map((c, i) => c.setPolicy({ tenantId: tenant.id, policy: { reclaimAfterDays: i + 1 } })));
+      expect(results.map((r) => r.reclaimAfterDays)).toEqual(clients.map((_, i) => i + 1));
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+    }
   });
 
   it('C8: the uninstall job frees the license, sends Uninstall, and revokes the credential', async () => {
