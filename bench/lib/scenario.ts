@@ -27,7 +27,7 @@ export function sizesFor(opts: BenchOptions): Sizes {
     fleet: n ?? (q ? 2_000 : 10_000),
     stopAgents: n ?? (q ? 500 : 10_000),
     stopRate: 50,
-    stopSeconds: 10,
+    stopSeconds: q ? 10 : 30,
     throughputAgents: n ?? (q ? 1_000 : 5_000),
     idleHeartbeatMs: 2_000,
     idleWindowMs: q ? 10_000 : 30_000,

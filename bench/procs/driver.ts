@@ -6,6 +6,7 @@
  * Connects run as a closed loop: `concurrency` handshakes in flight until `count` are done, the
  * same for the gateway and for the bare-ws baseline. Every wait is bounded by a deadline.
  */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Queue, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
@@ -207,6 +208,12 @@ function agentCounts() {
 }
 
 /** Schedules `count` calls of fn at `rate` per second (not waiting for each), then waits for all. */
+/** The driver's own event-loop delay over a window (ms): its timers and sockets wait this long. */
+function loopSummary(h: IntervalHistogram): { mean: number; p50: number; p99: number; max: number } {
+  const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+  return { mean: ms(h.mean), p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) };
+}
+
 async function atRate(count: number, rate: number, fn: (k: number) => Promise<void>): Promise<void> {
   const t0 = performance.now();
   const all: Promise<void>[] = [];
@@ -235,6 +242,9 @@ async function unassignRun(p: RateParams) {
   const latency = new Histogram();
   const enqueue = new Histogram();
   const sentAt = new Float64Array(p.count);
+  const sentEpoch = new Float64Array(p.count);
+  const receivedEpoch = new Float64Array(p.count);
+  const jobIds: (string | undefined)[] = new Array(p.count);
   let received = 0;
   let allReceived!: () => void;
   const done = new Promise<void>((r) => (allReceived = r));
@@ -243,17 +253,22 @@ async function unassignRun(p: RateParams) {
   commandHook = (i, cmd) => {
     if (cmd.kind !== 'stop' || cmd.duplicate || i >= p.count || sentAt[i] === 0) return;
     latency.record(performance.now() - sentAt[i]!);
+    receivedEpoch[i] = epochNow();
     sentAt[i] = 0;
     if (++received === p.count) allReceived();
   };
+  const loop = monitorEventLoopDelay({ resolution: 1 });
   try {
     await queue.waitUntilReady();
+    loop.enable();
     const t0 = performance.now();
     await atRate(p.count, p.rate, async (k) => {
       const start = performance.now();
       sentAt[k] = start;
+      sentEpoch[k] = epochNow();
       try {
-        await queue.add('client.unassign', { actor: TECHNICIAN, tenantId: DEFAULT_TENANT, clientId: agents[k]!.clientId }, JOB_OPTIONS);
+        const job = await queue.add('client.unassign', { actor: TECHNICIAN, tenantId: DEFAULT_TENANT, clientId: agents[k]!.clientId }, JOB_OPTIONS);
+        jobIds[k] = job.id;
         enqueue.record(performance.now() - start);
       } catch (err) {
         tally(enqueueErrors, (err as Error).message.slice(0, 80));
@@ -261,6 +276,16 @@ async function unassignRun(p: RateParams) {
     });
     const enqueueSeconds = (performance.now() - t0) / 1000;
     await Promise.race([done, sleep(p.timeoutMs)]);
+    loop.disable();
+    // Split at the moment the worker took each job (BullMQ's processedOn, the worker's clock).
+    const toWorker = new Histogram();
+    const toAgent = new Histogram();
+    const jobs = await Promise.all(jobIds.map((id) => (id ? queue.getJob(id) : undefined)));
+    jobs.forEach((job, k) => {
+      if (!job?.processedOn || receivedEpoch[k] === 0) return;
+      toWorker.record(Math.max(0, job.processedOn - sentEpoch[k]!));
+      toAgent.record(Math.max(0, receivedEpoch[k]! - job.processedOn));
+    });
     return {
       jobs: p.count,
       received,
@@ -269,6 +294,12 @@ async function unassignRun(p: RateParams) {
       achievedRate: Math.round((p.count / Math.max(enqueueSeconds, 1e-3)) * 10) / 10,
       latency: latency.summary(),
       latencyData: latency.toData(),
+      components: {
+        note: "split at BullMQ's processedOn (worker clock, whole ms): approximate, both sides read the same system clock",
+        enqueueToProcessed: toWorker.summary(),
+        processedToAgent: toAgent.summary(),
+      },
+      driverLoopDelayMs: loopSummary(loop),
       enqueue: enqueue.summary(),
       enqueueErrors,
     };
@@ -388,8 +419,10 @@ async function pushRun(p: RateParams & { queueName: string }) {
     sentAt[i] = 0;
     if (++received === p.count) allReceived();
   };
+  const loop = monitorEventLoopDelay({ resolution: 1 });
   try {
     await queue.waitUntilReady();
+    loop.enable();
     await atRate(p.count, p.rate, async (k) => {
       const start = performance.now();
       sentAt[k] = start;
@@ -403,12 +436,14 @@ async function pushRun(p: RateParams & { queueName: string }) {
       }
     });
     await Promise.race([done, sleep(p.timeoutMs)]);
+    loop.disable();
     return {
       jobs: p.count,
       received,
       missing: p.count - received,
       latency: latency.summary(),
       latencyData: latency.toData() as HistogramData,
+      driverLoopDelayMs: loopSummary(loop),
       components: {
         note: 'split by the worker process clock (performance.timeOrigin + now): approximate, both sides read the same system clock',
         enqueueToProcessed: toWorker.summary(),

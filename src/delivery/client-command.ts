@@ -24,10 +24,18 @@ export function parseCommandEntry(entry: StreamEntry): ClientCommand {
     if (fields[i] === 'k') kind = fields[i + 1]!;
     else if (fields[i] === 'a') arg = fields[i + 1]!;
   }
+  const cmd = commandOf(seq, kind, arg);
+  if (!cmd) throw new Error(`corrupt command log entry ${id}: ${JSON.stringify(fields)}`);
+  return cmd;
+}
+
+/** A command from its parts (a log entry's, or a doorbell's copy); null when they make none. */
+export function commandOf(seq: number, kind: string, arg: string): ClientCommand | null {
+  if (!Number.isSafeInteger(seq) || seq < 1) return null;
   if (kind === 'start' && isEndpointLicenseType(arg)) return { seq, kind, licenseType: arg };
   if (kind === 'stop') return { seq, kind, reason: arg };
   if (kind === 'uninstall') return { seq, kind };
-  throw new Error(`corrupt command log entry ${id}: ${JSON.stringify(fields)}`);
+  return null;
 }
 
 /** Commands with seq > afterSeq, oldest first, at most `max`. */

@@ -8,8 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { readCommandsAfter } from '../delivery/client-command.ts';
-import { ringClients } from '../delivery/doorbell.ts';
+import { readCommandsAfter, type ClientCommand } from '../delivery/client-command.ts';
 import { nodeOfConn, parseNodeMessage, type NodeMessage } from '../delivery/node-message.ts';
 import { LicensegateError, toLicensegateError } from '../errors.ts';
 import { licenseTypeForOs } from '../licensing/os-license-map.ts';
@@ -140,9 +139,9 @@ export class GatewayServer {
       await withTimeout(
         (async () => {
           await this.flushLastSeen();
-          // Non-persistent Clients freed by this shutdown (C12) may promote Clients held elsewhere.
-          const promoted = await this.sessions.disconnectMany(offline);
-          for (const [tenantId, ids] of promoted) await ringClients(this.options.redis, this.options.keys, tenantId, ids);
+          // Non-persistent Clients freed by this shutdown (C12) may promote Clients held
+          // elsewhere: the disconnect script rings their nodes.
+          await this.sessions.disconnectMany(offline);
           await this.registry.leave();
         })(),
         5_000,
@@ -258,10 +257,7 @@ export class GatewayServer {
     }
     if (conn.state !== 'authenticating' || !conn.isOpen) {
       // The agent left while we registered it: record it offline again.
-      await this.sessions
-        .disconnect(conn.tenantId, conn.clientId, conn.token, Date.now())
-        .then(({ promoted }) => ringClients(this.options.redis, this.options.keys, conn.tenantId, promoted))
-        .catch((err: unknown) => conn.log.error({ err }, 'disconnect failed'));
+      await this.sessions.disconnect(conn.tenantId, conn.clientId, conn.token, Date.now()).catch((err: unknown) => conn.log.error({ err }, 'disconnect failed'));
       return;
     }
     this.takeOver(conn, outcome.previousConn);
@@ -316,11 +312,11 @@ export class GatewayServer {
 
   private async uninstallFromAgent(conn: AgentConnection): Promise<void> {
     try {
-      const { freed, promoted } = await this.sessions.uninstall(conn.tenantId, conn.clientId, Date.now(), { byAgent: true, actor: `client:${conn.clientId}`, cause: 'uninstall-notice' });
+      // The script rings the nodes of Clients promoted to the freed license.
+      const { freed } = await this.sessions.uninstall(conn.tenantId, conn.clientId, Date.now(), { byAgent: true, actor: `client:${conn.clientId}`, cause: 'uninstall-notice' });
       conn.log.info({ freed }, 'agent uninstalled itself');
       this.byClient.delete(conn.key);
       conn.fail('UNINSTALLED');
-      await ringClients(this.options.redis, this.options.keys, conn.tenantId, promoted);
     } catch (err) {
       this.reject(conn, toLicensegateError(err));
     }
@@ -334,10 +330,7 @@ export class GatewayServer {
     if (!conn.clientId || this.byClient.get(conn.key) !== conn) return;
     this.byClient.delete(conn.key);
     if (this.stopping) return;
-    this.sessions
-      .disconnect(conn.tenantId, conn.clientId, conn.token, Date.now())
-      .then(({ promoted }) => ringClients(this.options.redis, this.options.keys, conn.tenantId, promoted))
-      .catch((err: unknown) => conn.log.error({ err }, 'could not record disconnect'));
+    this.sessions.disconnect(conn.tenantId, conn.clientId, conn.token, Date.now()).catch((err: unknown) => conn.log.error({ err }, 'could not record disconnect'));
   }
 
   // --- periodic work ---
@@ -390,8 +383,24 @@ export class GatewayServer {
     }
     for (const clientId of msg.clients) {
       const conn = this.byClient.get(connectionKey(msg.tenant, clientId));
-      if (conn) void this.deliver(conn);
+      if (!conn) continue;
+      const carried = msg.cmds?.get(clientId);
+      if (carried) this.deliverCarried(conn, carried);
+      else void this.deliver(conn);
     }
+  }
+
+  /**
+   * Sends the commands a doorbell carried, without reading the log, when they continue what
+   * this connection was sent; after a gap (a lost doorbell) or during a read, the log decides.
+   */
+  private deliverCarried(conn: AgentConnection, cmds: ClientCommand[]): void {
+    if (conn.state !== 'live') return;
+    if (conn.delivering || cmds.length === 0 || cmds[0]!.seq > conn.lastSentSeq + 1) {
+      void this.deliver(conn);
+      return;
+    }
+    conn.sendCommands(cmds);
   }
 
   /** Sends whatever the Client's log holds beyond what this connection sent. */

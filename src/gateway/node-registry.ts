@@ -6,7 +6,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { ringClients } from '../delivery/doorbell.ts';
 import type { Keys } from '../store/keys.ts';
 import type { SessionStore } from './session-store.ts';
 
@@ -58,8 +57,8 @@ export class NodeRegistry {
         for (let i = 0; i < flat.length; i += 2) {
           if (flat[i + 1]!.startsWith(prefix)) entries.push({ tenantId, clientId: flat[i]!, connToken: flat[i + 1]!, lastSeen });
         }
-        const promoted = await this.sessions.disconnectMany(entries);
-        for (const [t, ids] of promoted) await ringClients(this.redis, this.keys, t, ids);
+        // Clients promoted to licenses freed here (C12) are rung by the disconnect script.
+        await this.sessions.disconnectMany(entries);
         marked += entries.length;
       } while (cursor !== '0');
     }

@@ -6,8 +6,7 @@
  */
 import { runScript } from '../store/scripts.ts';
 import { LicensegateError, isErrorCode } from '../errors.ts';
-import { ringConnections } from '../delivery/doorbell.ts';
-import { idsOf, nowOf, ring, runJsonScript, type LedgerContext } from './ledger-context.ts';
+import { idsOf, nowOf, runJsonScript, type LedgerContext } from './ledger-context.ts';
 import type { EndpointLicenseType } from './license-types.ts';
 import { authorizeLicenses, authorizeTenant, PERMISSIONS, type Actor } from './permissions.ts';
 
@@ -53,7 +52,7 @@ export interface AssignOptions {
 /** C6: assign now (online → StartMonitoring at once; offline → at its next connect). */
 export async function assignClient(ctx: LedgerContext, actor: Actor, tenantId: string, clientId: string, opts: AssignOptions = {}, cause = 'client.assign'): Promise<ClientState & { reclaimed: string | null }> {
   authorizeLicenses(actor, tenantId, 'assigning a license');
-  const r = await runJsonScript<{ type: string; reclaimed: string; state: ScriptState; rings: [string, string][] }>(ctx, 'adminAssign', tenantId, [
+  const r = await runJsonScript<{ type: string; reclaimed: string; state: ScriptState }>(ctx, 'adminAssign', tenantId, [
     clientId,
     opts.type ?? '',
     opts.force ? '1' : '0',
@@ -61,15 +60,13 @@ export async function assignClient(ctx: LedgerContext, actor: Actor, tenantId: s
     actor.userId,
     cause,
   ]);
-  await ringConnections(ctx.redis, ctx.keys, tenantId, r.rings);
   return { tenantId, clientId, ...r.state, reclaimed: r.reclaimed || null };
 }
 
 /** C7 C10: unassign now; the Client stays unlicensed until an admin assigns again. */
 export async function unassignClient(ctx: LedgerContext, actor: Actor, tenantId: string, clientId: string, cause = 'client.unassign'): Promise<ClientState & { promoted: string[] }> {
   authorizeLicenses(actor, tenantId, 'unassigning a license');
-  const r = await runJsonScript<{ freed: string; promoted: unknown; state: ScriptState; rings: [string, string][] }>(ctx, 'adminUnassign', tenantId, [clientId, nowOf(ctx), actor.userId, cause]);
-  await ringConnections(ctx.redis, ctx.keys, tenantId, r.rings);
+  const r = await runJsonScript<{ freed: string; promoted: unknown; state: ScriptState }>(ctx, 'adminUnassign', tenantId, [clientId, nowOf(ctx), actor.userId, cause]);
   return { tenantId, clientId, ...r.state, promoted: idsOf(r.promoted) };
 }
 
@@ -82,7 +79,6 @@ export async function uninstallClient(ctx: LedgerContext, actor: Actor, tenantId
     throw new LicensegateError(isErrorCode(code) ? code : 'INTERNAL_ERROR', clientId);
   }
   const promoted = reply.slice(2).map(String);
-  await ring(ctx, tenantId, [clientId, ...promoted]);
   return { ...(await clientState(ctx, tenantId, clientId)), promoted };
 }
 

@@ -1,7 +1,6 @@
 /** What every ledger operation needs: Redis, the key namer, a clock, and the vendor keys. */
 import type { KeyObject } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { ringClients } from '../delivery/doorbell.ts';
 import { isErrorCode, LicensegateError } from '../errors.ts';
 import type { Keys } from '../store/keys.ts';
 import { runScript, type ScriptName } from '../store/scripts.ts';
@@ -44,11 +43,6 @@ export async function runStatusScript(ctx: LedgerContext, name: ScriptName, tena
     throw new LicensegateError(isErrorCode(code) ? code : 'INTERNAL_ERROR');
   }
   return reply;
-}
-
-/** Rings the gateways of Clients whose command logs just grew. */
-export async function ring(ctx: LedgerContext, tenantId: string, clientIds: string[]): Promise<void> {
-  await ringClients(ctx.redis, ctx.keys, tenantId, clientIds);
 }
 
 /** Flattens a JSON `{type: [ids]}` or `[]` reply (cjson encodes empty tables as {}). */

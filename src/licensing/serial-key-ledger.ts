@@ -7,7 +7,7 @@
 import { emitEvent } from '../events/admin-events.ts';
 import { LicensegateError } from '../errors.ts';
 import { DEFAULT_TENANT } from '../store/keys.ts';
-import { idsOf, nowOf, ring, runJsonScript, type LedgerContext } from './ledger-context.ts';
+import { idsOf, nowOf, runJsonScript, type LedgerContext } from './ledger-context.ts';
 import type { LicenseTypeName } from './license-types.ts';
 import { authorizeSystem, SYSTEM_ACTOR, type Actor } from './permissions.ts';
 import { serialKeyExpiresAtMs, verifySerialKey, type SerialKeyPayload } from './serial-key.ts';
@@ -46,7 +46,6 @@ export async function activateSerialKey(ctx: LedgerContext, actor: Actor, keyStr
     cause,
     ...licenses,
   ]);
-  await ring(ctx, DEFAULT_TENANT, idsOf(reply.promoted));
   const trials = idsOf(reply.trials);
   if (reply.status === 'ACTIVATED') {
     await emitEvent(ctx.redis, ctx.keys, DEFAULT_TENANT, 'key.activated', { keyId: payload.keyId, kind: payload.kind, licenses: payload.licenses, expiresAt: payload.expiresAt ?? null }, now);
@@ -80,7 +79,6 @@ export async function endSerialKey(ctx: LedgerContext, keyId: string, end: 'expi
     const r = await runJsonScript<{ lost: unknown; promoted: unknown; seats: unknown }>(ctx, 'withdrawKey', tenantId, [keyId, reason, now, actorId, cause]);
     const stopped = idsOf(r.lost);
     lost += stopped.length + idsOf(r.seats).length;
-    await ring(ctx, tenantId, [...stopped, ...idsOf(r.promoted)]);
   }
   await runJsonScript(ctx, 'keyStatus', DEFAULT_TENANT, [keyId, end, now]);
   await emitEvent(ctx.redis, ctx.keys, DEFAULT_TENANT, end === 'expired' ? 'key.expired' : 'key.removed', { keyId, unassigned: lost }, now);

@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import { hashSecret, newEnrollmentToken } from '../auth/secrets.ts';
 import { LicensegateError } from '../errors.ts';
 import { DEFAULT_TENANT, type Keys } from '../store/keys.ts';
-import { idsOf, nowOf, ring, runJsonScript, type LedgerContext } from './ledger-context.ts';
+import { idsOf, nowOf, runJsonScript, type LedgerContext } from './ledger-context.ts';
 import type { LicenseTypeName } from './license-types.ts';
 import { authorizeSystem, type Actor } from './permissions.ts';
 import { listSerialKeys } from './serial-key-ledger.ts';
@@ -104,7 +104,6 @@ export async function grantLicenses(ctx: LedgerContext, actor: Actor, tenantId: 
   const now = nowOf(ctx);
   const delivered = await runJsonScript<{ promoted: unknown }>(ctx, 'grantIn', tenantId, [`grant:${opId}`, type, JSON.stringify(reserved.parts), now, actor.userId, `grant:${opId}`]);
   const promoted = idsOf(delivered.promoted);
-  await ring(ctx, tenantId, promoted);
   return { tenantId, type, granted: count, promoted };
 }
 
@@ -124,8 +123,7 @@ export async function takeBackLicenses(ctx: LedgerContext, actor: Actor, tenantI
   const now = nowOf(ctx);
   const out = await runJsonScript<{ parts: { key: string; n: number }[]; lost: unknown }>(ctx, 'takeBackOut', tenantId, [`takeback:${opId}`, type, count, force ? '1' : '0', now, actor.userId, `takeback:${opId}`]);
   const lost = idsOf(out.lost);
-  if (type !== 'pam-seat') await ring(ctx, tenantId, lost);
-  const back = await runJsonScript<{ promoted: unknown }>(ctx, 'takeBackIn', DEFAULT_TENANT, [`takeback:${opId}`, tenantId, type, JSON.stringify(out.parts), now, actor.userId, `takeback:${opId}`]);
-  await ring(ctx, DEFAULT_TENANT, idsOf(back.promoted));
+  // Clients promoted in the default tenant are rung by the script.
+  await runJsonScript<{ promoted: unknown }>(ctx, 'takeBackIn', DEFAULT_TENANT, [`takeback:${opId}`, tenantId, type, JSON.stringify(out.parts), now, actor.userId, `takeback:${opId}`]);
   return { tenantId, type, takenBack: count, unassigned: lost };
 }

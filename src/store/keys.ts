@@ -50,6 +50,9 @@ export const TENANT_SEGMENTS = {
   grants: 'grants',
 } as const;
 
+/** Channel of one gateway node, after `<prefix>:` (+ `<nodeId>`). Lua scripts publish to it too. */
+export const NODE_CHANNEL_SEGMENT = 'node:';
+
 /** The built-in default tenant (its admin is the technician). */
 export const DEFAULT_TENANT = 'default';
 
@@ -140,7 +143,7 @@ export class Keys {
   }
   /** pub/sub channel of one gateway node: the doorbell for its connections. */
   nodeChannel(nodeId: string): string {
-    return `${this.prefix}:node:${nodeId}`;
+    return `${this.prefix}:${NODE_CHANNEL_SEGMENT}${nodeId}`;
   }
 }
 
@@ -150,6 +153,10 @@ export function luaKeyPrelude(): string {
   const q = (v: string) => JSON.stringify(v);
   return [
     'local BASE = ARGV[1]',
+    // BASE is `<prefix>:{t:<tenant>}:` (Keys.tenantBase); the prefix never holds '{'.
+    "local PREFIX = string.sub(BASE, 1, string.find(BASE, ':{t:', 1, true) - 1)",
+    "local TENANT_ID = string.sub(BASE, #PREFIX + 5, -3)",
+    `local function kNodeChannel(node) return PREFIX .. ':' .. ${q(NODE_CHANNEL_SEGMENT)} .. node end`,
     `local K_TENANT = BASE .. ${q(s.tenant)}`,
     `local K_ALLOC = BASE .. ${q(s.alloc)}`,
     `local K_KEYS = BASE .. ${q(s.keys)}`,

@@ -46,4 +46,5 @@ if record.payload.kind ~= 'trial' then
     if rec.status == 'active' and rec.payload.kind == 'trial' then trials[#trials + 1] = flat[i] end
   end
 end
+ringAppended()
 return cjson.encode({ status = 'ACTIVATED', trials = trials, promoted = promoted })

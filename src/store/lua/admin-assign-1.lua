@@ -7,7 +7,7 @@
   KEYS[1] tenant hash (routing)
   ARGV[1] tenant base   ARGV[2] client id   ARGV[3] type ('' = the OS-matched type)
   ARGV[4] force '1'|'0'   ARGV[5] now (ms)   ARGV[6] actor   ARGV[7] cause (job id)
-  Returns JSON {type, reclaimed, state, rings: list of {client id, connection}} or {error: CODE}.
+  Returns JSON {type, reclaimed, state} or {error: CODE}. Rings the Client's node (ringAppended).
 ]]
 local clientId, t, force = ARGV[2], ARGV[3], ARGV[4] == '1'
 CTX.now, CTX.actor, CTX.cause = tonumber(ARGV[5]), ARGV[6], ARGV[7]
@@ -27,4 +27,5 @@ if not assignLicense(clientId, t, 'manual') then
   redis.call('HSET', ck, 'reason', 'NO_LICENSE_AVAILABLE')
   return cjson.encode({ error = 'NO_LICENSE_AVAILABLE' })
 end
-return cjson.encode({ type = t, reclaimed = reclaimed, state = clientStateOf(clientId), rings = ringsFor({ clientId }) })
+ringAppended()
+return cjson.encode({ type = t, reclaimed = reclaimed, state = clientStateOf(clientId) })

@@ -6,7 +6,7 @@
 
   KEYS[1] tenant hash (routing)
   ARGV[1] tenant base   ARGV[2] client id   ARGV[3] now (ms)   ARGV[4] actor   ARGV[5] cause
-  Returns JSON {freed: type or '', promoted: [client ids], state, rings: list of {client id, connection}}
+  Returns JSON {freed: type or '', promoted: [client ids], state}; rings the nodes (ringAppended)
   or {error: CODE}.
 ]]
 local clientId = ARGV[2]
@@ -23,6 +23,5 @@ if held ~= '' then
   promoted = promoteWaiting(held)
 end
 redis.call('HSET', ck, 'reason', 'UNASSIGNED_BY_ADMIN', 'waitType', '')
-local toRing = { clientId }
-for _, id in ipairs(promoted) do toRing[#toRing + 1] = id end
-return cjson.encode({ freed = held, promoted = promoted, state = clientStateOf(clientId), rings = ringsFor(toRing) })
+ringAppended()
+return cjson.encode({ freed = held, promoted = promoted, state = clientStateOf(clientId) })

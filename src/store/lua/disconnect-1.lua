@@ -21,6 +21,7 @@ if redis.call('HGET', ck, 'nonPersistent') == '1' and redis.call('HGET', K_TENAN
   unassignLicense(clientId, held, 'NON_PERSISTENT_DISCONNECT', '')
   local reply = {1}
   for _, id in ipairs(promoteWaiting(held)) do reply[#reply + 1] = id end
+  ringAppended()
   return reply
 end
 redis.call('ZADD', kOfflineHolders(held), ARGV[4], clientId)

@@ -21,4 +21,6 @@ for _, p in ipairs(cjson.decode(ARGV[4])) do
   end
 end
 audit('', t, 'granted-in', '', '', tostring(total))
-return recordOp(opId, { promoted = promoteWaiting(t) })
+local promoted = promoteWaiting(t)
+ringAppended()
+return recordOp(opId, { promoted = promoted })

@@ -82,6 +82,9 @@ if claimed > acked then
 end
 local entries = redis.call('XRANGE', kCommands(clientId), '(0-' .. acked, '+', 'COUNT', tonumber(ARGV[18]))
 
+-- Others whose logs grew here (a Client the reclaim policy took from) are rung; this one replays.
+ringAppended(clientId)
+
 local confirmed = redis.call('HGET', ck, 'confirmed') == '1' and 1 or 0
 local reply = {'OK', registered, held, redis.call('HGET', ck, 'reason') or '', prevConn, acked, reclaimed, confirmed}
 for _, e in ipairs(entries) do reply[#reply + 1] = e end

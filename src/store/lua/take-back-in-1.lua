@@ -21,4 +21,6 @@ for _, p in ipairs(cjson.decode(ARGV[5])) do
     redis.call('HSET', K_KEYS, p.key, rec.exp)
   end
 end
-return recordOp(opId, { promoted = promoteWaiting(t) })
+local promoted = promoteWaiting(t)
+ringAppended()
+return recordOp(opId, { promoted = promoted })

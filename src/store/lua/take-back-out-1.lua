@@ -50,4 +50,5 @@ end
 local lost = rebalance(t, 'TAKEN_BACK', 'NO_LICENSE_AVAILABLE')
 pruneKeys()
 audit('', t, 'taken-back', tostring(granted), tostring(granted - count), force and 'force' or '')
+ringAppended()
 return recordOp(opId, { parts = parts, lost = lost })

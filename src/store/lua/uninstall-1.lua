@@ -23,4 +23,5 @@ local reply = {'OK', held}
 if held ~= '' then
   for _, id in ipairs(promoteWaiting(held)) do reply[#reply + 1] = id end
 end
+ringAppended()
 return reply

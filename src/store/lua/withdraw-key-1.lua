@@ -25,4 +25,5 @@ for _, t in ipairs(ALL_TYPES) do
   for _, id in ipairs(promoteWaiting(t)) do promoted[#promoted + 1] = id end
 end
 pruneKeys()
+ringAppended()
 return cjson.encode({ lost = lost, promoted = promoted, seats = seats })

@@ -240,17 +240,6 @@ local function recordOp(opId, result)
   return json
 end
 
--- The connections to ring for these Client ids: {{id, connection token}, ...} of those online,
--- so the caller can publish without another round trip.
-local function ringsFor(ids)
-  local out = {}
-  for _, id in ipairs(ids) do
-    local conn = redis.call('HGET', K_ONLINE, id)
-    if conn then out[#out + 1] = { id, conn } end
-  end
-  return out
-end
-
 -- A Client's state as admin jobs return it (SPEC A4).
 local function clientStateOf(id)
   local c = redis.call('HMGET', kClient(id), 'status', 'type', 'reason', 'lastSeen')
