@@ -260,7 +260,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   get lastAckedSeq(): number { return this._lastAckedSeq; }
   /** License reported by the last Welcome; null before the first. Commands do not change it. */
   get license(): AgentLicense | null { return this._license; }
-  /** True after applying StartMonitoring; false after StopMonitoring, Uninstall or UninstallNotice. */
+  /** Set by each Welcome's license state, then by the Commands in order: StartMonitoring on; StopMonitoring, Uninstall, UninstallNotice off. */
   get monitoring(): boolean { return this._monitoring; }
   /** Every Command received, in order, duplicates included. */
   get commands(): readonly AgentCommand[] { return this._commands ?? NO_COMMANDS; }
@@ -455,12 +455,17 @@ export class Agent extends EventEmitter<AgentEvents> {
     }
     this._license = info.license;
     this._lastWelcome = info;
+    // The Welcome states the license now; the Commands replayed after it are applied in order.
+    this._monitoring = info.license.licensed;
     if (ws.readyState !== WebSocket.OPEN) return; // close() raced the Welcome; its close settles connect()
     this._connected = true;
     this.attempt = 0;
     this.clearTimer();
     if (this.heartbeat && info.heartbeatIntervalMs > 0) {
       this.setTimer(setInterval(() => this.sendHeartbeat(), info.heartbeatIntervalMs));
+      // A frame right after a registering Welcome tells the gateway the credential arrived and
+      // was stored: from then on nobody can enroll this client id again (see Hello in the proto).
+      if (info.clientCredential) this.sendHeartbeat();
     }
     this.handshake?.resolve(info);
     this.handshake = null;

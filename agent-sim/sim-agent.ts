@@ -146,7 +146,10 @@ export class SimAgent extends Agent {
     this.lastFailure = '';
     if (this.sessionStart > 0) latencies.timeToWelcome.record(now - this.sessionStart);
     if (this.attemptStart > 0) latencies.handshake.record(now - this.attemptStart);
-    this.licenseClock = this.sessionStart;
+    // Licensed by this Welcome (first connect, or a license freed for it while it was away):
+    // the license arrived now. Unlicensed: the clock runs until a StartMonitoring.
+    if (info.license.licensed && this.licenseType === 0 && this.sessionStart > 0) latencies.timeToLicense.record(now - this.sessionStart);
+    this.licenseClock = info.license.licensed ? 0 : this.sessionStart;
     this.sessionStart = 0;
     this.licenseType = info.license.licensed ? info.license.type : 0;
     this.unlicensedReason = info.license.licensed ? '' : info.license.reason;

@@ -77,7 +77,7 @@ export const LATENCIES = {
   /** The successful attempt alone: socket creation → Welcome. */
   handshake: 'socket opened → Welcome, for the attempt that succeeded',
   /** Connect start → StartMonitoring received on that session (waiting for a license included). */
-  timeToLicense: 'connect start → StartMonitoring received',
+  timeToLicense: 'connect start → licensed (a licensed Welcome, or StartMonitoring after waiting)',
   /** Heartbeat sent → HeartbeatAck received. */
   heartbeatRtt: 'Heartbeat → HeartbeatAck round trip',
 } as const;

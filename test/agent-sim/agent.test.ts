@@ -35,8 +35,9 @@ async function mockGateway(onFrame: (conn: MockConn, frame: Decoded, index: numb
 }
 
 const send = (ws: WebSocket, frame: IServerFrame) => ws.send(ServerFrame.encode(frame).finish());
-const welcome = (ws: WebSocket, extra: { clientCredential?: string; heartbeatIntervalMs?: number } = {}) =>
-  send(ws, { welcome: { clientId: 'c1', license: { licensed: true, type: LicenseType.LICENSE_TYPE_LINUX }, heartbeatIntervalMs: 60_000, ...extra } });
+const LICENSED = { licensed: true, type: LicenseType.LICENSE_TYPE_LINUX };
+const welcome = (ws: WebSocket, extra: { clientCredential?: string; heartbeatIntervalMs?: number; license?: { licensed: boolean; type?: number; reason?: string } } = {}) =>
+  send(ws, { welcome: { clientId: 'c1', license: LICENSED, heartbeatIntervalMs: 60_000, ...extra } });
 
 /** Polls a condition outside the agent (Agent.waitFor re-checks only on agent events). */
 async function until(cond: () => boolean, timeoutMs = 2000): Promise<void> {
@@ -62,8 +63,9 @@ describe('agent-sim Agent', () => {
   it('enrolls, stores the credential, applies and acks commands, skips redelivered ones', async () => {
     const gw = await mockGateway((conn, frame) => {
       if (frame.hello) {
-        if (frame.hello.enrollmentToken) welcome(conn.ws, { clientCredential: 'secret-1' });
-        else welcome(conn.ws);
+        // Its license now: after seq 2 (TAKEN_BACK) it has none.
+        if (frame.hello.enrollmentToken) welcome(conn.ws, { clientCredential: 'secret-1', license: { licensed: false, reason: 'NO_LICENSE_AVAILABLE' } });
+        else welcome(conn.ws, { license: { licensed: false, reason: 'TAKEN_BACK' } });
         const from = Number(frame.hello.lastAckedSeq);
         if (from < 1) send(conn.ws, { command: { seq: 1, startMonitoring: { licenseType: LicenseType.LICENSE_TYPE_LINUX } } });
         if (from < 3) send(conn.ws, { command: { seq: 2, stopMonitoring: { reason: 'TAKEN_BACK' } } });
@@ -74,14 +76,16 @@ describe('agent-sim Agent', () => {
     const changes: string[] = [];
     const a = agent(gw.url, { onStateChange: (_a, change) => changes.push(change) });
     const w = await a.connect();
-    expect(w).toEqual({ clientId: 'c1', clientCredential: 'secret-1', license: { licensed: true, type: 5, reason: '' }, heartbeatIntervalMs: 60_000 });
+    expect(w).toEqual({ clientId: 'c1', clientCredential: 'secret-1', license: { licensed: false, type: 0, reason: 'NO_LICENSE_AVAILABLE' }, heartbeatIntervalMs: 60_000 });
     expect(a.credential).toBe('secret-1');
     expect(a.connected).toBe(true);
     await a.waitFor(() => a.commands.length === 2);
     expect(a.monitoring).toBe(false);
     expect(a.lastAckedSeq).toBe(2);
-    await until(() => gw.conns[0]!.frames.length === 3);
-    expect(gw.conns[0]!.frames.slice(1).map((f) => Number(f.commandAck?.seq))).toEqual([1, 2]);
+    // A Heartbeat at once after the registering Welcome (the credential is stored), then the acks.
+    await until(() => gw.conns[0]!.frames.length === 4);
+    expect(gw.conns[0]!.frames[1]!.heartbeat).toBeTruthy();
+    expect(gw.conns[0]!.frames.slice(2).map((f) => Number(f.commandAck?.seq))).toEqual([1, 2]);
     expect(changes).toContain('credential');
     expect(changes).toContain('ack');
 

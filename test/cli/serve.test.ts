@@ -22,7 +22,7 @@ describe('licensegate serve', () => {
     const agent = newAgent(first.url, { os: OS.linux });
     const welcome = await agent.connect();
     expect(welcome.license).toEqual({ licensed: true, type: LicenseType.LICENSE_TYPE_LINUX, reason: '' });
-    await agent.waitFor(() => agent.lastAckedSeq === 1);
+    expect(agent.monitoring).toBe(true);
     const health = await fetch(`${first.healthUrl}/readyz`);
     expect(health.status).toBe(200);
     expect(existsSync(join(dataDir, 'redis.url'))).toBe(true);
@@ -30,10 +30,11 @@ describe('licensegate serve', () => {
     expect(existsSync(join(dataDir, 'redis.url'))).toBe(false);
     expect(readdirSync(join(dataDir, 'redis'))).toContain('appendonlydir');
 
-    // Same DATA_DIR: the Client is still registered and licensed; no second StartMonitoring.
+    // Same DATA_DIR: the Client is still registered and licensed; no command to replay.
     const second = await startGatewayProcess(zeroConfig);
-    const again = new Agent({ url: second.url, clientId: agent.clientId, credential: agent.credential!, os: OS.linux, lastAckedSeq: 1 });
+    const again = new Agent({ url: second.url, clientId: agent.clientId, credential: agent.credential!, os: OS.linux });
     expect((await again.connect()).license).toEqual({ licensed: true, type: LicenseType.LICENSE_TYPE_LINUX, reason: '' });
+    expect(again.monitoring).toBe(true);
     expect(again.commands).toEqual([]);
     await again.close();
     expect(await second.stop()).toBe(0);

@@ -77,6 +77,7 @@ describe('authentication refusals change nothing', () => {
 describe('lost Welcome', () => {
   it('C2: an agent whose first Welcome was lost enrolls again; once it used its credential it cannot', async () => {
     const id = `lost-${Date.now()}`;
+    const holdersBefore = await gw.redis.scard(gw.keys.holders('default', 'workstation'));
     // Enroll, then drop the connection without ever reading or answering the Welcome.
     const first = newAgent(gw.url, { clientId: id, autoAck: false, heartbeat: false });
     await first.connect();
@@ -86,8 +87,9 @@ describe('lost Welcome', () => {
     expect(welcome.clientCredential).toBeTruthy();
     expect(welcome.clientCredential).not.toBe(first.credential);
     expect(welcome.license.licensed).toBe(true);
-    expect(await gw.redis.hget(gw.keys.client('default', id), 'seq')).toBe('1'); // same Client, no second license
-    await again.waitFor(() => again.lastAckedSeq === 1); // a frame after Welcome confirms the credential
+    expect(await gw.redis.scard(gw.keys.holders('default', 'workstation'))).toBe(holdersBefore + 1); // same Client, no second license
+    // Its Heartbeat right after the Welcome confirms the credential.
+    await expect.poll(() => gw.redis.hget(gw.keys.client('default', id), 'confirmed')).toBe('1');
     await again.close();
     await expect(new Agent({ url: gw.url, clientId: id, credential: first.credential!, os: OS.windows }).connect()).rejects.toMatchObject({ code: 'AUTH_FAILED' });
     await expect.poll(() => gw.redis.hget(gw.keys.client('default', id), 'confirmed')).toBe('1');

@@ -55,7 +55,10 @@ describe('admin jobs', () => {
     expect((await tenantPools(gw.ctx, DEFAULT_TENANT)).find((p) => p.type === 'infrastructure-server')).toMatchObject({ assigned: 1, available: 0 });
     const welcome = await a.connect();
     expect(welcome.license).toMatchObject({ licensed: true, type: LicenseType.LICENSE_TYPE_INFRASTRUCTURE_SERVER });
-    await a.waitFor(() => a.monitoring && a.commands.filter((c) => c.kind === 'start').length === 2);
+    // Stop then Start waited in its log; replayed in order, they end where the Welcome said.
+    await a.waitFor(() => a.commands.length === 2);
+    expect(a.commands.map((c) => [c.seq, c.kind])).toEqual([[1, 'stop'], [2, 'start']]);
+    expect(a.monitoring).toBe(true);
     await a.close();
   });
 

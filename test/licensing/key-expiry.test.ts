@@ -67,7 +67,9 @@ describe('key expiry', () => {
     const later = await activatePool(local.ctx, { workstation: 5 });
     expect(await endSerialKey(local.ctx, soon, 'expired')).toBe(0);
     expect(await local.redis.scard(local.keys.keyHolders(DEFAULT_TENANT, later, 'workstation'))).toBe(2);
-    expect(agents.every((a) => a.monitoring && a.commands.length === 1)).toBe(true);
+    // Moved silently: still monitoring, and nothing was appended to their logs.
+    expect(agents.every((a) => a.monitoring && a.commands.length === 0)).toBe(true);
+    for (const a of agents) expect(await local.redis.hget(local.keys.client(DEFAULT_TENANT, a.clientId), 'seq')).toBe('0');
     await expectOk(local);
     await Promise.all(agents.map((a) => a.close()));
     await local.stop();

@@ -87,8 +87,8 @@ describe('tenants and grants', () => {
     const mk = () => newAgent(gw.url, { tenantId: 'globex-corp', enrollmentToken: globexToken, os: OS.windows });
     const [oldest, recent, online] = [mk(), mk(), mk()];
     for (const a of [oldest, recent, online]) {
-      await a.connect();
-      await a.waitFor(() => a.lastAckedSeq === 1);
+      expect((await a.connect()).license.licensed).toBe(true);
+      expect(a.monitoring).toBe(true);
     }
     await oldest.close();
     await new Promise((r) => setTimeout(r, 20)); // distinct last-seen times

@@ -51,6 +51,20 @@ redis.call('HSET', ck, 'hostname', ARGV[8], 'osFamily', ARGV[9], 'osProduct', AR
 local prevConn = redis.call('HGET', K_ONLINE, clientId) or ''
 redis.call('HSET', K_ONLINE, clientId, conn)
 
+-- The agent's last_acked_seq acknowledges everything up to it (never beyond what was sent).
+local seq = tonumber(redis.call('HGET', ck, 'seq') or '0')
+local acked = tonumber(redis.call('HGET', ck, 'acked') or '0')
+local claimed = math.min(tonumber(ARGV[16]) or 0, seq)
+if claimed > acked then
+  acked = claimed
+  redis.call('HSET', ck, 'acked', acked)
+  redis.call('XTRIM', kCommands(clientId), 'MINID', '0-' .. (acked + 1))
+end
+-- Nothing left to replay: a license assigned now is told by the Welcome alone, with no
+-- StartMonitoring to send and acknowledge. With commands pending it is queued after them, so
+-- that replaying them in order still ends in the state the Welcome states.
+local inWelcome = (seq == acked)
+
 local held = redis.call('HGET', ck, 'type') or ''
 if held ~= '' then redis.call('ZREM', kOfflineHolders(held), clientId) end
 if held == '' and redis.call('HGET', ck, 'reason') ~= 'UNASSIGNED_BY_ADMIN' then
@@ -63,7 +77,7 @@ if held == '' and redis.call('HGET', ck, 'reason') ~= 'UNASSIGNED_BY_ADMIN' then
     local ahead = redis.call('ZRANK', kWaiting(wantType), clientId) or redis.call('ZCARD', kWaiting(wantType))
     -- C11: nobody waits ahead and the pool is empty: the reclaim policy may free one.
     if ahead == 0 and freeCount(wantType) == 0 then reclaimed = reclaimFor(wantType) or '' end
-    if freeCount(wantType) > ahead and assignLicense(clientId, wantType, registered == 1 and 'first-connect' or 'reconnect') then
+    if freeCount(wantType) > ahead and assignLicense(clientId, wantType, registered == 1 and 'first-connect' or 'reconnect', inWelcome) then
       held = wantType
     else
       waitForLicense(clientId, wantType, redis.call('HGET', ck, 'reason') == 'KEY_EXPIRED' and 'KEY_EXPIRED' or 'NO_LICENSE_AVAILABLE')
@@ -71,15 +85,6 @@ if held == '' and redis.call('HGET', ck, 'reason') ~= 'UNASSIGNED_BY_ADMIN' then
   end
 end
 
--- The agent's last_acked_seq acknowledges everything up to it (never beyond what was sent).
-local seq = tonumber(redis.call('HGET', ck, 'seq') or '0')
-local acked = tonumber(redis.call('HGET', ck, 'acked') or '0')
-local claimed = math.min(tonumber(ARGV[16]) or 0, seq)
-if claimed > acked then
-  acked = claimed
-  redis.call('HSET', ck, 'acked', acked)
-  redis.call('XTRIM', kCommands(clientId), 'MINID', '0-' .. (acked + 1))
-end
 local entries = redis.call('XRANGE', kCommands(clientId), '(0-' .. acked, '+', 'COUNT', tonumber(ARGV[18]))
 
 -- Others whose logs grew here (a Client the reclaim policy took from) are rung; this one replays.

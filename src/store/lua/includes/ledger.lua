@@ -67,8 +67,9 @@ local function isOnline(t, id)
 end
 
 -- Gives holder id a license of type t, charged to the best key. Returns false when none is free.
--- Endpoint licenses queue StartMonitoring in the Client's command log.
-local function assignLicense(id, t, reason)
+-- Endpoint licenses queue StartMonitoring in the Client's command log, unless `inWelcome`: the
+-- Client's own Hello assigns it and the Welcome it is about to get says so (see hello-1.lua).
+local function assignLicense(id, t, reason, inWelcome)
   local keyId = chooseKey(t)
   if not keyId then return false end
   redis.call('SADD', kHolders(t), id)
@@ -77,7 +78,7 @@ local function assignLicense(id, t, reason)
   redis.call('HSET', hk, 'type', t, 'key', keyId, 'reason', '', 'waitType', '')
   if t ~= SEAT then
     redis.call('ZREM', kWaiting(t), id)
-    appendCommand(id, 'start', t)
+    if not inWelcome then appendCommand(id, 'start', t) end
     if not isOnline(t, id) then
       redis.call('ZADD', kOfflineHolders(t), tonumber(redis.call('HGET', hk, 'lastSeen') or '0'), id)
     end
