@@ -139,29 +139,23 @@ export class SessionStore {
   }
 
   /**
-   * Batched last-seen: one script call per tenant per chunk, all in one pipeline. Returns each
-   * Client's newest command seq (tenant → client → seq) for lost-doorbell repair.
+   * Batched last-seen: one script call per tenant per chunk of ids. Chunks go one after the
+   * other, never as one pipeline: Redis runs a client's pipelined commands back to back, so a
+   * flush of 10,000 heartbeats sent at once would hold every other client (an unassign on its
+   * way to StopMonitoring) for tens of ms. Returns each Client's newest command seq (tenant →
+   * client → seq) for lost-doorbell repair.
    */
-  async touch(byTenant: Map<string, string[]>, now: number, chunk = 200): Promise<Map<string, Map<string, number>>> {
+  async touch(byTenant: Map<string, string[]>, now: number, chunk = 100): Promise<Map<string, Map<string, number>>> {
     const seqs = new Map<string, Map<string, number>>();
-    if (byTenant.size === 0) return seqs;
-    const pipeline = this.redis.pipeline();
-    const calls: { tenantId: string; ids: string[] }[] = [];
     for (const [tenantId, ids] of byTenant) {
+      const m = new Map<string, number>();
+      seqs.set(tenantId, m);
       for (let i = 0; i < ids.length; i += chunk) {
         const part = ids.slice(i, i + chunk);
-        calls.push({ tenantId, ids: part });
-        queueScript(pipeline, 'touch', [this.keys.tenant(tenantId)], [this.keys.tenantBase(tenantId), now, ...part]);
+        const reply = (await runScript(this.redis, 'touch', [this.keys.tenant(tenantId)], [this.keys.tenantBase(tenantId), now, ...part])) as unknown[];
+        part.forEach((id, j) => m.set(id, Number(reply[j] ?? 0)));
       }
     }
-    const results = (await pipeline.exec()) ?? [];
-    results.forEach(([err, reply], i) => {
-      if (err || !Array.isArray(reply)) return;
-      const { tenantId, ids } = calls[i]!;
-      const m = seqs.get(tenantId) ?? new Map<string, number>();
-      ids.forEach((id, j) => m.set(id, Number(reply[j] ?? 0)));
-      seqs.set(tenantId, m);
-    });
     return seqs;
   }
 

@@ -10,9 +10,11 @@
 local seqs = {}
 for i = 3, #ARGV do
   local ck = kClient(ARGV[i])
-  if redis.call('EXISTS', ck) == 1 then
+  -- Every registered Client has a seq (0 at registration); none means it is gone.
+  local seq = redis.call('HGET', ck, 'seq')
+  if seq then
     redis.call('HSET', ck, 'lastSeen', ARGV[2])
-    seqs[#seqs + 1] = tonumber(redis.call('HGET', ck, 'seq') or '0')
+    seqs[#seqs + 1] = tonumber(seq)
   else
     seqs[#seqs + 1] = 0
   end
