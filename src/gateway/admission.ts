@@ -36,6 +36,15 @@ export class Admission {
     return open <= this.limits.maxConnections;
   }
 
+  /**
+   * Beyond maxConnections, up to maxHandshakes more sockets are served their Hello — the agent
+   * learns its license and credential — and then closed with OVERLOADED: at capacity every
+   * agent still ends licensed or waiting, while the sockets held stay bounded.
+   */
+  admitOverflow(open: number): boolean {
+    return open <= this.limits.maxConnections + this.limits.maxHandshakes;
+  }
+
   /** A Hello may start authenticating now. */
   admitHello(enrolling: boolean): boolean {
     if (this.handshakes >= this.limits.maxHandshakes) return false;

@@ -29,6 +29,8 @@ export class AgentConnection {
   confirmPending = false;
   /** Non-persistent endpoint (SPEC C12). */
   nonPersistent = false;
+  /** Accepted beyond MAX_CONNECTIONS: served its Hello, then closed with OVERLOADED. */
+  overflow = false;
   /** A doorbell arrived while a delivery was in flight: read the log again after it. */
   deliverAgain = false;
   delivering = false;

@@ -168,8 +168,11 @@ export class GatewayServer {
       return;
     }
     if (!this.admission.admitConnection(this.connections.size + 1)) {
-      conn.fail(this.overloaded('too many connections'));
-      return;
+      if (!this.admission.admitOverflow(this.connections.size + 1)) {
+        conn.fail(this.overloaded('too many connections'));
+        return;
+      }
+      conn.overflow = true;
     }
     this.connections.add(conn);
     ws.on('message', (data: RawData, isBinary: boolean) => this.onFrame(conn, data as Buffer, isBinary));
@@ -277,6 +280,12 @@ export class GatewayServer {
       }),
     );
     conn.sendCommands(outcome.replay);
+    if (conn.overflow) {
+      // At connection capacity: the agent knows its license (and credential) now; it comes back
+      // after the hint. Closing marks it offline like any disconnect.
+      conn.fail(this.overloaded('connection capacity reached; license state sent'));
+      return;
+    }
     if (this.log.isLevelEnabled('debug')) conn.log.debug({ registered: outcome.credential !== undefined, license: outcome.licenseType, reason: outcome.reason, replayed: outcome.replay.length }, 'agent online');
     // More than maxReplay commands pending: continue from the log.
     if (outcome.replay.length >= this.options.maxReplay) void this.deliver(conn);

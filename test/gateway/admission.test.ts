@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Admission } from '../../src/gateway/admission.ts';
 import { checkInvariants } from '../../src/licensing/check-invariants.ts';
 import { newAgent, OS } from '../helpers/agents.ts';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { WebSocket } from 'ws';
+import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
 describe('admission control', () => {
   it('C13: retry hints stay within [base, max] and spread wider as refusals pile up', () => {
@@ -33,6 +34,65 @@ describe('admission control', () => {
     expect(a.admitHello(true)).toBe(true);
     expect(a.admitConnection(3)).toBe(true);
     expect(a.admitConnection(4)).toBe(false);
+    // Beyond it, MAX_HANDSHAKES more are served their Hello and then closed.
+    expect(a.admitOverflow(5)).toBe(true);
+    expect(a.admitOverflow(6)).toBe(false);
+  });
+
+  describe('at connection capacity', () => {
+    let gw: TestGateway;
+    const sockets: WebSocket[] = [];
+    beforeAll(async () => {
+      gw = await startTestGateway({ pool: { linux: 3 }, gateway: { maxConnections: 5, maxHandshakes: 3, maxEnrollments: 3, retryBaseMs: 20, retryMaxMs: 40, heartbeatIntervalMs: 60_000 } });
+    });
+    afterAll(async () => {
+      for (const ws of sockets) ws.terminate();
+      await gw.stop();
+    });
+
+    it('C13: beyond MAX_CONNECTIONS an agent still gets its license state and credential, then OVERLOADED; beyond that it is refused before Hello', async () => {
+      const holding = Array.from({ length: 5 }, () => newAgent(gw.url, { os: OS.linux }));
+      for (const a of holding) await a.connect();
+      expect(holding.filter((a) => a.monitoring)).toHaveLength(3);
+
+      // Over capacity: served, told its state, closed with OVERLOADED and recorded offline.
+      const over = newAgent(gw.url, { os: OS.linux });
+      const welcome = await over.connect();
+      expect(welcome.license).toMatchObject({ licensed: false, reason: 'NO_LICENSE_AVAILABLE' });
+      expect(welcome.clientCredential).toBeTruthy();
+      await over.waitFor(() => over.lastClose !== null);
+      expect(over.lastError).toMatchObject({ code: 'OVERLOADED' });
+      expect(over.lastError!.retryAfterMs).toBeGreaterThanOrEqual(20);
+      expect(over.lastClose?.code).toBe(1013);
+      expect(await gw.redis.hget(gw.keys.client('default', over.clientId), 'status')).toBe('active');
+      expect(await gw.redis.zscore(gw.keys.waiting('default', 'linux'), over.clientId)).not.toBeNull();
+      await eventually(async () => (await gw.redis.hexists(gw.keys.online('default'), over.clientId)) === 0, 'the overflow agent is recorded offline');
+
+      // The overflow slots (MAX_HANDSHAKES of them) taken by sockets that say nothing: the next
+      // agent is refused before its Hello and nothing of it is written.
+      for (let i = 0; i < 3; i++) {
+        const ws = new WebSocket(gw.url);
+        sockets.push(ws);
+        await new Promise<void>((resolve, reject) => ws.once('open', () => resolve()).once('error', reject));
+      }
+      const refused = newAgent(gw.url, { os: OS.linux });
+      await expect(refused.connect()).rejects.toMatchObject({ code: 'OVERLOADED' });
+      expect(await gw.redis.exists(gw.keys.client('default', refused.clientId))).toBe(0);
+      for (const ws of sockets.splice(0)) ws.terminate();
+
+      // A holder leaves: the overflow agent comes back with its credential and stays.
+      await holding[4]!.close();
+      await eventually(() => gw.gateway.connectionCount === 4, 'the slot is free');
+      const back = await over.connect();
+      expect(back.clientCredential).toBeUndefined();
+      // Still held: its Heartbeat is answered (an overflow close would have followed the Welcome).
+      const acked = new Promise<void>((resolve) => over.once('heartbeat-ack', () => resolve()));
+      over.sendHeartbeat();
+      await acked;
+      expect(over.connected).toBe(true);
+      expect(await checkInvariants(gw.redis, gw.keys)).toEqual({ ok: true, violations: [] });
+      await Promise.all([...holding.slice(0, 4), over].map((a) => a.close()));
+    });
   });
 
   describe('under a storm', () => {
