@@ -1,14 +1,15 @@
 /**
  * The processes of one licensegate scenario: redis-server, the ledger (tenant + pool), the
  * gateway, optionally the admin worker in its own process, and the driver. Everything is
- * registered with the scenario's scope.
+ * registered with the scenario's scope (torn down when the scenario ends, whatever happens);
+ * `stop()` tears the stack down earlier, e.g. between the trials of a storm.
  */
 import type { LicenseTypeName } from '../../src/licensing/license-types.ts';
 import { startGateway, type GatewayHandle } from './gateway.ts';
 import { startHelper, type Helper } from './ipc.ts';
 import type { EnrollResult } from '../scenarios/boot-storm.ts';
 import { connectTimeoutMs, type ScenarioContext } from './scenario.ts';
-import { stopChild } from './scope.ts';
+import { Scope, stopChild } from './scope.ts';
 import { ENROLLMENT_TOKEN, prepareLedger, startRedis, type BenchRedis, type Ledger } from './setup.ts';
 
 export interface Stack {
@@ -24,6 +25,13 @@ export interface Stack {
   pids(): Record<string, number | undefined>;
   /** Inspector URLs of the gateway and the worker (profiling targets). */
   inspectors(): Record<string, string | undefined>;
+  /**
+   * Tears the whole stack down now: the driver closes its agents, the worker closes its BullMQ
+   * worker, then every process and connection of the stack is stopped as the scope would (the
+   * gateway(s), worker, driver, the Redis connection and redis-server). The scenario's scope
+   * does not stop them a second time. Never throws.
+   */
+  stop(): Promise<void>;
 }
 
 export interface StackOptions {
@@ -34,8 +42,33 @@ export interface StackOptions {
   inspect?: boolean;
 }
 
+/**
+ * The cleanups of one stack. Each is registered with the scenario's scope as well (in the same
+ * order as before, so a failing or timed-out scenario tears the stack down as it always did),
+ * and runs at most once: by `close()` (Stack.stop) or by the scenario's scope, whichever comes
+ * first. Nothing can be started through it once the scenario's scope is closed.
+ */
+class StackScope extends Scope {
+  constructor(private readonly parent: Scope) {
+    super();
+  }
+
+  override defer(label: string, fn: () => Promise<unknown> | unknown): void {
+    let done: Promise<unknown> | undefined;
+    const once = () => (done ??= Promise.resolve().then(fn));
+    super.defer(label, once);
+    this.parent.defer(label, once);
+  }
+
+  override check(): void {
+    this.parent.check();
+    super.check();
+  }
+}
+
 export async function startStack(ctx: ScenarioContext, o: StackOptions): Promise<Stack> {
-  const { scope } = ctx;
+  ctx.scope.check();
+  const scope = new StackScope(ctx.scope);
   const redis = await startRedis(scope);
   const ledger = await prepareLedger(redis, o.pool, ctx.scratch);
   const gatewayEnv = { ...ledger.env, RUN_WORKERS: o.worker ? 'false' : 'true', ...o.gatewayEnv };
@@ -75,6 +108,13 @@ export async function startStack(ctx: ScenarioContext, o: StackOptions): Promise
     },
     inspectors() {
       return { gateway: gateway.inspectorUrl, worker: worker?.inspectorUrl };
+    },
+    async stop() {
+      if (scope.isClosed) return;
+      await driver.call('close-agents', { timeoutMs: 10_000 }, 15_000).catch(() => {});
+      await stack.stopWorker();
+      await scope.close();
+      for (const e of scope.cleanupErrors) ctx.log(`stack teardown: ${e}`);
     },
   };
   return stack;
