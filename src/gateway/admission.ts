@@ -63,6 +63,18 @@ export class Admission {
   }
 
   /**
+   * A retry hint for an agent refused because the process holds MAX_CONNECTIONS: that does not
+   * clear in a second or two like handshakes in flight, so the hint is long — uniform in
+   * [retryMaxMs / 2, retryMaxMs] — and the agents over capacity do not churn through it.
+   */
+  retryAfterFull(): number {
+    this.refusedTotal++;
+    const { retryBaseMs, retryMaxMs } = this.limits;
+    const low = Math.max(retryBaseMs, retryMaxMs / 2);
+    return Math.round(low + this.random() * (retryMaxMs - low));
+  }
+
+  /**
    * A retry hint for a refused agent: uniform in [base, base + window], the window growing
    * with how many were refused in the last two seconds relative to what one handshake slot
    * set serves, capped at retryMaxMs.

@@ -169,7 +169,7 @@ export class GatewayServer {
     }
     if (!this.admission.admitConnection(this.connections.size + 1)) {
       if (!this.admission.admitOverflow(this.connections.size + 1)) {
-        conn.fail(this.overloaded('too many connections'));
+        conn.fail(this.overloaded('too many connections', true));
         return;
       }
       conn.overflow = true;
@@ -235,9 +235,10 @@ export class GatewayServer {
     }
   }
 
-  /** OVERLOADED with a spread retry hint (C13); logged at debug, counted for /readyz. */
-  private overloaded(detail: string): LicensegateError {
-    return new LicensegateError('OVERLOADED', detail, { retryAfterMs: this.admission.retryAfter(Date.now()) });
+  /** OVERLOADED with a spread retry hint (C13), long when the process is full; counted for /readyz. */
+  private overloaded(detail: string, full = false): LicensegateError {
+    const retryAfterMs = full ? this.admission.retryAfterFull() : this.admission.retryAfter(Date.now());
+    return new LicensegateError('OVERLOADED', detail, { retryAfterMs });
   }
 
   private reject(conn: AgentConnection, err: LicensegateError): void {
@@ -283,7 +284,7 @@ export class GatewayServer {
     if (conn.overflow) {
       // At connection capacity: the agent knows its license (and credential) now; it comes back
       // after the hint. Closing marks it offline like any disconnect.
-      conn.fail(this.overloaded('connection capacity reached; license state sent'));
+      conn.fail(this.overloaded('connection capacity reached; license state sent', true));
       return;
     }
     if (this.log.isLevelEnabled('debug')) conn.log.debug({ registered: outcome.credential !== undefined, license: outcome.licenseType, reason: outcome.reason, replayed: outcome.replay.length }, 'agent online');

@@ -37,6 +37,11 @@ describe('admission control', () => {
     // Beyond it, MAX_HANDSHAKES more are served their Hello and then closed.
     expect(a.admitOverflow(5)).toBe(true);
     expect(a.admitOverflow(6)).toBe(false);
+    // A full process hints a long wait: [max / 2, max].
+    const full = Array.from({ length: 200 }, () => a.retryAfterFull());
+    expect(Math.min(...full)).toBeGreaterThanOrEqual(10);
+    expect(Math.max(...full)).toBeLessThanOrEqual(20);
+    expect(new Set(full).size).toBeGreaterThan(5);
   });
 
   describe('at connection capacity', () => {
@@ -62,7 +67,7 @@ describe('admission control', () => {
       expect(welcome.clientCredential).toBeTruthy();
       await over.waitFor(() => over.lastClose !== null);
       expect(over.lastError).toMatchObject({ code: 'OVERLOADED' });
-      expect(over.lastError!.retryAfterMs).toBeGreaterThanOrEqual(20);
+      expect(over.lastError!.retryAfterMs).toBeGreaterThanOrEqual(20); // [max / 2, max] of 20..40 ms
       expect(over.lastClose?.code).toBe(1013);
       expect(await gw.redis.hget(gw.keys.client('default', over.clientId), 'status')).toBe('active');
       expect(await gw.redis.zscore(gw.keys.waiting('default', 'linux'), over.clientId)).not.toBeNull();

@@ -1,8 +1,26 @@
 /** Runs `licensegate serve` as a real child process (multi-process tests). */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 
 const root = join(import.meta.dirname, '../..');
+
+/** Every process started by this file's tests and still running. */
+const running = new Set<ChildProcess>();
+
+// A failed assertion skips a test's own stop(): whatever is left is stopped when the file ends,
+// with SIGTERM first so that a zero-config gateway also stops the redis-server it owns.
+afterAll(async () => {
+  await Promise.all(
+    [...running].map(async (child) => {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }),
+  );
+});
 
 export interface GatewayProcess {
   child: ChildProcess;
@@ -23,7 +41,9 @@ export async function startGatewayProcess(env: Record<string, string>, timeoutMs
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  running.add(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  void exited.then(() => running.delete(child));
   const ready = new Promise<RegExpExecArray>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL'); // never leave an orphan behind a failed test
