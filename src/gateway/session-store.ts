@@ -113,29 +113,22 @@ export class SessionStore {
   }
 
   /**
-   * Marks offline if connToken still holds the Client. Returns whether it went offline and the
-   * Clients promoted to a license a non-persistent Client freed (C12).
+   * Marks offline if connToken still holds the Client; returns whether it went offline. Clients
+   * promoted to a license a non-persistent Client freed (C12) are rung by the script.
    */
-  async disconnect(tenantId: string, clientId: string, connToken: string, lastSeen: number): Promise<{ offline: boolean; promoted: string[] }> {
+  async disconnect(tenantId: string, clientId: string, connToken: string, lastSeen: number): Promise<boolean> {
     const reply = (await runScript(this.redis, 'disconnect', [this.keys.tenant(tenantId)], [this.keys.tenantBase(tenantId), clientId, connToken, lastSeen])) as unknown[];
-    return { offline: reply[0] === 1, promoted: reply.slice(1).map(String) };
+    return reply[0] === 1;
   }
 
-  /** Many disconnects in one round trip (shutdown, reaping a dead node). Returns promoted Clients per tenant. */
-  async disconnectMany(entries: { tenantId: string; clientId: string; connToken: string; lastSeen: number }[]): Promise<Map<string, string[]>> {
-    const promoted = new Map<string, string[]>();
-    if (entries.length === 0) return promoted;
+  /** Many disconnects in one round trip (shutdown, reaping a dead node). */
+  async disconnectMany(entries: { tenantId: string; clientId: string; connToken: string; lastSeen: number }[]): Promise<void> {
+    if (entries.length === 0) return;
     const pipeline = this.redis.pipeline();
     for (const e of entries) {
       queueScript(pipeline, 'disconnect', [this.keys.tenant(e.tenantId)], [this.keys.tenantBase(e.tenantId), e.clientId, e.connToken, e.lastSeen]);
     }
-    const results = (await pipeline.exec()) ?? [];
-    results.forEach(([err, reply], i) => {
-      if (err || !Array.isArray(reply) || reply.length < 2) return;
-      const tenantId = entries[i]!.tenantId;
-      promoted.set(tenantId, [...(promoted.get(tenantId) ?? []), ...reply.slice(1).map(String)]);
-    });
-    return promoted;
+    await pipeline.exec();
   }
 
   /**
