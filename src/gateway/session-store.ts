@@ -11,7 +11,8 @@ import { isEndpointLicenseType, type EndpointLicenseType } from '../licensing/li
 import type { OsFacts } from '../licensing/os-license-map.ts';
 import type { HelloMessage } from '../protocol/client-message.ts';
 import type { Keys } from '../store/keys.ts';
-import { queueScript, runScript } from '../store/scripts.ts';
+import { queueScript, runScript, type ScriptName } from '../store/scripts.ts';
+import { TurnBatcher } from '../store/turn-batcher.ts';
 
 export interface HelloInput {
   hello: HelloMessage;
@@ -43,10 +44,19 @@ function codedError(status: unknown, detail?: string): LicensegateError {
 }
 
 export class SessionStore {
+  /** What agents' frames trigger (Hello, its claim, the credential confirm) goes out once per turn. */
+  private readonly batch: TurnBatcher;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
-  ) {}
+  ) {
+    this.batch = new TurnBatcher(redis);
+  }
+
+  private script(name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
+    return this.batch.run((p) => queueScript(p, name, keys, args));
+  }
 
   async hello(input: HelloInput): Promise<HelloOutcome> {
     const { hello } = input;
@@ -55,13 +65,13 @@ export class SessionStore {
     let claimed = false;
     if (enrolling) {
       // A client id lives in one tenant: claim it globally before registering (SPEC C2).
-      claimed = (await this.redis.hsetnx(this.keys.clientTenant(), hello.clientId, hello.tenantId)) === 1;
+      claimed = (await this.batch.run<number>((p) => p.hsetnx(this.keys.clientTenant(), hello.clientId, hello.tenantId))) === 1;
       if (!claimed) {
         const owner = await this.redis.hget(this.keys.clientTenant(), hello.clientId);
         if (owner !== null && owner !== hello.tenantId) throw new LicensegateError('CLIENT_IN_OTHER_TENANT');
       }
     }
-    const reply = (await runScript(this.redis, 'hello', [this.keys.tenant(hello.tenantId)], [
+    const reply = (await this.script('hello', [this.keys.tenant(hello.tenantId)], [
       this.keys.tenantBase(hello.tenantId),
       hello.clientId,
       enrolling ? 'enroll' : 'auth',
@@ -103,11 +113,11 @@ export class SessionStore {
 
   /** Records that the agent has its credential (it sent a frame after its Welcome). */
   async confirm(tenantId: string, clientId: string): Promise<void> {
-    await this.redis.hset(this.keys.client(tenantId, clientId), 'confirmed', '1');
+    await this.batch.run((p) => p.hset(this.keys.client(tenantId, clientId), 'confirmed', '1'));
   }
 
   async ack(tenantId: string, clientId: string, seq: number): Promise<number> {
-    const reply = (await runScript(this.redis, 'ack', [this.keys.tenant(tenantId)], [this.keys.tenantBase(tenantId), clientId, seq])) as unknown[];
+    const reply = (await this.script('ack', [this.keys.tenant(tenantId)], [this.keys.tenantBase(tenantId), clientId, seq])) as unknown[];
     if (reply[0] !== 'OK') throw codedError(reply[0], `seq ${seq}`);
     return Number(reply[1]);
   }
@@ -117,7 +127,7 @@ export class SessionStore {
    * promoted to a license a non-persistent Client freed (C12) are rung by the script.
    */
   async disconnect(tenantId: string, clientId: string, connToken: string, lastSeen: number): Promise<boolean> {
-    const reply = (await runScript(this.redis, 'disconnect', [this.keys.tenant(tenantId)], [this.keys.tenantBase(tenantId), clientId, connToken, lastSeen])) as unknown[];
+    const reply = (await this.script('disconnect', [this.keys.tenant(tenantId)], [this.keys.tenantBase(tenantId), clientId, connToken, lastSeen])) as unknown[];
     return reply[0] === 1;
   }
 
