@@ -463,9 +463,6 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.clearTimer();
     if (this.heartbeat && info.heartbeatIntervalMs > 0) {
       this.setTimer(setInterval(() => this.sendHeartbeat(), info.heartbeatIntervalMs));
-      // A frame right after a registering Welcome tells the gateway the credential arrived and
-      // was stored: from then on nobody can enroll this client id again (see Hello in the proto).
-      if (info.clientCredential) this.sendHeartbeat();
     }
     this.handshake?.resolve(info);
     this.handshake = null;

@@ -16,6 +16,7 @@ export const ERRORS = {
   UNKNOWN_TENANT: { closeCode: 4404, message: 'unknown tenant' },
   CLIENT_ALREADY_REGISTERED: { closeCode: 4409, message: 'client id is already registered; connect with its credential' },
   CLIENT_IN_OTHER_TENANT: { closeCode: 4409, message: 'client id is registered in another tenant' },
+  ENROLLMENT_PENDING: { closeCode: 1013, message: 'client id was just registered on a connection that is still open; retry after the hinted delay' },
   CLIENT_UNINSTALLED: { closeCode: 4410, message: 'client was uninstalled; a reinstalled agent enrolls with a new client id' },
   // --- connection life (SPEC C4, C5, C13) ---
   SUPERSEDED: { closeCode: 4000, message: 'a newer connection of this client replaced this one' },

@@ -257,7 +257,10 @@ export class GatewayServer {
     try {
       outcome = await this.sessions.hello({ hello, os, wantType, connToken: conn.token, now: Date.now(), maxReplay: this.options.maxReplay });
     } catch (err) {
-      return this.reject(conn, toLicensegateError(err));
+      const refusal = toLicensegateError(err);
+      // Retryable: the connection that registered this client id is still open (C2).
+      if (refusal.code === 'ENROLLMENT_PENDING') return this.reject(conn, new LicensegateError('ENROLLMENT_PENDING', undefined, { retryAfterMs: this.admission.retryAfter(Date.now()) }));
+      return this.reject(conn, refusal);
     }
     if (conn.state !== 'authenticating' || !conn.isOpen) {
       // The agent left while we registered it: record it offline again.

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTenant } from '../../src/licensing/tenants.ts';
 import { Agent } from '../../agent-sim/agent.ts';
 import { clientId, newAgent, OS } from '../helpers/agents.ts';
-import { startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.ts';
+import { eventually, startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.ts';
 import { snapshot } from '../helpers/snapshot.ts';
 
 let gw: TestGateway;
@@ -12,9 +12,20 @@ beforeAll(async () => {
   await ensureTenant(gw.redis, gw.keys, 'acme', { enrollmentToken: 'acme-enrollment-token-01' });
   registered = newAgent(gw.url);
   await registered.connect();
+  // A frame after the Welcome: the agent has its credential (confirmed).
+  await heartbeatRoundTrip(registered);
   await registered.close();
+  // Its disconnect is recorded before any test snapshots the state.
+  await eventually(async () => (await gw.redis.hexists(gw.keys.online('default'), registered.clientId)) === 0, 'registered agent offline');
 });
 afterAll(() => gw.stop());
+
+/** Sends a Heartbeat and waits for its HeartbeatAck. */
+async function heartbeatRoundTrip(agent: Agent): Promise<void> {
+  const acked = new Promise<void>((resolve) => agent.once('heartbeat-ack', () => resolve()));
+  agent.sendHeartbeat();
+  await acked;
+}
 
 /** Connects, expects a refusal with `code` and `closeCode`, and proves Redis is unchanged. */
 async function expectRefused(agent: Agent, code: string, closeCode: number): Promise<void> {
@@ -45,6 +56,20 @@ describe('authentication refusals change nothing', () => {
 
   it('C2: enrolling a registered client id again by token is CLIENT_ALREADY_REGISTERED (a takeover)', async () => {
     await expectRefused(newAgent(gw.url, { clientId: registered.clientId }), 'CLIENT_ALREADY_REGISTERED', 4409);
+  });
+
+  it('C2: enrolling a client id whose registering connection is still open and silent is ENROLLMENT_PENDING, with a retry hint', async () => {
+    const first = newAgent(gw.url, { heartbeat: false });
+    await first.connect();
+    const rival = newAgent(gw.url, { clientId: first.clientId });
+    await expectRefused(rival, 'ENROLLMENT_PENDING', 1013);
+    expect(rival.lastError!.retryAfterMs).toBeGreaterThan(0);
+    // Its first frame confirms the credential: from then on it is CLIENT_ALREADY_REGISTERED.
+    await heartbeatRoundTrip(first);
+    await expect.poll(() => gw.redis.hget(gw.keys.client('default', first.clientId), 'confirmed')).toBe('1');
+    await expectRefused(newAgent(gw.url, { clientId: first.clientId }), 'CLIENT_ALREADY_REGISTERED', 4409);
+    await first.close();
+    await eventually(async () => (await gw.redis.hexists(gw.keys.online('default'), first.clientId)) === 0, 'first recorded offline');
   });
 
   it('C2 T6: a client id registered in another tenant is CLIENT_IN_OTHER_TENANT', async () => {
@@ -82,13 +107,15 @@ describe('lost Welcome', () => {
     const first = newAgent(gw.url, { clientId: id, autoAck: false, heartbeat: false });
     await first.connect();
     first.terminate();
+    await eventually(async () => (await gw.redis.hexists(gw.keys.online('default'), id)) === 0, 'the dropped connection is recorded offline');
     const again = newAgent(gw.url, { clientId: id });
     const welcome = await again.connect();
     expect(welcome.clientCredential).toBeTruthy();
     expect(welcome.clientCredential).not.toBe(first.credential);
     expect(welcome.license.licensed).toBe(true);
     expect(await gw.redis.scard(gw.keys.holders('default', 'workstation'))).toBe(holdersBefore + 1); // same Client, no second license
-    // Its Heartbeat right after the Welcome confirms the credential.
+    // A frame after the Welcome confirms the credential.
+    await heartbeatRoundTrip(again);
     await expect.poll(() => gw.redis.hget(gw.keys.client('default', id), 'confirmed')).toBe('1');
     await again.close();
     await expect(new Agent({ url: gw.url, clientId: id, credential: first.credential!, os: OS.windows }).connect()).rejects.toMatchObject({ code: 'AUTH_FAILED' });

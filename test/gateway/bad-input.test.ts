@@ -62,6 +62,7 @@ describe('bad input gets a coded error and a close, and harms nothing else', () 
   it('C7 R2: acknowledging a command that was never sent is INVALID_ACK', async () => {
     const agent = newAgent(gw.url);
     await agent.connect();
+    agent.sendHeartbeat(); // a frame after the Welcome confirms the credential
     await expect.poll(() => gw.redis.hget(gw.keys.client('default', agent.clientId), 'confirmed')).toBe('1');
     agent.sendRaw(frame({ commandAck: { seq: 99 } }));
     await agent.waitFor(() => agent.lastClose !== null);
@@ -72,6 +73,7 @@ describe('bad input gets a coded error and a close, and harms nothing else', () 
   it('R2: garbage after a good Hello closes only that connection and loses no state', async () => {
     const agent = newAgent(gw.url);
     await agent.connect();
+    agent.sendHeartbeat(); // a frame after the Welcome confirms the credential
     await expect.poll(() => gw.redis.hget(gw.keys.client('default', agent.clientId), 'confirmed')).toBe('1');
     agent.sendRaw(Uint8Array.from([0xff, 0xff, 0xff]));
     await agent.waitFor(() => agent.lastClose !== null);

@@ -29,10 +29,14 @@ if mode == 'enroll' then
   if redis.call('HGET', K_TENANT, 'enrollTokenHash') ~= secretHash then return {'AUTH_FAILED'} end
   if status == 'uninstalled' then return {'CLIENT_UNINSTALLED'} end
   if status and redis.call('HGET', ck, 'confirmed') == '1' then return {'CLIENT_ALREADY_REGISTERED'} end
+  -- Registered, never confirmed, and its connection is still open: nobody else may enroll it
+  -- now; if that connection is a dead attempt of the same agent, its close is on the way.
+  if status and redis.call('HEXISTS', K_ONLINE, clientId) == 1 then return {'ENROLLMENT_PENDING'} end
   if status then
     -- Registered, but the agent never showed it received its credential (no frame after that
-    -- Welcome, no Hello with it): the Welcome was lost. Enrolling again issues a new credential
-    -- and keeps everything else, so an agent is never locked out by a dropped connection.
+    -- Welcome, no Hello with it) and that connection is gone: the Welcome was lost. Enrolling
+    -- again issues a new credential and keeps everything else, so an agent is never locked out
+    -- by a dropped connection.
     redis.call('HSET', ck, 'credHash', ARGV[17])
   else
     redis.call('HSET', ck, 'status', 'active', 'credHash', ARGV[17], 'registeredAt', now,
