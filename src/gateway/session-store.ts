@@ -44,7 +44,11 @@ function codedError(status: unknown, detail?: string): LicensegateError {
 }
 
 export class SessionStore {
-  /** What agents' frames trigger (Hello, its claim, the credential confirm) goes out once per turn. */
+  /**
+   * What agents' frames trigger (Hello and its claim, confirms, acks, disconnects, uninstalls)
+   * goes out once per turn, in the order it was issued; only the periodic last-seen flush
+   * writes directly.
+   */
   private readonly batch: TurnBatcher;
 
   constructor(
@@ -168,7 +172,7 @@ export class SessionStore {
    * promoted to it.
    */
   async uninstall(tenantId: string, clientId: string, now: number, opts: { byAgent: boolean; actor: string; cause: string }): Promise<{ freed: EndpointLicenseType | null; promoted: string[] }> {
-    const reply = (await runScript(this.redis, 'uninstall', [this.keys.tenant(tenantId)], [
+    const reply = (await this.script('uninstall', [this.keys.tenant(tenantId)], [
       this.keys.tenantBase(tenantId),
       clientId,
       now,
