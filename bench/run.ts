@@ -34,7 +34,7 @@ const USAGE = `usage: npm run bench -- [options]
 
   --quick             smaller fleets and windows (about two minutes)
   --only LIST         scenarios to run, comma-separated (${SCENARIOS.flatMap((s) => s.produces).join(', ')});
-                      baseline-ws is added when a storm needs it
+                      (each storm measures its own paired bare-ws baseline)
   --agents N          fleet size of every scenario (overrides the full/quick defaults)
   --out DIR           results directory (default bench/results)
   --concurrency C     handshakes the driver keeps in flight (default 200)

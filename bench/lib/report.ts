@@ -13,7 +13,7 @@ function rows(results: BenchResults): string[][] {
     name,
     r.error ? 'error' : `${num(r.value)} ${r.unit}`,
     r.baseline === null ? '—' : `${num(r.baseline)} ${r.baselineUnit ?? r.unit}`,
-    r.ratio === null ? '—' : r.ratio.toFixed(2),
+    r.ratio === null ? '—' : r.ratio.toFixed(2) + (paired(r) ? ' †' : ''),
     r.goal,
     (r.error ? `no (${r.error.split('\n')[0]!.slice(0, 60)})` : r.met ? 'yes' : 'no') + (r.details.noisy ? ' *' : ''),
   ]);
@@ -21,12 +21,26 @@ function rows(results: BenchResults): string[][] {
 
 const HEADER = ['scenario', 'value', 'baseline', 'ratio', 'goal', 'met'];
 
+/** A row whose baseline and ratio come from trials paired with bare-ws trials (the storms). */
+const paired = (r: ScenarioResult): boolean => typeof r.details.ratioMethod === 'string';
+
+const PAIRED_NOTE =
+  '† baseline: the median of the bare-ws trials run just before each of its trials (not the baseline-ws row); ratio: the median of the per-trial ratios (details.pairs), so it need not equal value / baseline.';
+
 export function textTable(results: BenchResults): string {
   const all = [HEADER, ...rows(results)];
   const widths = HEADER.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
   const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
   const noisy = Object.values(results.scenarios).some((r) => r.details.noisy);
-  return [line(all[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...all.slice(1).map(line), ...(noisy ? ['', '* other processes used the CPU during this measurement (details.noisy): less reliable'] : [])].join('\n');
+  const anyPaired = Object.values(results.scenarios).some(paired);
+  return [
+    line(all[0]!),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...all.slice(1).map(line),
+    ...(anyPaired || noisy ? [''] : []),
+    ...(anyPaired ? [PAIRED_NOTE] : []),
+    ...(noisy ? ['* other processes used the CPU during this measurement (details.noisy): less reliable'] : []),
+  ].join('\n');
 }
 
 export function markdown(results: BenchResults): string {
@@ -44,6 +58,7 @@ export function markdown(results: BenchResults): string {
     `Agents: ${results.options.agents ?? (results.quick ? 'quick defaults' : 'full defaults')}, driver concurrency ${results.options.concurrency}. Baselines are measured in the same run on the same machine (see bench/README.md).`,
     '',
     table,
+    ...(Object.values(results.scenarios).some(paired) ? ['', PAIRED_NOTE] : []),
     ...(Object.values(results.scenarios).some((r) => r.details.noisy) ? ['', '\\* other processes used the CPU during this measurement (details.noisy): less reliable.'] : []),
     '',
   ].join('\n');

@@ -40,7 +40,7 @@ export interface ScenarioContext {
   opts: BenchOptions;
   sizes: Sizes;
   scope: Scope;
-  /** Results of the scenarios run before this one (baseline-ws for the storms). */
+  /** Results of the scenarios run before this one (in `needs`, or simply run earlier). */
   results: Readonly<Record<string, ScenarioResult>>;
   /** Scratch directory of this scenario (DATA_DIR of its gateways). */
   scratch: string;
@@ -73,6 +73,13 @@ export function connectTimeoutMs(n: number): number {
 
 export const ratio = (value: number | null, baseline: number | null): number | null =>
   value === null || baseline === null || baseline === 0 ? null : Math.round((value / baseline) * 1000) / 1000;
+
+/** The trial with the median value (of an odd number of trials; the upper middle otherwise). */
+export function medianTrial<T>(trials: T[], value: (t: T) => number): { trial: T; index: number } {
+  const order = trials.map((t, index) => ({ index, v: value(t) })).sort((a, b) => a.v - b.v);
+  const index = order[Math.floor(order.length / 2)]!.index;
+  return { trial: trials[index]!, index };
+}
 
 export function profileDir(outDir: string, runId: string, scenario: string): string {
   return join(outDir, 'tmp', 'profiles', runId, scenario);

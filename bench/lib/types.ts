@@ -6,7 +6,7 @@ export interface BenchOptions {
   quick: boolean;
   /** Overrides every scenario's fleet size (tests: a tiny bench). */
   agents: number | undefined;
-  /** Scenarios to run (dependencies such as baseline-ws are added). Empty: all. */
+  /** Scenarios to run (plus any scenario one of them `needs`). Empty: all. */
   only: string[];
   /** Results directory. */
   outDir: string;

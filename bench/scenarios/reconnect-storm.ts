@@ -3,24 +3,33 @@
  * gets SHUTTING_DOWN / 1001 and is recorded offline), and the same fleet reconnects to the new
  * gateway process with its credentials and lastAckedSeq. Value: agents back online (Welcome,
  * still licensed) per second. License changes — audit entries written, holders that appeared
- * or vanished, commands received after the Welcomes — must be 0. Goal: ≥ 0.7 × baseline-ws.
+ * or vanished, commands received after the Welcomes — must be 0. Goal: ≥ 0.7 × its paired
+ * bare-ws baseline.
  *
- * Median of three trials, fresh processes each, like baseline-ws: every trial starts its own
- * redis-server, ledger, gateway and driver, enrolls, restarts and reconnects, and stops them
- * before the next one. The value (and every figure in details) is the median trial's;
- * `details.trialsPerSec` lists every trial's rate, and the goal is met only when every trial
- * brought the whole fleet back online with 0 license changes. With --profile, only the first
- * trial is profiled.
+ * Three trials, fresh processes each: every trial starts its own redis-server, ledger, gateway
+ * and driver, enrolls, restarts and reconnects, and stops them before the next one. Just
+ * before each storm trial runs one bare-ws trial (`bareWsTrial`, exactly one trial of
+ * baseline-ws: fresh bare ws server and driver, the same fleet size, concurrency and source
+ * addresses), so the machine's drift over tens of seconds moves both sides of a pair alike.
+ * The value (and every figure in details) is the median storm trial's; the baseline is the
+ * median of the paired bare-ws rates; the ratio is the median of the per-pair ratios
+ * storm / bare-ws (so it need not equal value / baseline). `details.pairs` lists every pair,
+ * `details.trialsPerSec` every storm trial's rate, `details.bareWsTrials` every paired bare-ws
+ * trial. The goal is met only when every trial brought the whole fleet back online with 0
+ * license changes (and every bare-ws trial connected everyone) and the ratio reaches it. The
+ * baseline-ws row is measured separately and is not used here. With --profile, only the first
+ * storm trial is profiled.
  */
 import { checkInvariants } from '../../src/licensing/check-invariants.ts';
+import { bareWsProblems, bareWsTrial, bareWsTrialTimeoutMs, pairedRatios, PAIRED_RATIO_METHOD, type BareWsTrial } from '../lib/bare-ws-trial.ts';
 import { poolFor } from '../lib/fleet.ts';
 import { licenseDiff, licenseSnapshot } from '../lib/ledger-snapshot.ts';
 import { CpuWindow } from '../lib/proc-stats.ts';
-import { connectTimeoutMs, ratio, type ScenarioDef } from '../lib/scenario.ts';
+import { connectTimeoutMs, medianTrial, type ScenarioDef } from '../lib/scenario.ts';
 import { ENROLLMENT_TOKEN } from '../lib/setup.ts';
 import { RedisCommandWindow, type CommandDelta } from '../lib/redis-stats.ts';
 import { startStack } from '../lib/stack.ts';
-import { medianTrial, TRIALS, type EnrollResult } from './boot-storm.ts';
+import { TRIALS, type EnrollResult } from './boot-storm.ts';
 
 export const GOAL_RECONNECT = 0.7;
 
@@ -37,14 +46,16 @@ export const reconnectStorm: ScenarioDef = {
   name: 'reconnect-storm',
   produces: ['reconnect-storm'],
   rows: { 'reconnect-storm': { unit: 'online/s', goal: `ratio ≥ ${GOAL_RECONNECT}, 0 license changes` } },
-  needs: ['baseline-ws'],
-  // Per trial: start-up, the enrollment, the restart, the reconnect storm, and the teardown.
-  timeoutMs: (s) => 30_000 + TRIALS * (90_000 + 2 * connectTimeoutMs(s.fleet)),
+  // Per trial: the paired bare-ws trial, start-up, the enrollment, the restart, the reconnect storm, and the teardown.
+  timeoutMs: (s) => 30_000 + TRIALS * (bareWsTrialTimeoutMs(s) + 90_000 + 2 * connectTimeoutMs(s.fleet)),
   async run(ctx) {
     const n = ctx.sizes.fleet;
     const trials: Trial[] = [];
+    const bare: BareWsTrial[] = [];
     for (let t = 0; t < TRIALS; t++) {
       const trial = `trial ${t + 1}`;
+      // The paired baseline: one bare-ws trial just before the storm trial (its processes are stopped before the stack starts).
+      bare.push(await bareWsTrial(ctx, { label: `bare${t + 1}`, name: `${trial} bare ws` }));
       const stack = await startStack(ctx, { pool: poolFor(n) });
       const enrolled = await stack.driver.call<EnrollResult>('enroll', {
         url: stack.gateway.url,
@@ -110,12 +121,14 @@ export const reconnectStorm: ScenarioDef = {
       ...(x.backOnline !== n ? [`trial ${i + 1}: only ${x.backOnline}/${n} agents back online with their license: ${JSON.stringify(x.details.reconnect.finalFailures)}`] : []),
       ...(x.changes !== 0 ? [`trial ${i + 1}: ${x.changes} license changes`] : []),
     ]);
-    const incomplete = trials.some((x) => x.backOnline !== n);
-    const baseline = ctx.results['baseline-ws']?.value ?? null;
-    const rt = ratio(m.rate, baseline);
+    const bareProblems = bareWsProblems(bare, n);
+    problems.push(...bareProblems);
+    const incomplete = trials.some((x) => x.backOnline !== n) || bareProblems.length > 0;
+    const { baseline, ratio: rt, pairs } = pairedRatios(trials.map((x) => x.rate), bare);
+    ctx.log(`pairs (bare ws → storm): ${pairs.map((p) => `${p.bareWs} → ${p.storm} (${p.ratio})`).join(', ')}; median ratio ${rt}`);
     return {
       'reconnect-storm': {
-        // Missing agents are an error, as they were; license changes only fail the goal.
+        // Missing agents (or bare ws clients of the paired baseline) are an error; license changes only fail the goal.
         ...(incomplete ? { error: problems.join('; ') } : {}),
         value: m.rate,
         unit: 'online/s',
@@ -129,6 +142,8 @@ export const reconnectStorm: ScenarioDef = {
           concurrency: ctx.opts.concurrency,
           trialsPerSec: trials.map((x) => x.rate),
           medianTrial: index + 1,
+          pairs,
+          ratioMethod: PAIRED_RATIO_METHOD,
           // The median trial's figures, as a single trial's were before.
           ...m.details,
           trials: trials.map((x) => ({
@@ -139,6 +154,7 @@ export const reconnectStorm: ScenarioDef = {
             cpuPercent: x.details.cpuPercent,
             redisCommandsPerAgent: x.details.redisCommandsPerAgent.perUnit,
           })),
+          bareWsTrials: bare,
         },
       },
     };
