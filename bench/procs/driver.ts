@@ -231,6 +231,8 @@ interface RateParams {
   queuePrefix: string;
   rate: number;
   count: number;
+  /** First agent / bare client index of this window (windows of one run take turns). */
+  from?: number;
   timeoutMs: number;
 }
 
@@ -249,12 +251,14 @@ async function unassignRun(p: RateParams) {
   let allReceived!: () => void;
   const done = new Promise<void>((r) => (allReceived = r));
   const enqueueErrors: Record<string, number> = {};
-  const notMonitoring = agents.slice(0, p.count).filter((a) => !a?.monitoring).length;
+  const from = p.from ?? 0;
+  const notMonitoring = agents.slice(from, from + p.count).filter((a) => !a?.monitoring).length;
   commandHook = (i, cmd) => {
-    if (cmd.kind !== 'stop' || cmd.duplicate || i >= p.count || sentAt[i] === 0) return;
-    latency.record(performance.now() - sentAt[i]!);
-    receivedEpoch[i] = epochNow();
-    sentAt[i] = 0;
+    const k = i - from;
+    if (cmd.kind !== 'stop' || cmd.duplicate || k < 0 || k >= p.count || sentAt[k] === 0) return;
+    latency.record(performance.now() - sentAt[k]!);
+    receivedEpoch[k] = epochNow();
+    sentAt[k] = 0;
     if (++received === p.count) allReceived();
   };
   const loop = monitorEventLoopDelay({ resolution: 1 });
@@ -267,7 +271,7 @@ async function unassignRun(p: RateParams) {
       sentAt[k] = start;
       sentEpoch[k] = epochNow();
       try {
-        const job = await queue.add('client.unassign', { actor: TECHNICIAN, tenantId: DEFAULT_TENANT, clientId: agents[k]!.clientId }, JOB_OPTIONS);
+        const job = await queue.add('client.unassign', { actor: TECHNICIAN, tenantId: DEFAULT_TENANT, clientId: agents[from + k]!.clientId }, JOB_OPTIONS);
         jobIds[k] = job.id;
         enqueue.record(performance.now() - start);
       } catch (err) {
@@ -409,14 +413,16 @@ async function pushRun(p: RateParams & { queueName: string }) {
   let allReceived!: () => void;
   const done = new Promise<void>((r) => (allReceived = r));
   const enqueueErrors: Record<string, number> = {};
+  const from = p.from ?? 0;
   pushHook = (i, workerEpoch) => {
-    if (i >= p.count || sentAt[i] === 0) return;
+    const k = i - from;
+    if (k < 0 || k >= p.count || sentAt[k] === 0) return;
     const now = performance.now();
     const nowEpoch = epochNow();
-    latency.record(now - sentAt[i]!);
-    toWorker.record(workerEpoch - sentEpoch[i]!);
+    latency.record(now - sentAt[k]!);
+    toWorker.record(workerEpoch - sentEpoch[k]!);
     push.record(nowEpoch - workerEpoch);
-    sentAt[i] = 0;
+    sentAt[k] = 0;
     if (++received === p.count) allReceived();
   };
   const loop = monitorEventLoopDelay({ resolution: 1 });
@@ -429,7 +435,7 @@ async function pushRun(p: RateParams & { queueName: string }) {
       sentEpoch[k] = epochNow();
       try {
         // Same name, payload shape and options as the real unassign job, plus the raw client index.
-        await queue.add('client.unassign', { actor: TECHNICIAN, tenantId: DEFAULT_TENANT, clientId: `raw-${k}`, i: k }, JOB_OPTIONS);
+        await queue.add('client.unassign', { actor: TECHNICIAN, tenantId: DEFAULT_TENANT, clientId: `raw-${from + k}`, i: from + k }, JOB_OPTIONS);
         enqueue.record(performance.now() - start);
       } catch (err) {
         tally(enqueueErrors, (err as Error).message.slice(0, 80));
