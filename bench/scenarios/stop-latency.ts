@@ -35,8 +35,6 @@ const withoutData = ({ latencyData: _drop, ...rest }: RateRun) => rest;
 /** Windows per side; they alternate, licensegate first. */
 const WINDOWS = 3;
 
-/** ctx.profile's shape without profiling (windows after the first). */
-const noProfile = <T>(_label: string, _inspectors: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> => fn();
 
 export const stopLatency: ScenarioDef = {
   name: 'stop-latency',
@@ -83,9 +81,9 @@ export const stopLatency: ScenarioDef = {
       const slow = await RedisSlowWindow.start(stack.redis.redis);
       const loop = await LoopDelayWindow.start(stack.inspectors());
       const cpu = new CpuWindow({ ...stack.pids(), server: server.pid, bareDriver: rawDriver.pid });
-      const real = await (w === 0 ? ctx.profile.bind(ctx) : noProfile)('unassign', stack.inspectors(), () =>
-        stack.driver.call<RateRun>('unassign-run', { redisUrl: stack.redis.url, queuePrefix: stack.ledger.queuePrefix, rate, count: perWindow, from, timeoutMs: 30_000 }),
-      );
+      const window = () => stack.driver.call<RateRun>('unassign-run', { redisUrl: stack.redis.url, queuePrefix: stack.ledger.queuePrefix, rate, count: perWindow, from, timeoutMs: 30_000 });
+      // --profile profiles the first window only.
+      const real = w === 0 ? await ctx.profile('unassign', stack.inspectors(), window) : await window();
       const realCpu = cpu.stop();
       const realCommands = await commands.stop(perWindow);
       const realLoop = await loop.stop();

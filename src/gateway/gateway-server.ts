@@ -326,7 +326,7 @@ export class GatewayServer {
   private async uninstallFromAgent(conn: AgentConnection): Promise<void> {
     try {
       // The script rings the nodes of Clients promoted to the freed license.
-      const { freed } = await this.sessions.uninstall(conn.tenantId, conn.clientId, Date.now(), { byAgent: true, actor: `client:${conn.clientId}`, cause: 'uninstall-notice' });
+      const freed = await this.sessions.uninstall(conn.tenantId, conn.clientId, Date.now(), { byAgent: true, actor: `client:${conn.clientId}`, cause: 'uninstall-notice' });
       conn.log.info({ freed }, 'agent uninstalled itself');
       this.byClient.delete(conn.key);
       conn.fail('UNINSTALLED');

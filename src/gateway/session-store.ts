@@ -168,10 +168,10 @@ export class SessionStore {
 
   /**
    * Uninstalls a Client (SPEC C8). `byAgent`: the agent said so (UninstallNotice); otherwise an
-   * admin did and the agent is sent Command{uninstall}. Returns the freed type and the Clients
-   * promoted to it.
+   * admin did and the agent is sent Command{uninstall}. Returns the freed type; the script rings
+   * the Clients promoted to it.
    */
-  async uninstall(tenantId: string, clientId: string, now: number, opts: { byAgent: boolean; actor: string; cause: string }): Promise<{ freed: EndpointLicenseType | null; promoted: string[] }> {
+  async uninstall(tenantId: string, clientId: string, now: number, opts: { byAgent: boolean; actor: string; cause: string }): Promise<EndpointLicenseType | null> {
     const reply = (await this.script('uninstall', [this.keys.tenant(tenantId)], [
       this.keys.tenantBase(tenantId),
       clientId,
@@ -182,6 +182,6 @@ export class SessionStore {
     ])) as unknown[];
     if (reply[0] !== 'OK') throw codedError(reply[0]);
     const freed = String(reply[1]);
-    return { freed: isEndpointLicenseType(freed) ? freed : null, promoted: reply.slice(2).map(String) };
+    return isEndpointLicenseType(freed) ? freed : null;
   }
 }
