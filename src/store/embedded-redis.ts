@@ -28,6 +28,8 @@ export interface EmbeddedRedis {
   url: string;
   /** True when this process started the server (and so stops it). */
   owned: boolean;
+  /** Process id of the redis-server this process started (fault tests pause or kill it); undefined when reused. */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -91,7 +93,7 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
   }
   if (persist && options.dataDir) {
     const running = await findRunningEmbedded(options.dataDir);
-    if (running) return { url: running, owned: false, stop: async () => {} };
+    if (running) return { url: running, owned: false, pid: undefined, stop: async () => {} };
   }
 
   const port = options.port || (await freePort());
@@ -126,6 +128,7 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
   return {
     url,
     owned: true,
+    pid: child.pid,
     stop: () => stopChild(child, persist ? embeddedUrlFile(options.dataDir!) : undefined),
   };
 }
