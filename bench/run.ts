@@ -2,8 +2,8 @@
  * `npm run bench [-- --quick] [--only a,b] [--agents N] [--out DIR] [--concurrency C] [--profile]`
  *
  * Runs each scenario with its own processes (redis-server, gateway, worker, driver), measures a
- * baseline in the same run, and writes bench/results/<timestamp>.json, latest.json and
- * latest.md. Every scenario has a timeout and always tears its processes down; a failed or
+ * baseline in the same run, and writes bench/results/latest.json and
+ * latest.md (only the latest results are kept; history lives in git). Every scenario has a timeout and always tears its processes down; a failed or
  * timed-out scenario is recorded with `error` and `met: false`, and the run goes on, so the
  * results file is always written. Exit code 0 when the bench ran (goals missed or not), 1 when
  * a scenario failed with an error, 2 on bad arguments, 130 when interrupted.
@@ -187,10 +187,9 @@ let current: Scope | undefined;
 /** Above this much CPU (% of one core) used by processes outside the scenario, a result is flagged noisy. */
 const NOISY_OTHERS_PCT = 25;
 
-function writeResults(opts: BenchOptions, results: BenchResults, runId: string): void {
+function writeResults(opts: BenchOptions, results: BenchResults): void {
   mkdirSync(opts.outDir, { recursive: true });
   const json = `${JSON.stringify(results, null, 2)}\n`;
-  writeFileSync(join(opts.outDir, `${runId}.json`), json);
   writeFileSync(join(opts.outDir, 'latest.json'), json);
   writeFileSync(join(opts.outDir, 'latest.md'), markdown(results));
 }
@@ -237,7 +236,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     results.finishedAt = new Date().toISOString();
-    writeResults(options, results, runId);
+    writeResults(options, results);
     void current?.close(2_000).finally(() => process.exit(130));
     setTimeout(() => process.exit(130), 3_000).unref();
   };
@@ -260,7 +259,7 @@ async function main(argv: string[]): Promise<number> {
     Object.assign(results.scenarios, out);
     results.finishedAt = new Date().toISOString();
     results.durationMs = Date.now() - started.getTime();
-    writeResults(options, results, runId); // after every scenario: a crash later still leaves results
+    writeResults(options, results); // after every scenario: a crash later still leaves results
   }
   if (interrupted) return 130;
   rmSync(join(options.outDir, 'tmp', runId), { recursive: true, force: true });
