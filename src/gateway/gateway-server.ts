@@ -22,6 +22,12 @@ import { newNodeId, NodeRegistry } from './node-registry.ts';
 import { SessionStore } from './session-store.ts';
 import { licenseTypeToWire, osFactsFromReport } from './wire-mapping.ts';
 
+/**
+ * An agent told to uninstall (SPEC C8) has this many heartbeat intervals to acknowledge it
+ * before the gateway closes the connection anyway: as long as a live agent may stay silent.
+ */
+export const UNINSTALL_GRACE_HEARTBEATS = 2;
+
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -283,7 +289,9 @@ export class GatewayServer {
         heartbeatIntervalMs: this.options.heartbeatIntervalMs,
       }),
     );
-    conn.sendCommands(outcome.replay);
+    this.sendCommands(conn, outcome.replay);
+    // Served only to be told it was uninstalled (F4): it goes when it has acknowledged that.
+    if (outcome.uninstalled) this.awaitUninstallAck(conn);
     if (conn.overflow) {
       // At connection capacity: the agent knows its license (and credential) now; it comes back
       // after the hint. Closing marks it offline like any disconnect.
@@ -317,10 +325,33 @@ export class GatewayServer {
   private async acknowledge(conn: AgentConnection, seq: number): Promise<void> {
     try {
       if (seq > conn.lastSentSeq) throw new LicensegateError('INVALID_ACK', `seq ${seq} was never sent on this connection`);
-      await this.sessions.ack(conn.tenantId, conn.clientId, seq);
+      const outcome = await this.sessions.ack(conn.tenantId, conn.clientId, seq, conn.token);
+      // SPEC C8: the agent acknowledged its Uninstall; the script recorded it offline.
+      if (outcome.uninstalled && conn.state === 'live') {
+        conn.log.info({ seq }, 'agent acknowledged its uninstall');
+        if (this.byClient.get(conn.key) === conn) this.byClient.delete(conn.key);
+        conn.fail('UNINSTALLED');
+      }
     } catch (err) {
       this.reject(conn, toLicensegateError(err));
     }
+  }
+
+  /** Sends commands on a live connection; an Uninstall among them starts its ack deadline. */
+  private sendCommands(conn: AgentConnection, cmds: ClientCommand[]): void {
+    if (conn.sendCommands(cmds)) this.awaitUninstallAck(conn);
+  }
+
+  /**
+   * SPEC C8: an agent that does not acknowledge its Uninstall within the grace is closed with
+   * UNINSTALLED all the same. It stays the Client's current connection, so its close records
+   * the Client offline (token-guarded); the Uninstall stays owed to its credential (F4).
+   */
+  private awaitUninstallAck(conn: AgentConnection): void {
+    conn.awaitUninstallAck(UNINSTALL_GRACE_HEARTBEATS * this.options.heartbeatIntervalMs, () => {
+      conn.log.info({ seq: conn.uninstallSentSeq }, 'uninstall not acknowledged in time; closing');
+      conn.fail('UNINSTALLED');
+    });
   }
 
   private async uninstallFromAgent(conn: AgentConnection): Promise<void> {
@@ -413,7 +444,7 @@ export class GatewayServer {
       void this.deliver(conn);
       return;
     }
-    conn.sendCommands(cmds);
+    this.sendCommands(conn, cmds);
   }
 
   /** Sends whatever the Client's log holds beyond what this connection sent. */
@@ -428,7 +459,7 @@ export class GatewayServer {
         conn.deliverAgain = false;
         const cmds = await readCommandsAfter(this.options.redis, this.options.keys, conn.tenantId, conn.clientId, conn.lastSentSeq, this.options.maxReplay);
         if (conn.state !== 'live') return;
-        conn.sendCommands(cmds);
+        this.sendCommands(conn, cmds);
         if (cmds.length >= this.options.maxReplay) conn.deliverAgain = true;
       } while (conn.deliverAgain);
     } catch (err) {

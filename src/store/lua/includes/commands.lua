@@ -6,6 +6,8 @@ local APPENDED, APPENDED_IDS = {}, {}
 local function appendCommand(clientId, kind, arg)
   local seq = redis.call('HINCRBY', kClient(clientId), 'seq', 1)
   redis.call('XADD', kCommands(clientId), '0-' .. seq, 'k', kind, 'a', arg)
+  -- Its ack ends the Client's last connection (ack-1.lua, SPEC C8).
+  if kind == 'uninstall' then redis.call('HSET', kClient(clientId), 'uninstallSeq', seq) end
   local list = APPENDED[clientId]
   if not list then
     list = {}
