@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { readCommandsAfter, type ClientCommand } from '../delivery/client-command.ts';
 import { nodeOfConn, parseNodeMessage, type NodeMessage } from '../delivery/node-message.ts';
+import { repairLostCommands } from '../delivery/seq-repair.ts';
 import { LicensegateError, toLicensegateError } from '../errors.ts';
 import { licenseTypeForOs } from '../licensing/os-license-map.ts';
 import type { HelloMessage } from '../protocol/client-message.ts';
@@ -404,6 +405,7 @@ export class GatewayServer {
       for (const [clientId, seq] of bySeq) {
         const conn = this.byClient.get(connectionKey(tenantId, clientId));
         if (conn && conn.state === 'live' && seq > conn.lastSentSeq) void this.deliver(conn);
+        else if (conn && conn.state === 'live' && seq < conn.lastSentSeq) void this.repairLostCommands(conn);
       }
     }
   }
@@ -445,6 +447,22 @@ export class GatewayServer {
       return;
     }
     this.sendCommands(conn, cmds);
+  }
+
+  /**
+   * SPEC F4: the Client's stored seq is below what this connection sent: Redis lost its last
+   * writes. The script moves the counter past it and appends the Client's state as Redis holds
+   * it; this connection then sends that command.
+   */
+  private async repairLostCommands(conn: AgentConnection): Promise<void> {
+    try {
+      const seq = await repairLostCommands(this.options.redis, this.options.keys, conn.tenantId, conn.clientId, conn.lastSentSeq);
+      if (seq === 0) return;
+      conn.log.warn({ sentSeq: conn.lastSentSeq, seq }, 'redis lost commands this connection had sent; restated the license state');
+      void this.deliver(conn);
+    } catch (err) {
+      conn.log.error({ err }, 'could not repair the command log after redis lost writes');
+    }
   }
 
   /** Sends whatever the Client's log holds beyond what this connection sent. */

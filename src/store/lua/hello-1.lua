@@ -30,12 +30,20 @@ local now, conn = ARGV[6], ARGV[7]
 local ck = kClient(clientId)
 CTX.now, CTX.actor, CTX.cause = tonumber(now), 'system', 'hello'
 
--- The agent's last_acked_seq acknowledges everything up to it (never beyond what was sent).
+-- The agent's last_acked_seq acknowledges everything up to it. Beyond the log's seq it means
+-- Redis lost its last writes (SPEC F4: restart from an older AOF, failover to a lagging
+-- replica): the agent applied commands Redis forgot. The counter moves past them, so no new
+-- command reuses a seq the agent holds, and the Welcome states the license Redis has now.
 -- Returns the Client's seq and acked after it.
 local function claimAcked()
   local seq = tonumber(redis.call('HGET', ck, 'seq') or '0')
   local acked = tonumber(redis.call('HGET', ck, 'acked') or '0')
-  local claimed = math.min(tonumber(ARGV[16]) or 0, seq)
+  local claimed = tonumber(ARGV[16]) or 0
+  if claimed >= SEQ_LIMIT then claimed = seq end
+  if claimed > seq then
+    seq = claimed
+    redis.call('HSET', ck, 'seq', seq)
+  end
   if claimed > acked then
     acked = claimed
     redis.call('HSET', ck, 'acked', acked)
