@@ -334,7 +334,11 @@ export class GatewayServer {
         conn.fail('UNINSTALLED');
       }
     } catch (err) {
-      this.reject(conn, toLicensegateError(err));
+      const refusal = toLicensegateError(err);
+      // This connection sent that seq, yet Redis has never issued it: Redis lost its last
+      // writes (F4). Not the agent's fault: repair the log, keep the connection.
+      if (refusal.code === 'INVALID_ACK' && seq <= conn.lastSentSeq) return void this.repairLostCommands(conn);
+      this.reject(conn, refusal);
     }
   }
 

@@ -51,15 +51,17 @@ async function loseWritesSince(g: TestGateway, id: string, cp: Checkpoint, older
 }
 
 /** A licensed agent that was unassigned and assigned twice: commands 1-4 applied and acked. */
-async function agentWithHistory(g: TestGateway, keep: (cp: Checkpoint) => void): Promise<Agent> {
-  const a = newAgent(g.url, { os: OS.linux });
+async function agentWithHistory(g: TestGateway, keep: (cp: Checkpoint) => void, autoAck = true): Promise<Agent> {
+  const a = newAgent(g.url, { os: OS.linux, autoAck });
   await a.connect();
   await a.waitFor(() => a.monitoring);
   for (let round = 1; round <= 2; round++) {
     await unassign(g, a.clientId);
     await a.waitFor(() => !a.monitoring, 3000);
     await assign(g, a.clientId);
-    await a.waitFor(() => a.monitoring && a.lastAckedSeq === 2 * round, 3000);
+    await a.waitFor(() => a.monitoring, 3000);
+    if (!autoAck) a.ack(2 * round);
+    await a.waitFor(() => a.lastAckedSeq === 2 * round, 3000);
     await eventually(async () => (await stored(g, a.clientId, 'acked')) === 2 * round, `ack ${2 * round} stored`);
     if (round === 1) keep(await checkpoint(g, a.clientId));
   }
@@ -110,6 +112,27 @@ describe('sequence numbers after Redis lost its last writes', () => {
     await a.waitFor(() => a.commands.length === 6, 3000);
     expect(a.commands[5]).toMatchObject({ kind: 'start', seq: last.seq + 1, duplicate: false });
     expect(a.monitoring).toBe(true);
+    await a.close();
+  });
+
+  it('F4 C7: an ack in flight across the loss (beyond the stored seq) repairs the log instead of closing the connection', async () => {
+    gw = await startTestGateway({ pool: { linux: 1 }, gateway: { heartbeatIntervalMs: 60_000, lastSeenFlushMs: 60_000 } });
+    const g = gw;
+    let cp: Checkpoint | undefined;
+    const a = await agentWithHistory(g, (c) => (cp = c), false);
+    await unassign(g, a.clientId);
+    await a.waitFor(() => a.commands.length === 5 && !a.monitoring, 3000);
+    // Command 5 was applied; Redis loses everything after the first round before its ack lands.
+    await loseWritesSince(g, a.clientId, cp!, true);
+    a.ack(5);
+    await a.waitFor(() => a.commands.length === 6, 3000);
+    expect(a.lastClose).toBeNull();
+    const restated = a.commands[5]!;
+    expect(restated).toMatchObject({ kind: 'stop', reason: 'UNASSIGNED_BY_ADMIN', duplicate: false });
+    expect(restated.seq).toBeGreaterThan(5);
+    a.ack(restated.seq);
+    await eventually(async () => (await stored(g, a.clientId, 'acked')) === restated.seq, 'the restating command acked');
+    expect(a.connected).toBe(true);
     await a.close();
   });
 });

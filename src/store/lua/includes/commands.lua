@@ -14,9 +14,13 @@ local SEQ_GAP = 1048576
 -- exact), and a claim above it (hello-1.lua) is corrupt or hostile, never a seq that was sent.
 local SEQ_LIMIT = 1e13
 local RUN_ID = nil
--- This Redis process's run_id, read once per script call (INFO costs microseconds).
+-- This Redis process's run_id, read once per script call (INFO costs microseconds); '' where
+-- INFO is not allowed (a managed Redis may rename it): no skip then, never a failed script.
 local function redisRunId()
-  if not RUN_ID then RUN_ID = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)') or '' end
+  if not RUN_ID then
+    local info = redis.pcall('INFO', 'server')
+    RUN_ID = type(info) == 'string' and string.match(info, 'run_id:(%w+)') or ''
+  end
   return RUN_ID
 end
 
