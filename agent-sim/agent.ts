@@ -132,6 +132,9 @@ export interface AgentEvents {
 /** Error codes after which a reconnecting agent gives up (another agent took over, or it is gone). */
 export const NO_RECONNECT_CODES: ReadonlySet<string> = new Set(['SUPERSEDED', 'CLIENT_UNINSTALLED', 'UNINSTALLED']);
 
+/** Error codes that tell the agent its Client is uninstalled: it behaves as after an Uninstall command. */
+const UNINSTALLED_CODES: ReadonlySet<string> = new Set(['CLIENT_UNINSTALLED', 'UNINSTALLED']);
+
 /** Why connect() failed: a server Error code, or CONNECTION_CLOSED / HANDSHAKE_TIMEOUT / CONNECTION_CLOSING. */
 export class AgentError extends Error {
   readonly code: string;
@@ -266,7 +269,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   get commands(): readonly AgentCommand[] { return this._commands ?? NO_COMMANDS; }
   /** True between Welcome and the close of that connection. */
   get connected(): boolean { return this._connected; }
-  /** True after an Uninstall command was applied or an UninstallNotice was sent. */
+  /** True after an Uninstall command was applied, an UninstallNotice was sent, or an Error said CLIENT_UNINSTALLED / UNINSTALLED. */
   get uninstalled(): boolean { return this._uninstalled; }
   /** Last Error frame received, on any connection. */
   get lastError(): ErrorFrameInfo | null { return this._lastError; }
@@ -493,6 +496,9 @@ export class Agent extends EventEmitter<AgentEvents> {
     const info: ErrorFrameInfo = { code: e.code ?? '', message: e.message ?? '', retryAfterMs: Number(e.retryAfterMs ?? 0) };
     this._lastError = info;
     this.connError = info;
+    // The gateway says this Client is uninstalled (SPEC C8, F4): an agent that missed or never
+    // acknowledged its Uninstall command learns it here; it stops monitoring and reconnecting.
+    if (UNINSTALLED_CODES.has(info.code)) this.markUninstalled();
     this.fire('error-frame', info);
   }
 

@@ -34,6 +34,10 @@ export class AgentConnection {
   /** A doorbell arrived while a delivery was in flight: read the log again after it. */
   deliverAgain = false;
   delivering = false;
+  /** Seq of the Uninstall sent on this connection, 0 if none: its ack ends the connection (SPEC C8). */
+  uninstallSentSeq = 0;
+  /** Closes the connection when the agent does not acknowledge its Uninstall in time. */
+  private uninstallGrace: NodeJS.Timeout | undefined;
   private readonly bucket: TokenBucket;
   private logger: Logger | undefined;
 
@@ -80,12 +84,33 @@ export class AgentConnection {
     if (this.isOpen) this.ws.send(bytes, { binary: true });
   }
 
-  sendCommands(commands: ClientCommand[]): void {
+  /** Sends the commands after lastSentSeq, in order. Returns true when one was an Uninstall. */
+  sendCommands(commands: ClientCommand[]): boolean {
+    let uninstall = false;
     for (const cmd of commands) {
       if (cmd.seq <= this.lastSentSeq) continue;
       this.send(encodeCommand(cmd.seq, commandToWire(cmd)));
       this.lastSentSeq = cmd.seq;
+      if (cmd.kind === 'uninstall') {
+        this.uninstallSentSeq = cmd.seq;
+        uninstall = true;
+      }
     }
+    return uninstall;
+  }
+
+  /**
+   * Runs `onExpire` after `ms` unless the socket closes first: the agent was told to uninstall
+   * and has that long to acknowledge it (SPEC C8). Armed once; cleared by the close.
+   */
+  awaitUninstallAck(ms: number, onExpire: () => void): void {
+    if (this.uninstallGrace || this.state === 'closed') return;
+    const timer = setTimeout(() => {
+      if (this.state !== 'closed' && this.isOpen) onExpire();
+    }, ms);
+    timer.unref();
+    this.uninstallGrace = timer;
+    this.ws.once('close', () => clearTimeout(timer));
   }
 
   sendHeartbeatAck(now: number): void {

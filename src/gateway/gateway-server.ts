@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { readCommandsAfter, type ClientCommand } from '../delivery/client-command.ts';
 import { nodeOfConn, parseNodeMessage, type NodeMessage } from '../delivery/node-message.ts';
+import { repairLostCommands } from '../delivery/seq-repair.ts';
 import { LicensegateError, toLicensegateError } from '../errors.ts';
 import { licenseTypeForOs } from '../licensing/os-license-map.ts';
 import type { HelloMessage } from '../protocol/client-message.ts';
@@ -21,6 +22,12 @@ import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions
 import { newNodeId, NodeRegistry } from './node-registry.ts';
 import { SessionStore } from './session-store.ts';
 import { licenseTypeToWire, osFactsFromReport } from './wire-mapping.ts';
+
+/**
+ * An agent told to uninstall (SPEC C8) has this many heartbeat intervals to acknowledge it
+ * before the gateway closes the connection anyway: as long as a live agent may stay silent.
+ */
+export const UNINSTALL_GRACE_HEARTBEATS = 2;
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -283,7 +290,9 @@ export class GatewayServer {
         heartbeatIntervalMs: this.options.heartbeatIntervalMs,
       }),
     );
-    conn.sendCommands(outcome.replay);
+    this.sendCommands(conn, outcome.replay);
+    // Served only to be told it was uninstalled (F4): it goes when it has acknowledged that.
+    if (outcome.uninstalled) this.awaitUninstallAck(conn);
     if (conn.overflow) {
       // At connection capacity: the agent knows its license (and credential) now; it comes back
       // after the hint. Closing marks it offline like any disconnect.
@@ -317,10 +326,37 @@ export class GatewayServer {
   private async acknowledge(conn: AgentConnection, seq: number): Promise<void> {
     try {
       if (seq > conn.lastSentSeq) throw new LicensegateError('INVALID_ACK', `seq ${seq} was never sent on this connection`);
-      await this.sessions.ack(conn.tenantId, conn.clientId, seq);
+      const outcome = await this.sessions.ack(conn.tenantId, conn.clientId, seq, conn.token);
+      // SPEC C8: the agent acknowledged its Uninstall; the script recorded it offline.
+      if (outcome.uninstalled && conn.state === 'live') {
+        conn.log.info({ seq }, 'agent acknowledged its uninstall');
+        if (this.byClient.get(conn.key) === conn) this.byClient.delete(conn.key);
+        conn.fail('UNINSTALLED');
+      }
     } catch (err) {
-      this.reject(conn, toLicensegateError(err));
+      const refusal = toLicensegateError(err);
+      // This connection sent that seq, yet Redis has never issued it: Redis lost its last
+      // writes (F4). Not the agent's fault: repair the log, keep the connection.
+      if (refusal.code === 'INVALID_ACK' && seq <= conn.lastSentSeq) return void this.repairLostCommands(conn);
+      this.reject(conn, refusal);
     }
+  }
+
+  /** Sends commands on a live connection; an Uninstall among them starts its ack deadline. */
+  private sendCommands(conn: AgentConnection, cmds: ClientCommand[]): void {
+    if (conn.sendCommands(cmds)) this.awaitUninstallAck(conn);
+  }
+
+  /**
+   * SPEC C8: an agent that does not acknowledge its Uninstall within the grace is closed with
+   * UNINSTALLED all the same. It stays the Client's current connection, so its close records
+   * the Client offline (token-guarded); the Uninstall stays owed to its credential (F4).
+   */
+  private awaitUninstallAck(conn: AgentConnection): void {
+    conn.awaitUninstallAck(UNINSTALL_GRACE_HEARTBEATS * this.options.heartbeatIntervalMs, () => {
+      conn.log.info({ seq: conn.uninstallSentSeq }, 'uninstall not acknowledged in time; closing');
+      conn.fail('UNINSTALLED');
+    });
   }
 
   private async uninstallFromAgent(conn: AgentConnection): Promise<void> {
@@ -373,6 +409,7 @@ export class GatewayServer {
       for (const [clientId, seq] of bySeq) {
         const conn = this.byClient.get(connectionKey(tenantId, clientId));
         if (conn && conn.state === 'live' && seq > conn.lastSentSeq) void this.deliver(conn);
+        else if (conn && conn.state === 'live' && seq < conn.lastSentSeq) void this.repairLostCommands(conn);
       }
     }
   }
@@ -413,7 +450,23 @@ export class GatewayServer {
       void this.deliver(conn);
       return;
     }
-    conn.sendCommands(cmds);
+    this.sendCommands(conn, cmds);
+  }
+
+  /**
+   * SPEC F4: the Client's stored seq is below what this connection sent: Redis lost its last
+   * writes. The script moves the counter past it and appends the Client's state as Redis holds
+   * it; this connection then sends that command.
+   */
+  private async repairLostCommands(conn: AgentConnection): Promise<void> {
+    try {
+      const seq = await repairLostCommands(this.options.redis, this.options.keys, conn.tenantId, conn.clientId, conn.lastSentSeq);
+      if (seq === 0) return;
+      conn.log.warn({ sentSeq: conn.lastSentSeq, seq }, 'redis lost commands this connection had sent; restated the license state');
+      void this.deliver(conn);
+    } catch (err) {
+      conn.log.error({ err }, 'could not repair the command log after redis lost writes');
+    }
   }
 
   /** Sends whatever the Client's log holds beyond what this connection sent. */
@@ -428,7 +481,7 @@ export class GatewayServer {
         conn.deliverAgain = false;
         const cmds = await readCommandsAfter(this.options.redis, this.options.keys, conn.tenantId, conn.clientId, conn.lastSentSeq, this.options.maxReplay);
         if (conn.state !== 'live') return;
-        conn.sendCommands(cmds);
+        this.sendCommands(conn, cmds);
         if (cmds.length >= this.options.maxReplay) conn.deliverAgain = true;
       } while (conn.deliverAgain);
     } catch (err) {

@@ -35,7 +35,18 @@ export interface HelloOutcome {
   reclaimed: string;
   /** The agent has shown it holds its credential; until then it may enroll again (lost Welcome). */
   confirmed: boolean;
+  /**
+   * The Client was uninstalled by an admin while away and this is its revoked credential
+   * (SPEC C8, F4): it is served unlicensed only to be told; the replay ends with its Uninstall.
+   */
+  uninstalled: boolean;
   replay: ClientCommand[];
+}
+
+export interface AckOutcome {
+  acked: number;
+  /** The ack covered the Uninstall of an uninstalled Client: close the connection (C8). */
+  uninstalled: boolean;
 }
 
 function codedError(status: unknown, detail?: string): LicensegateError {
@@ -111,7 +122,8 @@ export class SessionStore {
       acked: Number(reply[5]),
       reclaimed: String(reply[6]),
       confirmed: reply[7] === 1,
-      replay: (reply.slice(8) as StreamEntry[]).map(parseCommandEntry),
+      uninstalled: reply[8] === 1,
+      replay: (reply.slice(9) as StreamEntry[]).map(parseCommandEntry),
     };
   }
 
@@ -120,10 +132,14 @@ export class SessionStore {
     await this.batch.run((p) => p.hset(this.keys.client(tenantId, clientId), 'confirmed', '1'));
   }
 
-  async ack(tenantId: string, clientId: string, seq: number): Promise<number> {
-    const reply = (await this.script('ack', [this.keys.tenant(tenantId)], [this.keys.tenantBase(tenantId), clientId, seq])) as unknown[];
+  /**
+   * Records the agent's ack up to seq. An ack of an uninstalled Client's Uninstall also records
+   * it offline when `connToken` still holds it (the caller closes that connection).
+   */
+  async ack(tenantId: string, clientId: string, seq: number, connToken: string): Promise<AckOutcome> {
+    const reply = (await this.script('ack', [this.keys.tenant(tenantId)], [this.keys.tenantBase(tenantId), clientId, seq, connToken])) as unknown[];
     if (reply[0] !== 'OK') throw codedError(reply[0], `seq ${seq}`);
-    return Number(reply[1]);
+    return { acked: Number(reply[1]), uninstalled: reply[2] === 1 };
   }
 
   /**

@@ -13,14 +13,44 @@
   ARGV[15] non-persistent    ARGV[16] last acked seq reported by the agent
   ARGV[17] credential hash to store on registration    ARGV[18] max commands to return
 
+  An uninstalled Client (C8) is served only to the credential an admin revoked while it was
+  away (revokedCredHash, see uninstall-1.lua), so that it learns it on its next connect (F4):
+  it goes online unlicensed (reason UNINSTALLED) and gets its log replayed, which ends with
+  Command{uninstall}; its ack ends the connection (ack-1.lua). When its last_acked_seq shows it
+  applied that Uninstall already (the ack was lost), it gets CLIENT_UNINSTALLED. Any other
+  credential gets AUTH_FAILED, as before: nothing is revealed to it.
+
   Returns {'OK', registered 0|1, held type, reason, previous connection token, acked,
-           reclaimed client id or '', confirmed 0|1, entries...} where entries are XRANGE replies, or {ERROR_CODE}.
+           reclaimed client id or '', confirmed 0|1, uninstalled 0|1, entries...} where entries
+           are XRANGE replies, or {ERROR_CODE}.
 ]]
 local clientId, mode, secretHash, wantType = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local reclaimed = ''
 local now, conn = ARGV[6], ARGV[7]
 local ck = kClient(clientId)
 CTX.now, CTX.actor, CTX.cause = tonumber(now), 'system', 'hello'
+
+-- The agent's last_acked_seq acknowledges everything up to it. Beyond the log's seq it means
+-- Redis lost its last writes (SPEC F4: restart from an older AOF, failover to a lagging
+-- replica): the agent applied commands Redis forgot. The counter moves past them, so no new
+-- command reuses a seq the agent holds, and the Welcome states the license Redis has now.
+-- Returns the Client's seq and acked after it.
+local function claimAcked()
+  local seq = tonumber(redis.call('HGET', ck, 'seq') or '0')
+  local acked = tonumber(redis.call('HGET', ck, 'acked') or '0')
+  local claimed = tonumber(ARGV[16]) or 0
+  if claimed >= SEQ_LIMIT then claimed = seq end
+  if claimed > seq then
+    seq = claimed
+    redis.call('HSET', ck, 'seq', seq)
+  end
+  if claimed > acked then
+    acked = claimed
+    redis.call('HSET', ck, 'acked', acked)
+    redis.call('XTRIM', kCommands(clientId), 'MINID', '0-' .. (acked + 1))
+  end
+  return seq, acked
+end
 
 if redis.call('EXISTS', K_TENANT) == 0 then return {'UNKNOWN_TENANT'} end
 local status = redis.call('HGET', ck, 'status')
@@ -44,6 +74,22 @@ if mode == 'enroll' then
     redis.call('SADD', K_CLIENTS, clientId)
   end
   registered = 1
+elseif status == 'uninstalled' then
+  if redis.call('HGET', ck, 'revokedCredHash') ~= secretHash then return {'AUTH_FAILED'} end
+  local _, acked = claimAcked()
+  if acked >= tonumber(redis.call('HGET', ck, 'uninstallSeq') or '0') then
+    -- It applied the Uninstall already; only its ack was lost. Nothing more to serve.
+    redis.call('HDEL', ck, 'revokedCredHash')
+    return {'CLIENT_UNINSTALLED'}
+  end
+  local prev = redis.call('HGET', K_ONLINE, clientId) or ''
+  redis.call('HSET', K_ONLINE, clientId, conn)
+  redis.call('HSET', ck, 'lastSeen', now)
+  local reply = {'OK', 0, '', 'UNINSTALLED', prev, acked, '', 1, 1}
+  for _, e in ipairs(redis.call('XRANGE', kCommands(clientId), '(0-' .. acked, '+', 'COUNT', tonumber(ARGV[18]))) do
+    reply[#reply + 1] = e
+  end
+  return reply
 else
   if status ~= 'active' or redis.call('HGET', ck, 'credHash') ~= secretHash then return {'AUTH_FAILED'} end
   redis.call('HSET', ck, 'confirmed', '1')
@@ -55,15 +101,7 @@ redis.call('HSET', ck, 'hostname', ARGV[8], 'osFamily', ARGV[9], 'osProduct', AR
 local prevConn = redis.call('HGET', K_ONLINE, clientId) or ''
 redis.call('HSET', K_ONLINE, clientId, conn)
 
--- The agent's last_acked_seq acknowledges everything up to it (never beyond what was sent).
-local seq = tonumber(redis.call('HGET', ck, 'seq') or '0')
-local acked = tonumber(redis.call('HGET', ck, 'acked') or '0')
-local claimed = math.min(tonumber(ARGV[16]) or 0, seq)
-if claimed > acked then
-  acked = claimed
-  redis.call('HSET', ck, 'acked', acked)
-  redis.call('XTRIM', kCommands(clientId), 'MINID', '0-' .. (acked + 1))
-end
+local seq, acked = claimAcked()
 -- Nothing left to replay: a license assigned now is told by the Welcome alone, with no
 -- StartMonitoring to send and acknowledge. With commands pending it is queued after them, so
 -- that replaying them in order still ends in the state the Welcome states.
@@ -95,6 +133,6 @@ local entries = redis.call('XRANGE', kCommands(clientId), '(0-' .. acked, '+', '
 ringAppended(clientId)
 
 local confirmed = redis.call('HGET', ck, 'confirmed') == '1' and 1 or 0
-local reply = {'OK', registered, held, redis.call('HGET', ck, 'reason') or '', prevConn, acked, reclaimed, confirmed}
+local reply = {'OK', registered, held, redis.call('HGET', ck, 'reason') or '', prevConn, acked, reclaimed, confirmed, 0}
 for _, e in ipairs(entries) do reply[#reply + 1] = e end
 return reply

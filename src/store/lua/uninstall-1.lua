@@ -3,21 +3,39 @@
   its credential and marks it uninstalled; the freed license goes to the next waiting Client
   of the tenant (C9). Idempotent.
 
+  Admin uninstall: Command{uninstall} is queued (the doorbell brings it to an online agent) and
+  the revoked credential's hash is kept as revokedCredHash, so that an agent that was offline
+  learns it at its next connect (F4): hello-1.lua serves that credential, and only that one, the
+  queued Uninstall; ack-1.lua forgets the hash once the agent has acknowledged it.
+  The agent's own UninstallNotice: it knows, so nothing is queued or kept; it also ends a
+  connection served for a queued Uninstall (the agent answered it with a notice).
+
   KEYS[1] tenant hash (routing)
   ARGV[1] tenant base   ARGV[2] client id   ARGV[3] now (ms)   ARGV[4] actor   ARGV[5] cause
   ARGV[6] '1' to queue Command{uninstall} for the agent (admin uninstall), '0' when the agent said so
   Returns {'OK', freed type or '', promoted client ids...} or {'CLIENT_NOT_FOUND'}.
 ]]
-local clientId = ARGV[2]
+local clientId, byAdmin = ARGV[2], ARGV[6] == '1'
 CTX.now, CTX.actor, CTX.cause = tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local ck = kClient(clientId)
 local status = redis.call('HGET', ck, 'status')
 if not status then return {'CLIENT_NOT_FOUND'} end
-if status == 'uninstalled' then return {'OK', ''} end
+if status == 'uninstalled' then
+  if not byAdmin then
+    redis.call('HDEL', K_ONLINE, clientId)
+    redis.call('HDEL', ck, 'revokedCredHash')
+  end
+  return {'OK', ''}
+end
 local held = redis.call('HGET', ck, 'type') or ''
 if held ~= '' then unassignLicense(clientId, held, 'UNINSTALLED', 'UNINSTALLED') end
 leaveQueue(clientId)
-if ARGV[6] == '1' then appendCommand(clientId, 'uninstall', '') else redis.call('HDEL', K_ONLINE, clientId) end
+if byAdmin then
+  appendCommand(clientId, 'uninstall', '')
+  redis.call('HSET', ck, 'revokedCredHash', redis.call('HGET', ck, 'credHash') or '')
+else
+  redis.call('HDEL', K_ONLINE, clientId)
+end
 redis.call('HSET', ck, 'status', 'uninstalled', 'credHash', '', 'reason', 'UNINSTALLED', 'waitType', '', 'uninstalledAt', CTX.now)
 local reply = {'OK', held}
 if held ~= '' then
