@@ -88,7 +88,7 @@ describe('authentication refusals change nothing', () => {
     expect(agent.lastError?.code).toBe('UNINSTALLED');
     expect(await gw.redis.hget(gw.keys.client('default', agent.clientId), 'status')).toBe('uninstalled');
     expect(await gw.redis.sismember(gw.keys.holders('default', 'workstation'), agent.clientId)).toBe(0);
-    await expectRefused(new Agent({ url: gw.url, clientId: agent.clientId, credential: agent.credential!, os: OS.windows }), 'AUTH_FAILED', 4401);
+    await expectRefused(new Agent({ url: gw.url, clientId: agent.clientId, credential: agent.credential!, os: OS.windows }), 'CLIENT_UNINSTALLED', 4410);
     await expectRefused(newAgent(gw.url, { clientId: agent.clientId }), 'CLIENT_UNINSTALLED', 4410);
   });
 

@@ -143,8 +143,9 @@ describe('admin jobs', () => {
     await a.waitFor(() => a.commands.some((c) => c.kind === 'uninstall'));
     expect(a.uninstalled).toBe(true);
     await a.close();
+    // F4: the revoked credential learns it is uninstalled, never an AUTH_FAILED loop.
     const again = new Agent({ url: gw.url, clientId: a.clientId, credential: a.credential!, os: OS.linux });
-    await expect(again.connect()).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+    await expect(again.connect()).rejects.toMatchObject({ code: 'CLIENT_UNINSTALLED' });
   });
 
   it('C9: a freed license goes to the longest-waiting online Client before offline ones', async () => {

@@ -1,9 +1,10 @@
 --[[
   Records that a Client applied its commands up to seq and trims them from its log (SPEC C7:
   only acknowledged commands are ever trimmed). An ack that covers the Uninstall of an
-  uninstalled Client (C8, F4) means the agent has learned it: its revoked credential's hash is
-  forgotten and, if this connection still holds it, the Client is recorded offline; the
-  gateway then closes the connection with UNINSTALLED.
+  uninstalled Client (C8, F4) means the agent has learned it: if this connection still holds the
+  Client, it is recorded offline; the gateway then closes the connection with UNINSTALLED. The
+  revoked credential's hash is kept, so that a copy of the agent that comes back with it (a VM
+  restored from a snapshot) is told CLIENT_UNINSTALLED instead of looping on AUTH_FAILED.
 
   KEYS[1] tenant hash (routing)
   ARGV[1] tenant base   ARGV[2] client id   ARGV[3] seq   ARGV[4] connection token
@@ -24,7 +25,6 @@ end
 local done = 0
 if c[3] == 'uninstalled' and acked >= tonumber(c[4] or '0') then
   done = 1
-  redis.call('HDEL', ck, 'revokedCredHash')
   if redis.call('HGET', K_ONLINE, clientId) == conn then redis.call('HDEL', K_ONLINE, clientId) end
 end
 return {'OK', acked, done}

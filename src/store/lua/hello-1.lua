@@ -78,8 +78,7 @@ elseif status == 'uninstalled' then
   if redis.call('HGET', ck, 'revokedCredHash') ~= secretHash then return {'AUTH_FAILED'} end
   local _, acked = claimAcked()
   if acked >= tonumber(redis.call('HGET', ck, 'uninstallSeq') or '0') then
-    -- It applied the Uninstall already; only its ack was lost. Nothing more to serve.
-    redis.call('HDEL', ck, 'revokedCredHash')
+    -- It applied the Uninstall already (or its ack was lost): nothing more to serve.
     return {'CLIENT_UNINSTALLED'}
   end
   local prev = redis.call('HGET', K_ONLINE, clientId) or ''

@@ -6,9 +6,10 @@
   Admin uninstall: Command{uninstall} is queued (the doorbell brings it to an online agent) and
   the revoked credential's hash is kept as revokedCredHash, so that an agent that was offline
   learns it at its next connect (F4): hello-1.lua serves that credential, and only that one, the
-  queued Uninstall; ack-1.lua forgets the hash once the agent has acknowledged it.
-  The agent's own UninstallNotice: it knows, so nothing is queued or kept; it also ends a
-  connection served for a queued Uninstall (the agent answered it with a notice).
+  queued Uninstall, and CLIENT_UNINSTALLED once it is acknowledged.
+  The agent's own UninstallNotice: it knows, so nothing is queued (the hash is kept all the same:
+  that credential gets CLIENT_UNINSTALLED); it also ends a connection served for a queued
+  Uninstall (the agent answered it with a notice).
 
   KEYS[1] tenant hash (routing)
   ARGV[1] tenant base   ARGV[2] client id   ARGV[3] now (ms)   ARGV[4] actor   ARGV[5] cause
@@ -21,21 +22,16 @@ local ck = kClient(clientId)
 local status = redis.call('HGET', ck, 'status')
 if not status then return {'CLIENT_NOT_FOUND'} end
 if status == 'uninstalled' then
-  if not byAdmin then
-    redis.call('HDEL', K_ONLINE, clientId)
-    redis.call('HDEL', ck, 'revokedCredHash')
-  end
+  if not byAdmin then redis.call('HDEL', K_ONLINE, clientId) end
   return {'OK', ''}
 end
 local held = redis.call('HGET', ck, 'type') or ''
 if held ~= '' then unassignLicense(clientId, held, 'UNINSTALLED', 'UNINSTALLED') end
 leaveQueue(clientId)
-if byAdmin then
-  appendCommand(clientId, 'uninstall', '')
-  redis.call('HSET', ck, 'revokedCredHash', redis.call('HGET', ck, 'credHash') or '')
-else
-  redis.call('HDEL', K_ONLINE, clientId)
-end
+-- The revoked credential's hash is kept for good: its agent is served the queued Uninstall until
+-- it acknowledges it, and CLIENT_UNINSTALLED after that (never an AUTH_FAILED loop, F4).
+redis.call('HSET', ck, 'revokedCredHash', redis.call('HGET', ck, 'credHash') or '')
+if byAdmin then appendCommand(clientId, 'uninstall', '') else redis.call('HDEL', K_ONLINE, clientId) end
 redis.call('HSET', ck, 'status', 'uninstalled', 'credHash', '', 'reason', 'UNINSTALLED', 'waitType', '', 'uninstalledAt', CTX.now)
 local reply = {'OK', held}
 if held ~= '' then
