@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { wallClock } from '../clock.ts';
 import type { Keys } from '../store/keys.ts';
 import type { SessionStore } from './session-store.ts';
 
@@ -23,7 +24,7 @@ export class NodeRegistry {
     private readonly timeoutMs: number,
   ) {}
 
-  async beat(now = Date.now()): Promise<void> {
+  async beat(now = wallClock()): Promise<void> {
     await this.redis.zadd(this.keys.nodes(), now, this.nodeId);
   }
 
@@ -32,7 +33,7 @@ export class NodeRegistry {
   }
 
   /** Reaps every node silent for longer than the timeout. Returns the Clients marked offline. */
-  async reapDead(now = Date.now()): Promise<number> {
+  async reapDead(now = wallClock()): Promise<number> {
     const dead = await this.redis.zrangebyscore(this.keys.nodes(), '-inf', now - this.timeoutMs, 'WITHSCORES');
     let marked = 0;
     for (let i = 0; i < dead.length; i += 2) {
