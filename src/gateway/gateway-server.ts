@@ -8,9 +8,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { wallClock } from '../clock.ts';
 import { readCommandsAfter, type ClientCommand } from '../delivery/client-command.ts';
 import { nodeOfConn, parseNodeMessage, type NodeMessage } from '../delivery/node-message.ts';
-import { wallClock } from '../clock.ts';
 import { LicensegateError, toLicensegateError } from '../errors.ts';
 import { licenseTypeForOs } from '../licensing/os-license-map.ts';
 import type { HelloMessage } from '../protocol/client-message.ts';
@@ -20,6 +20,7 @@ import { Admission } from './admission.ts';
 import { AgentConnection, connectionKey } from './agent-connection.ts';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.ts';
 import { newNodeId, NodeRegistry } from './node-registry.ts';
+import { PresenceKeeper } from './presence-keeper.ts';
 import { PresenceReconciler } from './presence-reconciler.ts';
 import { SessionStore, type DisconnectEntry, type HelloOutcome } from './session-store.ts';
 import { licenseTypeToWire, osFactsFromReport } from './wire-mapping.ts';
@@ -37,7 +38,7 @@ export class GatewayServer {
   readonly nodeId: string;
   private readonly sessions: SessionStore;
   private readonly registry: NodeRegistry;
-  private readonly reconciler: PresenceReconciler;
+  private readonly presence: PresenceKeeper;
   /** Open connections (any state) by token. */
   private readonly connections = new Map<string, AgentConnection>();
   /** Live connections by tenant + client id. */
@@ -47,10 +48,6 @@ export class GatewayServer {
    * already replaced (its supersede arrived before our Hello reply): they never go live (C5).
    */
   private readonly supersededEarly = new Set<string>();
-  /** Until this Redis time (ms) every node beat re-registers the live connections (F1). */
-  private rejoinUntil = 0;
-  private beating = false;
-  private reconciling = false;
   private http: Server | undefined;
   private wss: WebSocketServer | undefined;
   private subscriber: Redis | undefined;
@@ -72,11 +69,12 @@ export class GatewayServer {
       retryMaxMs: o.retryMaxMs,
     });
     this.registry = new NodeRegistry(this.options.redis, this.options.keys, this.sessions, this.nodeId, this.options.nodeTimeoutMs);
-    this.reconciler = new PresenceReconciler(this.options.redis, this.options.keys, this.sessions, this.nodeId, {
+    const reconciler = new PresenceReconciler(this.options.redis, this.options.keys, this.sessions, this.nodeId, {
       connections: this.connections,
       byClient: this.byClient,
       supersede: (conn, why) => this.supersede(conn, why),
     }, this.log);
+    this.presence = new PresenceKeeper(this.registry, reconciler, this.options.nodeTimeoutMs, this.log);
   }
 
   get log() {
@@ -99,7 +97,7 @@ export class GatewayServer {
     this.subscriber.on('error', (err) => this.log.error({ err }, 'node channel connection error'));
     this.subscriber.on('message', (_channel: string, raw: string) => this.onNodeMessage(raw));
     await this.subscriber.subscribe(o.keys.nodeChannel(this.nodeId));
-    await this.nodeBeat();
+    await this.presence.livenessRound();
 
     this.http = createServer((_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('licensegate: connect with a WebSocket\n');
@@ -138,8 +136,8 @@ export class GatewayServer {
       if (!stalled) this.sweep(now);
     });
     every(o.lastSeenFlushMs, () => this.flushLastSeen());
-    every(o.nodeHeartbeatMs, () => this.nodeBeat());
-    every(o.reconcileIntervalMs, () => this.reconcile());
+    every(o.nodeHeartbeatMs, () => this.presence.livenessRound());
+    every(o.reconcileIntervalMs, () => this.presence.reconcile());
     const address = this.http.address() as AddressInfo;
     this.log.info({ node: this.nodeId, address: `${address.address}:${address.port}` }, 'gateway listening');
     return address;
@@ -401,41 +399,6 @@ export class GatewayServer {
     if (this.byClient.get(conn.key) === conn) this.byClient.delete(conn.key);
     conn.log.info({ why }, 'superseded by a newer connection');
     conn.fail('SUPERSEDED');
-  }
-
-  /**
-   * One liveness round (F1): beat at Redis TIME; after finding this node reaped, re-register
-   * its live connections at every beat for one node timeout; reap dead nodes when this node's
-   * own beats were on time. Rounds never overlap (a paused Redis would pile them up).
-   */
-  private async nodeBeat(): Promise<void> {
-    if (this.beating) return;
-    this.beating = true;
-    try {
-      const beat = await this.registry.beat();
-      if (beat.rejoined) {
-        this.log.warn({ node: this.nodeId, previousBeatAgeMs: Number.isFinite(beat.previousAgeMs) ? beat.previousAgeMs : null }, 'this node was (or could have been) declared dead; re-registering its connections');
-        this.rejoinUntil = beat.now + this.options.nodeTimeoutMs;
-      }
-      if (beat.now <= this.rejoinUntil) await this.reconciler.reregisterLive();
-      if (beat.mayReap && beat.dead.length > 0) {
-        const marked = await this.registry.reap(beat.dead);
-        this.log.warn({ nodes: beat.dead.map((d) => d.node), marked }, 'reaped gateway nodes that stopped beating');
-      }
-    } finally {
-      this.beating = false;
-    }
-  }
-
-  /** The periodic reconciliation of online records with the sockets held (F1); never overlapping. */
-  private async reconcile(): Promise<void> {
-    if (this.reconciling) return;
-    this.reconciling = true;
-    try {
-      await this.reconciler.reconcile();
-    } finally {
-      this.reconciling = false;
-    }
   }
 
   // --- periodic work ---
