@@ -40,6 +40,8 @@ const envSchema = z.object({
   RETRY_BASE_MS: int(10, 600_000).default(1_000),
   RETRY_MAX_MS: int(10, 3_600_000).default(30_000),
   OS_LICENSE_MAP_FILE: z.string().optional(),
+  RECONCILE_INTERVAL_MS: int(100, 86_400_000).default(30_000),
+  CLOCK_OFFSET_MS: int(-86_400_000, 86_400_000).default(0),
 });
 
 export interface Config {
@@ -73,6 +75,10 @@ export interface Config {
   /** Public keys that verify serial keys; the zero-config default adds its dev key. */
   vendorPublicKeys: KeyObject[];
   osLicenseMap: readonly OsLicenseRule[];
+  /** How often a gateway makes Redis's online records match the sockets it holds (F1). */
+  reconcileIntervalMs: number;
+  /** Fault testing: shifts this process's wall clock (src/clock.ts). */
+  clockOffsetMs: number;
 }
 
 export class ConfigError extends Error {
@@ -141,5 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retryMaxMs: e.RETRY_MAX_MS,
     vendorPublicKeys,
     osLicenseMap: e.OS_LICENSE_MAP_FILE ? loadOsLicenseMap(e.OS_LICENSE_MAP_FILE) : DEFAULT_OS_LICENSE_MAP,
+    reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
+    clockOffsetMs: e.CLOCK_OFFSET_MS,
   };
 }

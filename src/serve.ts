@@ -5,6 +5,7 @@
  * reverse order.
  */
 import type { Logger } from 'pino';
+import { setClockOffset, wallClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { GatewayServer } from './gateway/gateway-server.ts';
 import { startHealthServer } from './gateway/health-server.ts';
@@ -29,6 +30,8 @@ export interface RunningService {
 }
 
 export async function serve(config: Config, logger: Logger): Promise<RunningService> {
+  setClockOffset(config.clockOffsetMs);
+  if (config.clockOffsetMs !== 0) logger.warn({ clockOffsetMs: config.clockOffsetMs }, 'CLOCK_OFFSET_MS shifts this process wall clock (fault testing)');
   let embedded: EmbeddedRedis | undefined;
   let redisUrl = config.redisUrl;
   if (!redisUrl) {
@@ -62,7 +65,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     const vendorKeys = [...config.vendorPublicKeys];
     const dev = embedded && !config.redisUrl ? devLicense(config.dataDir) : undefined;
     if (dev) vendorKeys.push(dev.publicKey);
-    const ctx: LedgerContext = { redis, keys, vendorKeys, scheduler };
+    const ctx: LedgerContext = { redis, keys, vendorKeys, scheduler, now: wallClock };
     if (dev) {
       const r = await activateSerialKey(ctx, TECHNICIAN, dev.serialKey, 'dev-default');
       if (r.status === 'ACTIVATED') logger.info({ keyId: r.keyId }, 'dev serial key activated (zero-config default)');
@@ -91,6 +94,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
       lastSeenFlushMs: config.lastSeenFlushMs,
       nodeHeartbeatMs: config.nodeHeartbeatMs,
       nodeTimeoutMs: config.nodeTimeoutMs,
+      reconcileIntervalMs: config.reconcileIntervalMs,
       osLicenseMap: config.osLicenseMap,
       maxHandshakes: config.maxHandshakes,
       maxEnrollments: config.maxEnrollments,

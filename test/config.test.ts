@@ -21,6 +21,8 @@ describe('configuration', () => {
       queuePrefix: '{licensegate}',
       vendorPublicKeys: [],
       osLicenseMap: DEFAULT_OS_LICENSE_MAP,
+      reconcileIntervalMs: 30_000,
+      clockOffsetMs: 0,
     });
     expect(c.dataDir).toMatch(/\/data$/);
   });
@@ -45,6 +47,9 @@ describe('configuration', () => {
     ['a node timeout not above its heartbeat', { NODE_HEARTBEAT_MS: '5000', NODE_TIMEOUT_MS: '5000' }, /NODE_TIMEOUT_MS/],
     ['the same port twice', { GATEWAY_PORT: '9000', HTTP_PORT: '9000' }, /GATEWAY_PORT and HTTP_PORT/],
     ['a missing OS map file', { OS_LICENSE_MAP_FILE: '/nonexistent/map.json' }, /OS_LICENSE_MAP_FILE/],
+    ['a reconciliation interval below 100 ms', { RECONCILE_INTERVAL_MS: '50' }, /RECONCILE_INTERVAL_MS/],
+    ['a clock offset that is not a whole number of ms', { CLOCK_OFFSET_MS: '1.5' }, /CLOCK_OFFSET_MS/],
+    ['a clock offset beyond a day', { CLOCK_OFFSET_MS: '-90000000' }, /CLOCK_OFFSET_MS/],
   ];
   for (const [name, env, message] of wrong) {
     it(`R3: ${name} stops start-up with a message naming it`, () => {
@@ -61,5 +66,10 @@ describe('configuration', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify([{ family: 'linux', type: 'mainframe' }]));
     expect(() => loadConfig({ OS_LICENSE_MAP_FILE: bad })).toThrow(/OS_LICENSE_MAP_FILE/);
+  });
+
+  it('R3 F1: CLOCK_OFFSET_MS takes a signed offset in ms', () => {
+    expect(loadConfig({ CLOCK_OFFSET_MS: '-30000' }).clockOffsetMs).toBe(-30_000);
+    expect(loadConfig({ CLOCK_OFFSET_MS: '30000', RECONCILE_INTERVAL_MS: '5000' })).toMatchObject({ clockOffsetMs: 30_000, reconcileIntervalMs: 5_000 });
   });
 });

@@ -31,6 +31,12 @@ export interface GatewayOptions {
   nodeHeartbeatMs?: number;
   /** A node silent this long is dead and its Clients go offline. Default 15 000 ms. */
   nodeTimeoutMs?: number;
+  /**
+   * How often this node makes the online records match the sockets it holds: records of its
+   * own that no socket backs are removed, live sockets missing from them are re-registered
+   * (SPEC F1). Bounds how long any presence record can be wrong. Default 30 000 ms.
+   */
+  reconcileIntervalMs?: number;
   /** Most commands replayed in one go after Hello. Default 1 000. */
   maxReplay?: number;
   /** Hellos authenticated at once before OVERLOADED (C13). Default 1 000. */
@@ -63,6 +69,7 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultNodeId: ()
     lastSeenFlushMs: 5_000,
     nodeHeartbeatMs: 5_000,
     nodeTimeoutMs: 15_000,
+    reconcileIntervalMs: 30_000,
     maxReplay: 1_000,
     maxHandshakes: 1_000,
     maxEnrollments: 500,
@@ -78,7 +85,7 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultNodeId: ()
   };
   const positive: (keyof ResolvedGatewayOptions)[] = [
     'heartbeatIntervalMs', 'helloTimeoutMs', 'maxPayloadBytes', 'framesPerSecond', 'frameBurst',
-    'lastSeenFlushMs', 'nodeHeartbeatMs', 'nodeTimeoutMs', 'maxReplay',
+    'lastSeenFlushMs', 'nodeHeartbeatMs', 'nodeTimeoutMs', 'reconcileIntervalMs', 'maxReplay',
     'maxHandshakes', 'maxEnrollments', 'maxConnections', 'retryBaseMs', 'retryMaxMs',
   ];
   for (const k of positive) {

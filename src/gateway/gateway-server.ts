@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { wallClock } from '../clock.ts';
 import { readCommandsAfter, type ClientCommand } from '../delivery/client-command.ts';
 import { nodeOfConn, parseNodeMessage, type NodeMessage } from '../delivery/node-message.ts';
 import { repairLostCommands } from '../delivery/seq-repair.ts';
@@ -20,7 +21,9 @@ import { Admission } from './admission.ts';
 import { AgentConnection, connectionKey } from './agent-connection.ts';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.ts';
 import { newNodeId, NodeRegistry } from './node-registry.ts';
-import { SessionStore } from './session-store.ts';
+import { PresenceKeeper } from './presence-keeper.ts';
+import { PresenceReconciler } from './presence-reconciler.ts';
+import { SessionStore, type DisconnectEntry, type HelloOutcome } from './session-store.ts';
 import { licenseTypeToWire, osFactsFromReport } from './wire-mapping.ts';
 
 /**
@@ -42,9 +45,16 @@ export class GatewayServer {
   readonly nodeId: string;
   private readonly sessions: SessionStore;
   private readonly registry: NodeRegistry;
-  private readonly connections = new Set<AgentConnection>();
+  private readonly presence: PresenceKeeper;
+  /** Open connections (any state) by token. */
+  private readonly connections = new Map<string, AgentConnection>();
   /** Live connections by tenant + client id. */
   private readonly byClient = new Map<string, AgentConnection>();
+  /**
+   * Tokens of connections still authenticating that a newer connection on another node has
+   * already replaced (its supersede arrived before our Hello reply): they never go live (C5).
+   */
+  private readonly supersededEarly = new Set<string>();
   private http: Server | undefined;
   private wss: WebSocketServer | undefined;
   private subscriber: Redis | undefined;
@@ -66,6 +76,12 @@ export class GatewayServer {
       retryMaxMs: o.retryMaxMs,
     });
     this.registry = new NodeRegistry(this.options.redis, this.options.keys, this.sessions, this.nodeId, this.options.nodeTimeoutMs);
+    const reconciler = new PresenceReconciler(this.options.redis, this.options.keys, this.sessions, this.nodeId, {
+      connections: this.connections,
+      byClient: this.byClient,
+      supersede: (conn, why) => this.supersede(conn, why),
+    }, this.log);
+    this.presence = new PresenceKeeper(this.registry, reconciler, this.options.nodeTimeoutMs, this.log);
   }
 
   get log() {
@@ -88,8 +104,7 @@ export class GatewayServer {
     this.subscriber.on('error', (err) => this.log.error({ err }, 'node channel connection error'));
     this.subscriber.on('message', (_channel: string, raw: string) => this.onNodeMessage(raw));
     await this.subscriber.subscribe(o.keys.nodeChannel(this.nodeId));
-    await this.registry.beat();
-    await this.registry.reapDead();
+    await this.presence.livenessRound();
 
     this.http = createServer((_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('licensegate: connect with a WebSocket\n');
@@ -118,12 +133,18 @@ export class GatewayServer {
       this.timers.push(t);
     };
     const sweepMs = Math.max(25, Math.min(o.helloTimeoutMs, o.heartbeatIntervalMs) / 4);
-    every(sweepMs, () => this.sweep(Date.now()));
-    every(o.lastSeenFlushMs, () => this.flushLastSeen());
-    every(o.nodeHeartbeatMs, async () => {
-      await this.registry.beat();
-      await this.registry.reapDead();
+    let lastSweep = Date.now();
+    every(sweepMs, () => {
+      const now = Date.now();
+      // After an event-loop stall the agents' heartbeats are still unread in the sockets:
+      // judging silence now would close live connections. Read first, judge next round (F1).
+      const stalled = now - lastSweep > 4 * sweepMs;
+      lastSweep = now;
+      if (!stalled) this.sweep(now);
     });
+    every(o.lastSeenFlushMs, () => this.flushLastSeen());
+    every(o.nodeHeartbeatMs, () => this.presence.livenessRound());
+    every(o.reconcileIntervalMs, () => this.presence.reconcile());
     const address = this.http.address() as AddressInfo;
     this.log.info({ node: this.nodeId, address: `${address.address}:${address.port}` }, 'gateway listening');
     return address;
@@ -135,10 +156,9 @@ export class GatewayServer {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    const now = Date.now();
-    const offline: { tenantId: string; clientId: string; connToken: string; lastSeen: number }[] = [];
-    for (const conn of this.connections) {
-      if (conn.state === 'live') offline.push({ tenantId: conn.tenantId, clientId: conn.clientId, connToken: conn.token, lastSeen: now });
+    const offline: DisconnectEntry[] = [];
+    for (const conn of this.connections.values()) {
+      if (conn.state === 'live') offline.push({ tenantId: conn.tenantId, clientId: conn.clientId, connToken: conn.token });
       conn.fail('SHUTTING_DOWN');
     }
     this.byClient.clear();
@@ -181,7 +201,7 @@ export class GatewayServer {
       }
       conn.overflow = true;
     }
-    this.connections.add(conn);
+    this.connections.set(conn.token, conn);
     ws.on('message', (data: RawData, isBinary: boolean) => this.onFrame(conn, data as Buffer, isBinary));
     ws.on('close', () => this.onClose(conn));
     ws.on('error', (err) => {
@@ -262,18 +282,45 @@ export class GatewayServer {
     const wantType = licenseTypeForOs(os, this.options.osLicenseMap);
     let outcome;
     try {
-      outcome = await this.sessions.hello({ hello, os, wantType, connToken: conn.token, now: Date.now(), maxReplay: this.options.maxReplay });
+      outcome = await this.sessions.hello({ hello, os, wantType, connToken: conn.token, now: wallClock(), maxReplay: this.options.maxReplay });
     } catch (err) {
+      // The script may have run and recorded this connection online although we got no reply
+      // (lost on a Redis reconnect, whose resent script then refused): nothing else would ever
+      // remove that record while this node lives, and the agent would get ENROLLMENT_PENDING on
+      // every retry. Remove it (token-guarded: only if this connection holds it), queued before
+      // the refusal goes out, so a retry on this node is ordered after it (F1, C4).
+      this.releaseRecord(conn);
       const refusal = toLicensegateError(err);
       // Retryable: the connection that registered this client id is still open (C2).
       if (refusal.code === 'ENROLLMENT_PENDING') return this.reject(conn, new LicensegateError('ENROLLMENT_PENDING', undefined, { retryAfterMs: this.admission.retryAfter(Date.now()) }));
       return this.reject(conn, refusal);
     }
-    if (conn.state !== 'authenticating' || !conn.isOpen) {
-      // The agent left while we registered it: record it offline again.
-      await this.sessions.disconnect(conn.tenantId, conn.clientId, conn.token, Date.now()).catch((err: unknown) => conn.log.error({ err }, 'disconnect failed'));
+    if (this.supersededEarly.delete(conn.token)) {
+      // A newer connection on another node took the Client while our Hello was running (its
+      // supersede beat our reply here): it holds the record; this one never goes live (C5).
+      conn.log.info('superseded by a newer connection on another node before going live');
+      if (conn.isOpen) conn.fail('SUPERSEDED');
       return;
     }
+    if (conn.state !== 'authenticating' || !conn.isOpen) {
+      // The agent left while we registered it: record it offline again.
+      this.releaseRecord(conn);
+      return;
+    }
+    try {
+      this.goLive(conn, hello, outcome);
+    } catch (err) {
+      this.releaseRecord(conn);
+      this.reject(conn, new LicensegateError('INTERNAL_ERROR', undefined, { cause: err }));
+    }
+  }
+
+  /** Token-guarded removal of the online record a failed or abandoned Hello may have left. */
+  private releaseRecord(conn: AgentConnection): void {
+    this.sessions.disconnect(conn.tenantId, conn.clientId, conn.token).catch((err: unknown) => conn.log.error({ err }, 'could not release the online record; reconciliation will'));
+  }
+
+  private goLive(conn: AgentConnection, hello: HelloMessage, outcome: HelloOutcome): void {
     this.takeOver(conn, outcome.previousConn);
     conn.state = 'live';
     conn.lastFrameAt = Date.now();
@@ -373,13 +420,21 @@ export class GatewayServer {
 
   private onClose(conn: AgentConnection): void {
     conn.state = 'closed';
-    this.connections.delete(conn);
+    this.connections.delete(conn.token);
+    this.supersededEarly.delete(conn.token);
     // Only the Client's current connection (the one in byClient) may mark it offline; a
     // superseded or uninstalled connection was removed from byClient before it was closed.
     if (!conn.clientId || this.byClient.get(conn.key) !== conn) return;
     this.byClient.delete(conn.key);
     if (this.stopping) return;
-    this.sessions.disconnect(conn.tenantId, conn.clientId, conn.token, Date.now()).catch((err: unknown) => conn.log.error({ err }, 'could not record disconnect'));
+    this.sessions.disconnect(conn.tenantId, conn.clientId, conn.token).catch((err: unknown) => conn.log.error({ err }, 'could not record disconnect'));
+  }
+
+  /** Closes a live connection a newer one replaced; its close leaves the record alone (C5). */
+  private supersede(conn: AgentConnection, why: string): void {
+    if (this.byClient.get(conn.key) === conn) this.byClient.delete(conn.key);
+    conn.log.info({ why }, 'superseded by a newer connection');
+    conn.fail('SUPERSEDED');
   }
 
   // --- periodic work ---
@@ -388,7 +443,7 @@ export class GatewayServer {
     const o = this.options;
     const silentLimit = now - 2 * o.heartbeatIntervalMs;
     const helloLimit = now - o.helloTimeoutMs;
-    for (const conn of this.connections) {
+    for (const conn of this.connections.values()) {
       if (conn.state === 'awaiting-hello' && conn.openedAt < helloLimit) this.reject(conn, new LicensegateError('HELLO_TIMEOUT'));
       else if (conn.state === 'live' && conn.lastFrameAt < silentLimit) this.reject(conn, new LicensegateError('HEARTBEAT_TIMEOUT'));
     }
@@ -403,7 +458,7 @@ export class GatewayServer {
       list.push(conn.clientId);
       byTenant.set(conn.tenantId, list);
     }
-    const seqs = await this.sessions.touch(byTenant, Date.now());
+    const seqs = await this.sessions.touch(byTenant);
     // Lost-doorbell repair (C7): a log that grew past what this connection sent is delivered now.
     for (const [tenantId, bySeq] of seqs) {
       for (const [clientId, seq] of bySeq) {
@@ -423,12 +478,12 @@ export class GatewayServer {
       return;
     }
     if (msg.t === 'supersede') {
-      const conn = this.byClient.get(connectionKey(msg.tenant, msg.client));
-      if (conn && conn.token === msg.conn) {
-        this.byClient.delete(conn.key);
-        conn.log.info('superseded by a newer connection on another node');
-        conn.fail('SUPERSEDED');
-      }
+      // By token, whatever the connection's state: the newer connection's Hello ran after ours,
+      // but its supersede can still arrive before our own Hello reply (C5, issue 8 item 10).
+      const conn = this.connections.get(msg.conn);
+      if (!conn || conn.tenantId !== msg.tenant || conn.clientId !== msg.client) return;
+      if (conn.state === 'authenticating') this.supersededEarly.add(conn.token);
+      else if (conn.state === 'live') this.supersede(conn, 'a newer connection on another node');
       return;
     }
     for (const clientId of msg.clients) {

@@ -49,6 +49,18 @@ export interface AckOutcome {
   uninstalled: boolean;
 }
 
+/** One Client to mark offline; lastSeen omitted: Redis TIME. */
+export interface DisconnectEntry {
+  tenantId: string;
+  clientId: string;
+  connToken: string;
+  lastSeen?: number;
+}
+
+/** What reregister-1.lua did with one live connection. */
+export type ReregisterResult = 'held' | 'added' | 'superseded' | 'gone';
+const REREGISTER_RESULTS: ReadonlySet<ReregisterResult> = new Set(['held', 'added', 'superseded', 'gone']);
+
 function codedError(status: unknown, detail?: string): LicensegateError {
   const code = String(status);
   return isErrorCode(code) ? new LicensegateError(code, detail) : new LicensegateError('INTERNAL_ERROR', `script returned ${code}`);
@@ -145,20 +157,33 @@ export class SessionStore {
   /**
    * Marks offline if connToken still holds the Client; returns whether it went offline. Clients
    * promoted to a license a non-persistent Client freed (C12) are rung by the script.
+   * lastSeen: omitted, the script stamps Redis TIME (SPEC F1: no host clock orders presence).
    */
-  async disconnect(tenantId: string, clientId: string, connToken: string, lastSeen: number): Promise<boolean> {
-    const reply = (await this.script('disconnect', [this.keys.tenant(tenantId)], [this.keys.tenantBase(tenantId), clientId, connToken, lastSeen])) as unknown[];
+  async disconnect(tenantId: string, clientId: string, connToken: string, lastSeen?: number): Promise<boolean> {
+    const reply = (await this.script('disconnect', [this.keys.tenant(tenantId)], [this.keys.tenantBase(tenantId), clientId, connToken, lastSeen ?? ''])) as unknown[];
     return reply[0] === 1;
   }
 
-  /** Many disconnects in one round trip (shutdown, reaping a dead node). */
-  async disconnectMany(entries: { tenantId: string; clientId: string; connToken: string; lastSeen: number }[]): Promise<void> {
+  /** Many disconnects in one round trip (shutdown, reaping a dead node, reconciliation). */
+  async disconnectMany(entries: DisconnectEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const pipeline = this.redis.pipeline();
     for (const e of entries) {
-      queueScript(pipeline, 'disconnect', [this.keys.tenant(e.tenantId)], [this.keys.tenantBase(e.tenantId), e.clientId, e.connToken, e.lastSeen]);
+      queueScript(pipeline, 'disconnect', [this.keys.tenant(e.tenantId)], [this.keys.tenantBase(e.tenantId), e.clientId, e.connToken, e.lastSeen ?? '']);
     }
     await pipeline.exec();
+  }
+
+  /**
+   * Re-registers live connections of one tenant whose online record is missing (SPEC F1),
+   * token-guarded (C5): see reregister-1.lua. One reply per pair, in order.
+   */
+  async reregister(tenantId: string, pairs: { clientId: string; connToken: string }[]): Promise<ReregisterResult[]> {
+    if (pairs.length === 0) return [];
+    const args: string[] = [this.keys.tenantBase(tenantId)];
+    for (const p of pairs) args.push(p.clientId, p.connToken);
+    const reply = (await runScript(this.redis, 'reregister', [this.keys.tenant(tenantId)], args)) as string[];
+    return reply.map((r) => (REREGISTER_RESULTS.has(r as ReregisterResult) ? (r as ReregisterResult) : 'gone'));
   }
 
   /**
@@ -166,16 +191,16 @@ export class SessionStore {
    * other, never as one pipeline: Redis runs a client's pipelined commands back to back, so a
    * flush of 10,000 heartbeats sent at once would hold every other client (an unassign on its
    * way to StopMonitoring) for tens of ms. Returns each Client's newest command seq (tenant →
-   * client → seq) for lost-doorbell repair.
+   * client → seq) for lost-doorbell repair. now: omitted, the script stamps Redis TIME (F1).
    */
-  async touch(byTenant: Map<string, string[]>, now: number, chunk = 100): Promise<Map<string, Map<string, number>>> {
+  async touch(byTenant: Map<string, string[]>, now?: number, chunk = 100): Promise<Map<string, Map<string, number>>> {
     const seqs = new Map<string, Map<string, number>>();
     for (const [tenantId, ids] of byTenant) {
       const m = new Map<string, number>();
       seqs.set(tenantId, m);
       for (let i = 0; i < ids.length; i += chunk) {
         const part = ids.slice(i, i + chunk);
-        const reply = (await runScript(this.redis, 'touch', [this.keys.tenant(tenantId)], [this.keys.tenantBase(tenantId), now, ...part])) as unknown[];
+        const reply = (await runScript(this.redis, 'touch', [this.keys.tenant(tenantId)], [this.keys.tenantBase(tenantId), now ?? '', ...part])) as unknown[];
         part.forEach((id, j) => m.set(id, Number(reply[j] ?? 0)));
       }
     }

@@ -19,6 +19,7 @@ export const SCRIPT_NAMES = [
   'activateKey', 'keyStatus', 'withdrawKey', 'grantOut', 'grantIn', 'takeBackOut', 'takeBackIn',
   'createUser', 'seat', 'adminAssign', 'adminUnassign', 'setPolicy',
   'repairSeq',
+  'nodeBeat', 'nodeForget', 'reregister',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
