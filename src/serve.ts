@@ -10,14 +10,14 @@ import { GatewayServer } from './gateway/gateway-server.ts';
 import { startHealthServer } from './gateway/health-server.ts';
 import { startAdminWorker } from './jobs/admin-worker.ts';
 import { LedgerScheduler, startSchedulerWorker } from './jobs/scheduler.ts';
-import { devLicense } from './licensing/dev-license.ts';
+import { activateDevLicense, loadDevLicense } from './licensing/dev-license.ts';
 import type { LedgerContext } from './licensing/ledger-context.ts';
-import { TECHNICIAN } from './licensing/permissions.ts';
-import { activateSerialKey, expireDueKeys, listSerialKeys } from './licensing/serial-key-ledger.ts';
+import { expireDueKeys, listSerialKeys } from './licensing/serial-key-ledger.ts';
 import { ensureTenant } from './licensing/tenants.ts';
 import { startEmbeddedRedis, type EmbeddedRedis } from './store/embedded-redis.ts';
 import { DEFAULT_TENANT, Keys } from './store/keys.ts';
 import { createRedis, waitReady } from './store/redis-connection.ts';
+import { startupFailure, type StartupSettings, type StartupStep } from './startup-error.ts';
 
 export interface RunningService {
   wsUrl: string;
@@ -31,8 +31,13 @@ export interface RunningService {
 export async function serve(config: Config, logger: Logger): Promise<RunningService> {
   let embedded: EmbeddedRedis | undefined;
   let redisUrl = config.redisUrl;
+  // Only these steps may stop start-up, each with a recovery hint (src/startup-error.ts).
+  let step: StartupStep = 'embedded-redis';
+  const settings: StartupSettings = { ...config, embedded: !config.redisUrl };
   if (!redisUrl) {
-    embedded = await startEmbeddedRedis({ dataDir: config.dataDir });
+    embedded = await startEmbeddedRedis({ dataDir: config.dataDir }).catch((err: unknown) => {
+      throw startupFailure('embedded-redis', err, settings);
+    });
     redisUrl = embedded.url;
     logger.info({ redisUrl, owned: embedded.owned, dataDir: config.dataDir }, 'embedded redis ready');
   }
@@ -54,22 +59,25 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     }
   });
   try {
+    step = 'redis';
     await waitReady(redis);
+    step = 'default-tenant';
     const keys = new Keys(config.keyPrefix, config.queuePrefix);
     const enrollmentToken = await ensureTenant(redis, keys, DEFAULT_TENANT, { enrollmentToken: config.enrollmentToken });
     const scheduler = new LedgerScheduler(bull, keys.queuePrefix);
     stack.push(() => scheduler.close());
     const vendorKeys = [...config.vendorPublicKeys];
-    const dev = embedded && !config.redisUrl ? devLicense(config.dataDir) : undefined;
+    const dev = embedded && !config.redisUrl ? loadDevLicense(config.dataDir, logger) : undefined;
     if (dev) vendorKeys.push(dev.publicKey);
     const ctx: LedgerContext = { redis, keys, vendorKeys, scheduler };
-    if (dev) {
-      const r = await activateSerialKey(ctx, TECHNICIAN, dev.serialKey, 'dev-default');
-      if (r.status === 'ACTIVATED') logger.info({ keyId: r.keyId }, 'dev serial key activated (zero-config default)');
+    if (dev) await activateDevLicense(ctx, dev, logger);
+    try {
+      const expired = await expireDueKeys(ctx);
+      if (expired.length) logger.info({ keys: expired }, 'expired serial keys that ended while licensegate was down');
+      await scheduler.scheduleAll(await listSerialKeys(ctx));
+    } catch (err) {
+      logger.error({ err }, 'ledger start-up duties failed; the gateway starts anyway');
     }
-    const expired = await expireDueKeys(ctx);
-    if (expired.length) logger.info({ keys: expired }, 'expired serial keys that ended while licensegate was down');
-    await scheduler.scheduleAll(await listSerialKeys(ctx));
     if (config.runWorkers) {
       const worker = startSchedulerWorker(bull, keys.queuePrefix, ctx, logger);
       stack.push(() => worker.close());
@@ -98,8 +106,10 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
       retryBaseMs: config.retryBaseMs,
       retryMaxMs: config.retryMaxMs,
     });
+    step = 'gateway';
     const ws = await gateway.start();
     stack.push(() => gateway.stop());
+    step = 'health';
     const health = await startHealthServer(config.gatewayHost, config.httpPort, gateway);
     stack.push(() => new Promise<void>((resolve) => health.server.close(() => resolve())));
     const host = ws.address.includes(':') ? `[${ws.address}]` : ws.address;
@@ -113,6 +123,6 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     };
   } catch (err) {
     await unwind();
-    throw err;
+    throw startupFailure(step, err, settings);
   }
 }

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
+import { StartupError } from '../startup-error.ts';
 import { runKeys } from './keys-command.ts';
 
 const USAGE = `usage: licensegate <command>
@@ -52,6 +53,12 @@ async function runServe(args: string[]): Promise<number> {
     const { serve } = await import('../serve.ts'); // loaded only for serve: other commands start fast
     service = await serve(config, logger);
   } catch (err) {
+    if (err instanceof StartupError) {
+      // Expected conditions get their step and recovery, not a stack trace (issue 8 item 11).
+      logger.fatal({ step: err.step, recovery: err.recovery, ...(err.expected ? {} : { err: err.cause }) }, err.message);
+      console.error(`licensegate: ${err.message}\n  to recover: ${err.recovery}`);
+      return 1;
+    }
     logger.fatal({ err }, 'start-up failed');
     console.error(`licensegate: start-up failed: ${(err as Error).message}`);
     return 1;
