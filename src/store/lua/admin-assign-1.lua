@@ -20,12 +20,19 @@ local want = c[3] or ''
 if t == '' then t = want end
 if t == '' then return cjson.encode({ error = 'NO_MATCHING_TYPE' }) end
 if t ~= want and not force then return cjson.encode({ error = 'LICENSE_TYPE_MISMATCH', osType = want }) end
+-- A refused assign changes nothing (C9: the Client keeps its place in the queue; C10: an
+-- admin's unassignment stays pinned), so every check comes before the first write.
 local reclaimed = ''
-if freeCount(t) == 0 then reclaimed = reclaimFor(t) or '' end
-leaveQueue(clientId)
-if not assignLicense(clientId, t, 'manual') then
-  redis.call('HSET', ck, 'reason', 'NO_LICENSE_AVAILABLE')
-  return cjson.encode({ error = 'NO_LICENSE_AVAILABLE' })
+if freeCount(t) == 0 then
+  -- Reclaim (C11) only when the license it frees can be charged: the victim's key is usable.
+  local victim = redis.call('ZRANGE', kOfflineHolders(t), 0, 0)[1]
+  local victimKey = victim and redis.call('HGET', kClient(victim), 'key') or ''
+  local victimExp = tonumber(redis.call('HGET', K_KEYS, victimKey) or '')
+  if not victimExp or not usable({ id = victimKey, exp = victimExp }) then return cjson.encode({ error = 'NO_LICENSE_AVAILABLE' }) end
+  reclaimed = reclaimFor(t) or ''
+  if reclaimed == '' then return cjson.encode({ error = 'NO_LICENSE_AVAILABLE' }) end
 end
+leaveQueue(clientId)
+if not assignLicense(clientId, t, 'manual') then return cjson.encode({ error = 'INTERNAL_ERROR', detail = 'no license after the checks' }) end
 ringAppended()
 return cjson.encode({ type = t, reclaimed = reclaimed, state = clientStateOf(clientId) })
