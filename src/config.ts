@@ -40,6 +40,7 @@ const envSchema = z.object({
   RETRY_BASE_MS: int(10, 600_000).default(1_000),
   RETRY_MAX_MS: int(10, 3_600_000).default(30_000),
   OS_LICENSE_MAP_FILE: z.string().optional(),
+  LEDGER_UPKEEP_MS: int(100, 86_400_000).default(60_000),
 });
 
 export interface Config {
@@ -73,6 +74,8 @@ export interface Config {
   /** Public keys that verify serial keys; the zero-config default adds its dev key. */
   vendorPublicKeys: KeyObject[];
   osLicenseMap: readonly OsLicenseRule[];
+  /** How often the ledger upkeep resumes interrupted sagas and ends due keys (SPEC F2). */
+  ledgerUpkeepMs: number;
 }
 
 export class ConfigError extends Error {
@@ -141,5 +144,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retryMaxMs: e.RETRY_MAX_MS,
     vendorPublicKeys,
     osLicenseMap: e.OS_LICENSE_MAP_FILE ? loadOsLicenseMap(e.OS_LICENSE_MAP_FILE) : DEFAULT_OS_LICENSE_MAP,
+    ledgerUpkeepMs: e.LEDGER_UPKEEP_MS,
   };
 }

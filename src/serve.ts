@@ -1,6 +1,7 @@
 /**
  * `licensegate serve`: Redis (embedded when REDIS_URL is unset), the default tenant, the
- * ledger's start-up duties (expire keys that ended while nothing ran, reschedule the rest),
+ * ledger's start-up duties (finish interrupted sagas, expire keys that ended while nothing
+ * ran, reschedule the rest, register the periodic upkeep),
  * the scheduler and admin-job workers, one gateway node and the health endpoints — stopped in
  * reverse order.
  */
@@ -12,7 +13,8 @@ import { startAdminWorker } from './jobs/admin-worker.ts';
 import { LedgerScheduler, startSchedulerWorker } from './jobs/scheduler.ts';
 import { activateDevLicense, loadDevLicense } from './licensing/dev-license.ts';
 import type { LedgerContext } from './licensing/ledger-context.ts';
-import { expireDueKeys, listSerialKeys } from './licensing/serial-key-ledger.ts';
+import { resumeLedger } from './licensing/resume-ledger.ts';
+import { listSerialKeys } from './licensing/serial-key-ledger.ts';
 import { ensureTenant } from './licensing/tenants.ts';
 import { startEmbeddedRedis, type EmbeddedRedis } from './store/embedded-redis.ts';
 import { DEFAULT_TENANT, Keys } from './store/keys.ts';
@@ -71,13 +73,15 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     if (dev) vendorKeys.push(dev.publicKey);
     const ctx: LedgerContext = { redis, keys, vendorKeys, scheduler };
     if (dev) await activateDevLicense(ctx, dev, logger);
+    // Sagas a crash interrupted and keys that ended while nothing ran (F2, S4); then the same
+    // upkeep periodically. Stored state never stops start-up: failures are logged and retried.
     try {
-      const expired = await expireDueKeys(ctx);
-      if (expired.length) logger.info({ keys: expired }, 'expired serial keys that ended while licensegate was down');
+      await resumeLedger(ctx, logger);
       await scheduler.scheduleAll(await listSerialKeys(ctx));
     } catch (err) {
-      logger.error({ err }, 'ledger start-up duties failed; the gateway starts anyway');
+      logger.error({ err, recovery: `the ledger upkeep retries every ${config.ledgerUpkeepMs} ms; see the error` }, 'ledger start-up duties failed; the gateway starts anyway');
     }
+    await scheduler.startUpkeep(config.ledgerUpkeepMs).catch((err: unknown) => logger.error({ err }, 'could not register the ledger upkeep job'));
     if (config.runWorkers) {
       const worker = startSchedulerWorker(bull, keys.queuePrefix, ctx, logger);
       stack.push(() => worker.close());

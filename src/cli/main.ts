@@ -63,8 +63,8 @@ async function runServe(args: string[]): Promise<number> {
     console.error(`licensegate: start-up failed: ${(err as Error).message}`);
     return 1;
   }
-  console.log(`licensegate ready ${service.wsUrl} tenant=default enrollment-token=${service.enrollmentToken} health=${service.healthUrl}/healthz node=${service.nodeId}`);
-  await new Promise<void>((resolve) => {
+  // Signal handlers first: a supervisor may send SIGTERM the moment it reads the ready line.
+  const stopRequested = new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       logger.info({ signal }, 'shutting down');
       process.off('SIGINT', onSignal);
@@ -74,6 +74,8 @@ async function runServe(args: string[]): Promise<number> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  console.log(`licensegate ready ${service.wsUrl} tenant=default enrollment-token=${service.enrollmentToken} health=${service.healthUrl}/healthz node=${service.nodeId}`);
+  await stopRequested;
   // Shutdown is bounded: a Redis that went away first must not keep the process alive.
   const forced = setTimeout(() => {
     logger.error('shutdown did not finish within 15 s; exiting');

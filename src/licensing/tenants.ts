@@ -12,6 +12,7 @@ import { DEFAULT_TENANT, type Keys } from '../store/keys.ts';
 import { idsOf, nowOf, runJsonScript, type LedgerContext } from './ledger-context.ts';
 import type { LicenseTypeName } from './license-types.ts';
 import { authorizeSystem, type Actor } from './permissions.ts';
+import { forgetSaga, recordSaga, sagaField, type GrantPart, type SagaRecord } from './sagas.ts';
 import { listSerialKeys } from './serial-key-ledger.ts';
 
 export interface EnsureTenantOptions {
@@ -85,45 +86,99 @@ function checkCount(count: number): void {
   if (!Number.isSafeInteger(count) || count < 1) throw new LicensegateError('INVALID_ARGUMENT', 'count must be a positive integer');
 }
 
-interface GrantPart {
-  key: string;
-  exp: number;
-  n: number;
+export interface GrantResult {
+  tenantId: string;
+  type: LicenseTypeName;
+  granted: number;
+  promoted: string[];
 }
+
+export interface TakeBackResult {
+  tenantId: string;
+  type: LicenseTypeName;
+  takenBack: number;
+  unassigned: string[];
+}
+
+/** A coded refusal (as opposed to a fault): the saga step changed nothing and never will. */
+const refused = (err: unknown) => err instanceof LicensegateError && err.code !== 'INTERNAL_ERROR';
 
 /**
  * Grants `count` licenses of a type to a tenant out of the default tenant's available pool
- * (T1, T2). Two idempotent steps keyed by opId: reserve in the default tenant, deliver to the
- * tenant. Call again with the same opId to finish a grant interrupted between them.
+ * (T1, T2). A saga of two idempotent steps keyed by opId — reserve in the default tenant
+ * (which records the pending saga), deliver to the tenant (after which the record goes) — that
+ * the job's retry or the ledger's resumer finishes if it is interrupted (F2).
  */
-export async function grantLicenses(ctx: LedgerContext, actor: Actor, tenantId: string, type: LicenseTypeName, count: number, opId: string = randomUUID()): Promise<{ tenantId: string; type: LicenseTypeName; granted: number; promoted: string[] }> {
+export async function grantLicenses(ctx: LedgerContext, actor: Actor, tenantId: string, type: LicenseTypeName, count: number, opId: string = randomUUID()): Promise<GrantResult> {
   authorizeSystem(actor, 'granting licenses to a tenant');
   checkCount(count);
   await requireTenant(ctx, tenantId);
-  const reserved = await reserveGrant(ctx, actor, tenantId, type, count, opId);
-  const now = nowOf(ctx);
-  const delivered = await runJsonScript<{ promoted: unknown }>(ctx, 'grantIn', tenantId, [`grant:${opId}`, type, JSON.stringify(reserved.parts), now, actor.userId, `grant:${opId}`]);
-  const promoted = idsOf(delivered.promoted);
-  return { tenantId, type, granted: count, promoted };
+  const saga = await reserveGrant(ctx, actor, tenantId, type, count, opId);
+  return deliverGrant(ctx, saga);
 }
 
-/** Step one of a grant, exported so tests can stop a grant between its steps. */
-export async function reserveGrant(ctx: LedgerContext, actor: Actor, tenantId: string, type: LicenseTypeName, count: number, opId: string): Promise<{ parts: GrantPart[] }> {
-  return runJsonScript<{ parts: GrantPart[] }>(ctx, 'grantOut', DEFAULT_TENANT, [`grant:${opId}`, tenantId, type, count, nowOf(ctx), actor.userId, `grant:${opId}`]);
+/**
+ * Step one of a grant, with its pending-saga record in the same atomic call. Exported so tests
+ * can stop a grant between its steps. A retry returns the first reply (parts reserved then).
+ */
+export async function reserveGrant(ctx: LedgerContext, actor: Actor, tenantId: string, type: LicenseTypeName, count: number, opId: string): Promise<SagaRecord> {
+  const saga: SagaRecord = { kind: 'grant', opId, tenant: tenantId, type, count, force: false, actor: actor.userId, startedAt: nowOf(ctx) };
+  const { parts } = await runJsonScript<{ parts: GrantPart[] }>(ctx, 'grantOut', DEFAULT_TENANT, [
+    `grant:${opId}`,
+    tenantId,
+    type,
+    count,
+    saga.startedAt,
+    actor.userId,
+    `grant:${opId}`,
+    sagaField('grant', opId),
+    JSON.stringify(saga),
+  ]);
+  return { ...saga, parts };
+}
+
+/** Step two of a grant and the end of its saga: run by grantLicenses and by the resumer. */
+export async function deliverGrant(ctx: LedgerContext, saga: SagaRecord): Promise<GrantResult> {
+  const op = `grant:${saga.opId}`;
+  const delivered = await runJsonScript<{ promoted: unknown }>(ctx, 'grantIn', saga.tenant, [op, saga.type, JSON.stringify(saga.parts ?? []), nowOf(ctx), saga.actor, op]);
+  await forgetSaga(ctx, 'grant', saga.opId);
+  return { tenantId: saga.tenant, type: saga.type, granted: saga.count, promoted: idsOf(delivered.promoted) };
 }
 
 /**
  * Takes licenses back from a tenant (T4): refused below what it has assigned unless `force`,
- * which unassigns longest-offline first. Two idempotent steps keyed by opId.
+ * which unassigns longest-offline first. A saga of two idempotent steps keyed by opId, recorded
+ * before its first step; the job's retry or the ledger's resumer finishes it (F2).
  */
-export async function takeBackLicenses(ctx: LedgerContext, actor: Actor, tenantId: string, type: LicenseTypeName, count: number, force: boolean, opId: string = randomUUID()): Promise<{ tenantId: string; type: LicenseTypeName; takenBack: number; unassigned: string[] }> {
+export async function takeBackLicenses(ctx: LedgerContext, actor: Actor, tenantId: string, type: LicenseTypeName, count: number, force: boolean, opId: string = randomUUID()): Promise<TakeBackResult> {
   authorizeSystem(actor, 'taking licenses back from a tenant');
   checkCount(count);
   await requireTenant(ctx, tenantId);
-  const now = nowOf(ctx);
-  const out = await runJsonScript<{ parts: { key: string; n: number }[]; lost: unknown }>(ctx, 'takeBackOut', tenantId, [`takeback:${opId}`, type, count, force ? '1' : '0', now, actor.userId, `takeback:${opId}`]);
-  const lost = idsOf(out.lost);
+  const saga: SagaRecord = { kind: 'takeBack', opId, tenant: tenantId, type, count, force, actor: actor.userId, startedAt: nowOf(ctx) };
+  await recordSaga(ctx, saga);
+  return runTakeBack(ctx, saga);
+}
+
+/**
+ * Step one of a take-back (the tenant gives the licenses up). Exported so tests can stop a
+ * take-back between its steps. A refusal ends the saga: its record goes.
+ */
+export async function takeBackOut(ctx: LedgerContext, saga: SagaRecord): Promise<{ parts: { key: string; n: number }[]; lost: string[] }> {
+  const op = `takeback:${saga.opId}`;
+  try {
+    const out = await runJsonScript<{ parts: { key: string; n: number }[]; lost: unknown }>(ctx, 'takeBackOut', saga.tenant, [op, saga.type, saga.count, saga.force ? '1' : '0', nowOf(ctx), saga.actor, op]);
+    return { parts: out.parts, lost: idsOf(out.lost) };
+  } catch (err) {
+    if (refused(err)) await forgetSaga(ctx, 'takeBack', saga.opId);
+    throw err;
+  }
+}
+
+/** Both steps of a take-back; the second deletes the saga's record. Run by takeBackLicenses and the resumer. */
+export async function runTakeBack(ctx: LedgerContext, saga: SagaRecord): Promise<TakeBackResult> {
+  const op = `takeback:${saga.opId}`;
+  const out = await takeBackOut(ctx, saga);
   // Clients promoted in the default tenant are rung by the script.
-  await runJsonScript<{ promoted: unknown }>(ctx, 'takeBackIn', DEFAULT_TENANT, [`takeback:${opId}`, tenantId, type, JSON.stringify(out.parts), now, actor.userId, `takeback:${opId}`]);
-  return { tenantId, type, takenBack: count, unassigned: lost };
+  await runJsonScript<{ promoted: unknown }>(ctx, 'takeBackIn', DEFAULT_TENANT, [op, saga.tenant, saga.type, JSON.stringify(out.parts), nowOf(ctx), saga.actor, op, sagaField('takeBack', saga.opId)]);
+  return { tenantId: saga.tenant, type: saga.type, takenBack: saga.count, unassigned: out.lost };
 }

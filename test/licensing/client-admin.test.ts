@@ -33,7 +33,7 @@ async function enrolledOffline(os: AgentOs): Promise<string> {
 }
 /** The tenants' state (the node registry's beats left out: they change on their own). */
 const ledger = async () => Object.fromEntries(Object.entries(await snapshot(gw.redis, gw.keys.prefix)).filter(([k]) => k.includes('{t:')));
-const waiting = (type: string) => gw.redis.zrange(gw.keys.waiting(DEFAULT_TENANT, type), 0, -1, 'WITHSCORES');
+const waiting = (type: string) => gw.redis.zrange(gw.keys.waiting(DEFAULT_TENANT, type), '0', '-1', 'WITHSCORES');
 
 describe('a refused admin assign changes nothing', () => {
   it('C9: a Client whose assign fails with NO_LICENSE_AVAILABLE keeps its place in the waiting queue', async () => {
