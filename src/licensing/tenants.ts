@@ -49,22 +49,47 @@ function slug(name: string): string {
   return s || `tenant-${randomBytes(3).toString('hex')}`;
 }
 
-/** Creates a tenant (T1): needs multi-tenant mode. Its id is a slug of the name, made unique. */
-export async function createTenant(ctx: LedgerContext, actor: Actor, name: string, requestedId?: string): Promise<TenantInfo> {
+/**
+ * Creates a tenant (T1): needs multi-tenant mode. Its id is a slug of the name, made unique.
+ * Retry-safe by op id (F3): the id is claimed for the op first (tenant-claims hash), then the
+ * tenant is built (idempotent field by field) and only then listed. A retry finds its own
+ * claim and finishes the same tenant — never a second one ("acme-2") nor a half-built one.
+ * A claim whose op never comes back keeps its id reserved (the tenant is not listed).
+ */
+export async function createTenant(ctx: LedgerContext, actor: Actor, name: string, requestedId?: string, opId: string = randomUUID()): Promise<TenantInfo> {
   authorizeSystem(actor, 'creating a tenant');
   const trimmed = name.trim();
   if (trimmed.length === 0 || trimmed.length > 128) throw new LicensegateError('INVALID_ARGUMENT', 'tenant name must be 1-128 characters');
-  const keys = await listSerialKeys(ctx);
-  if (!keys.some((k) => k.status === 'active' && k.payload.multiTenant)) throw new LicensegateError('MULTI_TENANT_NOT_ALLOWED');
   const base = requestedId ?? slug(trimmed);
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(base)) throw new LicensegateError('INVALID_ARGUMENT', 'tenant id must be 1-64 characters of [A-Za-z0-9._-]');
-  let id = base;
-  for (let i = 2; (await ctx.redis.sadd(ctx.keys.tenants(), id)) === 0; i++) {
-    if (requestedId) throw new LicensegateError('TENANT_EXISTS', id);
-    id = `${base}-${i}`;
-  }
+  const id = await claimTenantId(ctx, base, requestedId !== undefined, opId);
   const enrollmentToken = await ensureTenant(ctx.redis, ctx.keys, id, { name: trimmed });
-  return { id, name: trimmed, enrollmentToken, createdAt: Number(await ctx.redis.hget(ctx.keys.tenant(id), 'createdAt')) };
+  const h = await ctx.redis.hmget(ctx.keys.tenant(id), 'name', 'createdAt');
+  return { id, name: h[0] ?? trimmed, enrollmentToken, createdAt: Number(h[1]) };
+}
+
+/**
+ * The id this op owns: its earlier claim if any (ids are claimed in order, so it lies before
+ * the first free one), else the first free candidate, claimed now — after checking that
+ * multi-tenant mode is on, a check the first run already passed when the claim exists.
+ */
+async function claimTenantId(ctx: LedgerContext, base: string, exact: boolean, opId: string): Promise<string> {
+  const claims = ctx.keys.tenantClaims();
+  for (let i = 1; ; i++) {
+    const id = i === 1 ? base : `${base}-${i}`;
+    const owner = await ctx.redis.hget(claims, id);
+    if (owner === opId) return id;
+    if (owner === null && (await ctx.redis.sismember(ctx.keys.tenants(), id)) === 0) {
+      if (!(await multiTenantAllowed(ctx))) throw new LicensegateError('MULTI_TENANT_NOT_ALLOWED');
+      if ((await ctx.redis.hsetnx(claims, id, opId)) === 1) return id;
+      if ((await ctx.redis.hget(claims, id)) === opId) return id;
+    }
+    if (exact) throw new LicensegateError('TENANT_EXISTS', id);
+  }
+}
+
+async function multiTenantAllowed(ctx: LedgerContext): Promise<boolean> {
+  return (await listSerialKeys(ctx)).some((k) => k.status === 'active' && k.payload.multiTenant);
 }
 
 export async function listTenants(ctx: LedgerContext): Promise<TenantInfo[]> {
