@@ -45,6 +45,8 @@ async function resumeSaga(ctx: LedgerContext, saga: SagaRecord, now: number): Pr
     throw new Error(`pending for longer than the op-result retention (${OP_RESULT_RETENTION_MS} ms); finish it by hand (docs/sagas.md)`);
   }
   if (saga.kind === 'grant') {
+    // Written with step one, so always there; without it step two would deliver nothing.
+    if (!Array.isArray(saga.parts)) throw new Error('grant record without the parts its first step reserved; finish it by hand (docs/sagas.md)');
     await deliverGrant(ctx, saga);
     return 'finished';
   }
