@@ -42,6 +42,7 @@ const envSchema = z.object({
   OS_LICENSE_MAP_FILE: z.string().optional(),
   RECONCILE_INTERVAL_MS: int(100, 86_400_000).default(30_000),
   CLOCK_OFFSET_MS: int(-86_400_000, 86_400_000).default(0),
+  LEDGER_UPKEEP_MS: int(100, 86_400_000).default(60_000),
 });
 
 export interface Config {
@@ -79,6 +80,8 @@ export interface Config {
   reconcileIntervalMs: number;
   /** Fault testing: shifts this process's wall clock (src/clock.ts). */
   clockOffsetMs: number;
+  /** How often the ledger upkeep resumes interrupted sagas and ends due keys (SPEC F2). */
+  ledgerUpkeepMs: number;
 }
 
 export class ConfigError extends Error {
@@ -149,5 +152,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     osLicenseMap: e.OS_LICENSE_MAP_FILE ? loadOsLicenseMap(e.OS_LICENSE_MAP_FILE) : DEFAULT_OS_LICENSE_MAP,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     clockOffsetMs: e.CLOCK_OFFSET_MS,
+    ledgerUpkeepMs: e.LEDGER_UPKEEP_MS,
   };
 }

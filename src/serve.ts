@@ -1,6 +1,7 @@
 /**
  * `licensegate serve`: Redis (embedded when REDIS_URL is unset), the default tenant, the
- * ledger's start-up duties (expire keys that ended while nothing ran, reschedule the rest),
+ * ledger's start-up duties (finish interrupted sagas, expire keys that ended while nothing
+ * ran, reschedule the rest, register the periodic upkeep),
  * the scheduler and admin-job workers, one gateway node and the health endpoints — stopped in
  * reverse order.
  */
@@ -11,14 +12,15 @@ import { GatewayServer } from './gateway/gateway-server.ts';
 import { startHealthServer } from './gateway/health-server.ts';
 import { startAdminWorker } from './jobs/admin-worker.ts';
 import { LedgerScheduler, startSchedulerWorker } from './jobs/scheduler.ts';
-import { devLicense } from './licensing/dev-license.ts';
+import { activateDevLicense, loadDevLicense } from './licensing/dev-license.ts';
 import type { LedgerContext } from './licensing/ledger-context.ts';
-import { TECHNICIAN } from './licensing/permissions.ts';
-import { activateSerialKey, expireDueKeys, listSerialKeys } from './licensing/serial-key-ledger.ts';
+import { resumeLedger } from './licensing/resume-ledger.ts';
+import { listSerialKeys } from './licensing/serial-key-ledger.ts';
 import { ensureTenant } from './licensing/tenants.ts';
 import { startEmbeddedRedis, type EmbeddedRedis } from './store/embedded-redis.ts';
 import { DEFAULT_TENANT, Keys } from './store/keys.ts';
 import { createRedis, waitReady } from './store/redis-connection.ts';
+import { startupFailure, type StartupSettings, type StartupStep } from './startup-error.ts';
 
 export interface RunningService {
   wsUrl: string;
@@ -34,8 +36,13 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
   if (config.clockOffsetMs !== 0) logger.warn({ clockOffsetMs: config.clockOffsetMs }, 'CLOCK_OFFSET_MS shifts this process wall clock (fault testing)');
   let embedded: EmbeddedRedis | undefined;
   let redisUrl = config.redisUrl;
+  // Only these steps may stop start-up, each with a recovery hint (src/startup-error.ts).
+  let step: StartupStep = 'embedded-redis';
+  const settings: StartupSettings = { ...config, embedded: !config.redisUrl };
   if (!redisUrl) {
-    embedded = await startEmbeddedRedis({ dataDir: config.dataDir });
+    embedded = await startEmbeddedRedis({ dataDir: config.dataDir }).catch((err: unknown) => {
+      throw startupFailure('embedded-redis', err, settings);
+    });
     redisUrl = embedded.url;
     logger.info({ redisUrl, owned: embedded.owned, dataDir: config.dataDir }, 'embedded redis ready');
   }
@@ -57,22 +64,27 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     }
   });
   try {
+    step = 'redis';
     await waitReady(redis);
+    step = 'default-tenant';
     const keys = new Keys(config.keyPrefix, config.queuePrefix);
     const enrollmentToken = await ensureTenant(redis, keys, DEFAULT_TENANT, { enrollmentToken: config.enrollmentToken });
     const scheduler = new LedgerScheduler(bull, keys.queuePrefix);
     stack.push(() => scheduler.close());
     const vendorKeys = [...config.vendorPublicKeys];
-    const dev = embedded && !config.redisUrl ? devLicense(config.dataDir) : undefined;
+    const dev = embedded && !config.redisUrl ? loadDevLicense(config.dataDir, logger) : undefined;
     if (dev) vendorKeys.push(dev.publicKey);
     const ctx: LedgerContext = { redis, keys, vendorKeys, scheduler, now: wallClock };
-    if (dev) {
-      const r = await activateSerialKey(ctx, TECHNICIAN, dev.serialKey, 'dev-default');
-      if (r.status === 'ACTIVATED') logger.info({ keyId: r.keyId }, 'dev serial key activated (zero-config default)');
+    if (dev) await activateDevLicense(ctx, dev, logger);
+    // Sagas a crash interrupted and keys that ended while nothing ran (F2, S4); then the same
+    // upkeep periodically. Stored state never stops start-up: failures are logged and retried.
+    try {
+      await resumeLedger(ctx, logger);
+      await scheduler.scheduleAll(await listSerialKeys(ctx));
+    } catch (err) {
+      logger.error({ err, recovery: `the ledger upkeep retries every ${config.ledgerUpkeepMs} ms; see the error` }, 'ledger start-up duties failed; the gateway starts anyway');
     }
-    const expired = await expireDueKeys(ctx);
-    if (expired.length) logger.info({ keys: expired }, 'expired serial keys that ended while licensegate was down');
-    await scheduler.scheduleAll(await listSerialKeys(ctx));
+    await scheduler.startUpkeep(config.ledgerUpkeepMs).catch((err: unknown) => logger.error({ err }, 'could not register the ledger upkeep job'));
     if (config.runWorkers) {
       const worker = startSchedulerWorker(bull, keys.queuePrefix, ctx, logger);
       stack.push(() => worker.close());
@@ -102,8 +114,10 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
       retryBaseMs: config.retryBaseMs,
       retryMaxMs: config.retryMaxMs,
     });
+    step = 'gateway';
     const ws = await gateway.start();
     stack.push(() => gateway.stop());
+    step = 'health';
     const health = await startHealthServer(config.gatewayHost, config.httpPort, gateway);
     stack.push(() => new Promise<void>((resolve) => health.server.close(() => resolve())));
     const host = ws.address.includes(':') ? `[${ws.address}]` : ws.address;
@@ -117,6 +131,6 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     };
   } catch (err) {
     await unwind();
-    throw err;
+    throw startupFailure(step, err, settings);
   }
 }

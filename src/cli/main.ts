@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
+import { StartupError } from '../startup-error.ts';
 import { runKeys } from './keys-command.ts';
 
 const USAGE = `usage: licensegate <command>
@@ -52,12 +53,18 @@ async function runServe(args: string[]): Promise<number> {
     const { serve } = await import('../serve.ts'); // loaded only for serve: other commands start fast
     service = await serve(config, logger);
   } catch (err) {
+    if (err instanceof StartupError) {
+      // Expected conditions get their step and recovery, not a stack trace (issue 8 item 11).
+      logger.fatal({ step: err.step, recovery: err.recovery, ...(err.expected ? {} : { err: err.cause }) }, err.message);
+      console.error(`licensegate: ${err.message}\n  to recover: ${err.recovery}`);
+      return 1;
+    }
     logger.fatal({ err }, 'start-up failed');
     console.error(`licensegate: start-up failed: ${(err as Error).message}`);
     return 1;
   }
-  console.log(`licensegate ready ${service.wsUrl} tenant=default enrollment-token=${service.enrollmentToken} health=${service.healthUrl}/healthz node=${service.nodeId}`);
-  await new Promise<void>((resolve) => {
+  // Signal handlers first: a supervisor may send SIGTERM the moment it reads the ready line.
+  const stopRequested = new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       logger.info({ signal }, 'shutting down');
       process.off('SIGINT', onSignal);
@@ -67,6 +74,8 @@ async function runServe(args: string[]): Promise<number> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  console.log(`licensegate ready ${service.wsUrl} tenant=default enrollment-token=${service.enrollmentToken} health=${service.healthUrl}/healthz node=${service.nodeId}`);
+  await stopRequested;
   // Shutdown is bounded: a Redis that went away first must not keep the process alive.
   const forced = setTimeout(() => {
     logger.error('shutdown did not finish within 15 s; exiting');

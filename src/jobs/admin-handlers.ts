@@ -9,18 +9,23 @@ import type { JobName, ParsedJob } from './contract.ts';
 
 type Handlers = { [N in JobName]: (ctx: LedgerContext, job: ParsedJob<N>, jobId: string) => Promise<unknown> };
 
+/**
+ * The job id is the op id of every change a job makes (SPEC A3, F3): each script stores its
+ * reply under `job:<id>` (sagas: their steps under `grant:<id>` / `takeback:<id>`), so a job
+ * retried after a crash at any point, or repeated after a lost reply, has exactly one effect
+ * and returns the first result. See docs/sagas.md.
+ */
 export const adminHandlers: Handlers = {
-  'serial.activate': (ctx, j, id) => activateSerialKey(ctx, j.actor, j.key, `job:${id}`),
-  'serial.remove': (ctx, j, id) => removeSerialKey(ctx, j.actor, j.keyId, `job:${id}`),
-  'tenant.create': (ctx, j) => createTenant(ctx, j.actor, j.name, j.tenantId),
-  // The job id keys both saga steps, so a retried job finishes a half-done grant exactly once.
+  'serial.activate': (ctx, j, id) => activateSerialKey(ctx, j.actor, j.key, `job:${id}`, `job:${id}`),
+  'serial.remove': (ctx, j, id) => removeSerialKey(ctx, j.actor, j.keyId, `job:${id}`, `job:${id}`),
+  'tenant.create': (ctx, j, id) => createTenant(ctx, j.actor, j.name, j.tenantId, `job:${id}`),
   'tenant.grant': (ctx, j, id) => grantLicenses(ctx, j.actor, j.tenantId, j.type as LicenseTypeName, j.count, id),
   'tenant.takeBack': (ctx, j, id) => takeBackLicenses(ctx, j.actor, j.tenantId, j.type as LicenseTypeName, j.count, j.force, id),
-  'client.assign': (ctx, j, id) => assignClient(ctx, j.actor, j.tenantId, j.clientId, { type: j.type as EndpointLicenseType | undefined, force: j.force }, `job:${id}`),
-  'client.unassign': (ctx, j, id) => unassignClient(ctx, j.actor, j.tenantId, j.clientId, `job:${id}`),
-  'client.uninstall': (ctx, j, id) => uninstallClient(ctx, j.actor, j.tenantId, j.clientId, `job:${id}`),
-  'user.create': (ctx, j) => createPamUser(ctx, j.actor, j.tenantId, j.name, j.userId),
-  'pam.assign': (ctx, j, id) => assignPamSeat(ctx, j.actor, j.tenantId, j.userId, `job:${id}`),
-  'pam.unassign': (ctx, j, id) => unassignPamSeat(ctx, j.actor, j.tenantId, j.userId, `job:${id}`),
-  'policy.set': (ctx, j) => setTenantPolicy(ctx, j.actor, j.tenantId, j.policy),
+  'client.assign': (ctx, j, id) => assignClient(ctx, j.actor, j.tenantId, j.clientId, { type: j.type as EndpointLicenseType | undefined, force: j.force }, `job:${id}`, `job:${id}`),
+  'client.unassign': (ctx, j, id) => unassignClient(ctx, j.actor, j.tenantId, j.clientId, `job:${id}`, `job:${id}`),
+  'client.uninstall': (ctx, j, id) => uninstallClient(ctx, j.actor, j.tenantId, j.clientId, `job:${id}`, `job:${id}`),
+  'user.create': (ctx, j, id) => createPamUser(ctx, j.actor, j.tenantId, j.name, j.userId, `job:${id}`),
+  'pam.assign': (ctx, j, id) => assignPamSeat(ctx, j.actor, j.tenantId, j.userId, `job:${id}`, `job:${id}`),
+  'pam.unassign': (ctx, j, id) => unassignPamSeat(ctx, j.actor, j.tenantId, j.userId, `job:${id}`, `job:${id}`),
+  'policy.set': (ctx, j, id) => setTenantPolicy(ctx, j.actor, j.tenantId, j.policy, `job:${id}`),
 };

@@ -1,13 +1,15 @@
 /**
  * Time-driven ledger work on a BullMQ queue, so it survives restarts and runs once however
  * many licensegate processes run: a key's expiry at its instant (S4) and the warnings 15 days
- * and 1 day before (S5), as delayed jobs with deterministic ids. Internal: not part of the
- * admin job contract.
+ * and 1 day before (S5), as delayed jobs with deterministic ids; and the ledger upkeep (F2), a
+ * repeatable job (one BullMQ job scheduler, whoever registers it) that resumes interrupted
+ * sagas and ends due keys. Internal: not part of the admin job contract.
  */
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { KeyScheduler, LedgerContext } from '../licensing/ledger-context.ts';
+import { resumeLedger } from '../licensing/resume-ledger.ts';
 import { endSerialKey, warnKeyExpiring, type SerialKeyRecord } from '../licensing/serial-key-ledger.ts';
 import { serialKeyExpiresAtMs } from '../licensing/serial-key.ts';
 
@@ -18,7 +20,15 @@ const WARNINGS = [
   ['1d', DAY],
 ] as const;
 
-type SchedulerJob = { name: 'serial.expire'; data: { keyId: string } } | { name: 'serial.warn'; data: { keyId: string; warning: '15d' | '1d' } };
+/** Id of the upkeep's job scheduler: fixed, so every process upserts the same one. */
+export const UPKEEP_SCHEDULER_ID = 'ledger-upkeep';
+/** Default interval of the ledger upkeep (LEDGER_UPKEEP_MS). */
+export const DEFAULT_UPKEEP_MS = 60_000;
+
+type SchedulerJob =
+  | { name: 'serial.expire'; data: { keyId: string } }
+  | { name: 'serial.warn'; data: { keyId: string; warning: '15d' | '1d' } }
+  | { name: 'ledger.resume'; data: Record<string, never> };
 
 export class LedgerScheduler implements KeyScheduler {
   readonly queue: Queue;
@@ -35,6 +45,14 @@ export class LedgerScheduler implements KeyScheduler {
       const at = expiresAtMs - before;
       if (at > now) await this.queue.add('serial.warn', { keyId, warning }, { ...opts, jobId: `warn-${warning}-${keyId}`, delay: at - now });
     }
+  }
+
+  /**
+   * Runs the ledger upkeep (resumeLedger) every `everyMs`. Idempotent: one job scheduler with a
+   * fixed id, so any number of processes registering it still get one job per interval.
+   */
+  async startUpkeep(everyMs: number = DEFAULT_UPKEEP_MS): Promise<void> {
+    await this.queue.upsertJobScheduler(UPKEEP_SCHEDULER_ID, { every: everyMs }, { name: 'ledger.resume', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
   }
 
   /** Schedules every active key again (idempotent: job ids are fixed). Start-up safety net. */
@@ -65,6 +83,7 @@ export function startSchedulerWorker(connection: Redis, queuePrefix: string, ctx
         await warnKeyExpiring(ctx, j.data.keyId, j.data.warning);
         return { warned: j.data.warning };
       }
+      if (j.name === 'ledger.resume') return resumeLedger(ctx, logger);
       throw new Error(`unknown scheduler job ${job.name}`);
     },
     { connection, prefix: queuePrefix, concurrency: 4 },

@@ -1,9 +1,12 @@
 /**
- * The invariant checker (SPEC L3, L4, L5, S4, T1). Reads the whole ledger and reports every
+ * The invariant checker (SPEC L3, L4, L5, S4, T1, F2). Reads the whole ledger and reports every
  * violation: assigned above granted, a holder charged to no key or two, a record that
  * disagrees with membership, a tenant holding more of a key than was granted to it, licenses
- * of an ended key still in use, grants above what active keys provide. Tests call it after
- * every scenario. Not a hot path: it reads everything.
+ * of an ended key still in use, grants above what active keys provide — and capacity stranded
+ * between the steps of a saga (F2): a tenant holding less of a key than was granted to it (a
+ * grant whose second step has not run, or a take-back whose second step has not), pending
+ * saga records, keys left half-ended. A saga in flight shows these for a moment, so run it on
+ * a quiescent ledger. Tests call it after every scenario. Not a hot path: it reads everything.
  */
 import type { Redis } from 'ioredis';
 import { DEFAULT_TENANT, type Keys } from '../store/keys.ts';
@@ -74,6 +77,13 @@ export async function checkInvariants(redis: Redis, keys: Keys, now = Date.now()
         const g = grants.get(`${tenantId}|${keyId}|${type}`) ?? 0;
         if (a > g) v.push(`T1 ${tenantId}/${type}/${keyId}: holds ${a} > granted ${g}`);
       }
+      for (const [field, g] of grants) {
+        const [grantee, keyId, type] = field.split('|') as [string, string, string];
+        const a = alloc.get(`${keyId}|${type}`) ?? 0;
+        if (grantee === tenantId && serials.get(keyId)?.status === 'active' && a < g) {
+          v.push(`F2 ${tenantId}/${type}/${keyId}: holds ${a} < granted ${g}: capacity stranded between the steps of a grant or take-back`);
+        }
+      }
     }
   }
 
@@ -92,6 +102,20 @@ export async function checkInvariants(redis: Redis, keys: Keys, now = Date.now()
   for (const field of grants.keys()) {
     const keyId = field.split('|')[1]!;
     if (!live(keyId)) v.push(`S4 grant ${field} of an ended key`);
+  }
+  // F2: every saga finished (a quiescent ledger has no pending record and no half-ended key).
+  for (const [field, raw] of Object.entries(await redis.hgetall(keys.sagas()))) {
+    let what = 'unreadable record)';
+    try {
+      const s = JSON.parse(raw) as { kind: string; tenant: string; type: string; count: number; startedAt: number };
+      what = `${s.kind} ${s.tenant}/${s.type} ×${s.count}) pending since ${new Date(s.startedAt).toISOString()}`;
+    } catch {
+      // reported as unreadable
+    }
+    v.push(`F2 saga ${field} (${what}`);
+  }
+  for (const [keyId, rec] of serials) {
+    if (rec.status === 'expiring' || rec.status === 'removing') v.push(`F2 key ${keyId} is ${rec.status}: its end saga has not finished`);
   }
   return { ok: v.length === 0, violations: v };
 }

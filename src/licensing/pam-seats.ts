@@ -1,10 +1,12 @@
 /**
  * PAM users and seats (SPEC P1, P2): seats are assigned and unassigned manually only, one per
  * user, never beyond the tenant's pool; they expire with their key like endpoint licenses.
+ * Each change takes an op id (the job's): its script stores the reply under it, so a retried
+ * job has no second effect and gets the first reply (SPEC A3, F3).
  */
 import { randomBytes } from 'node:crypto';
 import { LicensegateError } from '../errors.ts';
-import { nowOf, runStatusScript, type LedgerContext } from './ledger-context.ts';
+import { nowOf, runJsonScript, type LedgerContext } from './ledger-context.ts';
 import { authorizeLicenses, authorizeTenant, PERMISSIONS, type Actor } from './permissions.ts';
 
 export interface PamUser {
@@ -14,29 +16,30 @@ export interface PamUser {
   seat: boolean;
 }
 
-export async function createPamUser(ctx: LedgerContext, actor: Actor, tenantId: string, name: string, userId?: string): Promise<PamUser> {
+export async function createPamUser(ctx: LedgerContext, actor: Actor, tenantId: string, name: string, userId?: string, opId = ''): Promise<PamUser> {
   authorizeTenant(actor, tenantId, 'creating a PAM user');
   if (!actor.permissions.includes(PERMISSIONS.licenses)) throw new LicensegateError('FORBIDDEN', `creating a PAM user needs ${PERMISSIONS.licenses}`);
   const trimmed = name.trim();
   if (trimmed.length === 0 || trimmed.length > 128) throw new LicensegateError('INVALID_ARGUMENT', 'user name must be 1-128 characters');
   const id = userId ?? `${trimmed.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'user'}-${randomBytes(3).toString('hex')}`;
   if (!/^[A-Za-z0-9._@-]{1,128}$/.test(id)) throw new LicensegateError('INVALID_ARGUMENT', 'user id must be 1-128 characters of [A-Za-z0-9._@-]');
-  await runStatusScript(ctx, 'createUser', tenantId, [id, trimmed, nowOf(ctx)]);
-  return { tenant: tenantId, id, name: trimmed, seat: false };
+  // A retry (same op) gets the user its first run created, whatever id this run picked.
+  const created = await runJsonScript<{ id: string; name: string }>(ctx, 'createUser', tenantId, [id, trimmed, nowOf(ctx), opId]);
+  return { tenant: tenantId, id: created.id, name: created.name, seat: false };
 }
 
-async function seat(ctx: LedgerContext, actor: Actor, tenantId: string, userId: string, op: 'assign' | 'unassign', cause: string): Promise<{ userId: string; seat: boolean; changed: boolean }> {
+async function seat(ctx: LedgerContext, actor: Actor, tenantId: string, userId: string, op: 'assign' | 'unassign', cause: string, opId: string): Promise<{ userId: string; seat: boolean; changed: boolean }> {
   authorizeLicenses(actor, tenantId, `${op === 'assign' ? 'assigning' : 'unassigning'} a PAM seat`);
-  const reply = await runStatusScript(ctx, 'seat', tenantId, [userId, op, nowOf(ctx), actor.userId, cause]);
-  return { userId, seat: op === 'assign', changed: reply[1] === 1 };
+  const reply = await runJsonScript<{ changed: boolean }>(ctx, 'seat', tenantId, [userId, op, nowOf(ctx), actor.userId, cause, opId]);
+  return { userId, seat: op === 'assign', changed: reply.changed };
 }
 
-export function assignPamSeat(ctx: LedgerContext, actor: Actor, tenantId: string, userId: string, cause = 'pam.assign') {
-  return seat(ctx, actor, tenantId, userId, 'assign', cause);
+export function assignPamSeat(ctx: LedgerContext, actor: Actor, tenantId: string, userId: string, cause = 'pam.assign', opId = '') {
+  return seat(ctx, actor, tenantId, userId, 'assign', cause, opId);
 }
 
-export function unassignPamSeat(ctx: LedgerContext, actor: Actor, tenantId: string, userId: string, cause = 'pam.unassign') {
-  return seat(ctx, actor, tenantId, userId, 'unassign', cause);
+export function unassignPamSeat(ctx: LedgerContext, actor: Actor, tenantId: string, userId: string, cause = 'pam.unassign', opId = '') {
+  return seat(ctx, actor, tenantId, userId, 'unassign', cause, opId);
 }
 
 export async function listPamUsers(ctx: LedgerContext, tenantId: string): Promise<PamUser[]> {

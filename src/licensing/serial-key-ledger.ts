@@ -9,6 +9,7 @@ import { LicensegateError } from '../errors.ts';
 import { DEFAULT_TENANT } from '../store/keys.ts';
 import { idsOf, nowOf, runJsonScript, type LedgerContext } from './ledger-context.ts';
 import type { LicenseTypeName } from './license-types.ts';
+import { onceByOp } from './op-results.ts';
 import { authorizeSystem, SYSTEM_ACTOR, type Actor } from './permissions.ts';
 import { serialKeyExpiresAtMs, verifySerialKey, type SerialKeyPayload } from './serial-key.ts';
 
@@ -29,8 +30,24 @@ export interface ActivationResult {
   expiredTrials: string[];
 }
 
-/** Verifies and activates a serial key (S1, S2). */
-export async function activateSerialKey(ctx: LedgerContext, actor: Actor, keyString: string, cause = 'serial.activate'): Promise<ActivationResult> {
+/**
+ * Verifies and activates a serial key (S1, S2). Two steps: the Lua step (idempotent by op id:
+ * a retry gets its first reply, key.activated included) and post-steps that are idempotent by
+ * themselves and so always run again — schedule the expiry, end the trials this key replaces.
+ * A job retried after a crash anywhere therefore finishes the activation exactly once (F3).
+ */
+export async function activateSerialKey(ctx: LedgerContext, actor: Actor, keyString: string, cause = 'serial.activate', opId = ''): Promise<ActivationResult> {
+  const { keyId, status, trials, payload } = await activateKeyStep(ctx, actor, keyString, cause, opId);
+  if (status === 'ACTIVATED') {
+    const expiresAt = serialKeyExpiresAtMs(payload) ?? 0;
+    if (expiresAt > 0) await ctx.scheduler?.scheduleKey(payload.keyId, expiresAt);
+    for (const trial of trials) await endSerialKey(ctx, trial, 'expired', actor.userId, `trial ended by ${payload.keyId}`);
+  }
+  return { keyId, status, expiredTrials: status === 'ACTIVATED' ? trials : [] };
+}
+
+/** The Lua step of an activation, exported so tests can stop an activation right after it. */
+export async function activateKeyStep(ctx: LedgerContext, actor: Actor, keyString: string, cause: string, opId = ''): Promise<{ keyId: string; status: ActivationResult['status']; trials: string[]; payload: SerialKeyPayload }> {
   authorizeSystem(actor, 'activating a serial key');
   if (ctx.vendorKeys.length === 0) throw new LicensegateError('VENDOR_KEYS_MISSING');
   const payload = verifySerialKey(keyString, ctx.vendorKeys);
@@ -44,22 +61,16 @@ export async function activateSerialKey(ctx: LedgerContext, actor: Actor, keyStr
     now,
     actor.userId,
     cause,
+    opId,
     ...licenses,
   ]);
-  const trials = idsOf(reply.trials);
-  if (reply.status === 'ACTIVATED') {
-    await emitEvent(ctx.redis, ctx.keys, DEFAULT_TENANT, 'key.activated', { keyId: payload.keyId, kind: payload.kind, licenses: payload.licenses, expiresAt: payload.expiresAt ?? null }, now);
-    if (expiresAt > 0) await ctx.scheduler?.scheduleKey(payload.keyId, expiresAt);
-    for (const trial of trials) await endSerialKey(ctx, trial, 'expired', actor.userId, `trial ended by ${payload.keyId}`);
-  }
-  return { keyId: payload.keyId, status: reply.status, expiredTrials: reply.status === 'ACTIVATED' ? trials : [] };
+  return { keyId: payload.keyId, status: reply.status, trials: idsOf(reply.trials), payload };
 }
 
-/** Removes a key: its licenses are unassigned as on expiry (reason KEY_REMOVED). */
-export async function removeSerialKey(ctx: LedgerContext, actor: Actor, keyId: string, cause = 'serial.remove'): Promise<{ keyId: string; lost: number }> {
+/** Removes a key: its licenses are unassigned as on expiry (reason KEY_REMOVED). A retry with the same op id returns the first result. */
+export async function removeSerialKey(ctx: LedgerContext, actor: Actor, keyId: string, cause = 'serial.remove', opId = ''): Promise<{ keyId: string; lost: number }> {
   authorizeSystem(actor, 'removing a serial key');
-  const lost = await endSerialKey(ctx, keyId, 'removed', actor.userId, cause);
-  return { keyId, lost };
+  return onceByOp(ctx, DEFAULT_TENANT, opId, async () => ({ keyId, lost: await endSerialKey(ctx, keyId, 'removed', actor.userId, cause) }));
 }
 
 /**

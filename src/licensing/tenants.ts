@@ -12,6 +12,7 @@ import { DEFAULT_TENANT, type Keys } from '../store/keys.ts';
 import { idsOf, nowOf, runJsonScript, type LedgerContext } from './ledger-context.ts';
 import type { LicenseTypeName } from './license-types.ts';
 import { authorizeSystem, type Actor } from './permissions.ts';
+import { forgetSaga, recordSaga, sagaField, type GrantPart, type SagaRecord } from './sagas.ts';
 import { listSerialKeys } from './serial-key-ledger.ts';
 
 export interface EnsureTenantOptions {
@@ -48,22 +49,47 @@ function slug(name: string): string {
   return s || `tenant-${randomBytes(3).toString('hex')}`;
 }
 
-/** Creates a tenant (T1): needs multi-tenant mode. Its id is a slug of the name, made unique. */
-export async function createTenant(ctx: LedgerContext, actor: Actor, name: string, requestedId?: string): Promise<TenantInfo> {
+/**
+ * Creates a tenant (T1): needs multi-tenant mode. Its id is a slug of the name, made unique.
+ * Retry-safe by op id (F3): the id is claimed for the op first (tenant-claims hash), then the
+ * tenant is built (idempotent field by field) and only then listed. A retry finds its own
+ * claim and finishes the same tenant — never a second one ("acme-2") nor a half-built one.
+ * A claim whose op never comes back keeps its id reserved (the tenant is not listed).
+ */
+export async function createTenant(ctx: LedgerContext, actor: Actor, name: string, requestedId?: string, opId: string = randomUUID()): Promise<TenantInfo> {
   authorizeSystem(actor, 'creating a tenant');
   const trimmed = name.trim();
   if (trimmed.length === 0 || trimmed.length > 128) throw new LicensegateError('INVALID_ARGUMENT', 'tenant name must be 1-128 characters');
-  const keys = await listSerialKeys(ctx);
-  if (!keys.some((k) => k.status === 'active' && k.payload.multiTenant)) throw new LicensegateError('MULTI_TENANT_NOT_ALLOWED');
   const base = requestedId ?? slug(trimmed);
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(base)) throw new LicensegateError('INVALID_ARGUMENT', 'tenant id must be 1-64 characters of [A-Za-z0-9._-]');
-  let id = base;
-  for (let i = 2; (await ctx.redis.sadd(ctx.keys.tenants(), id)) === 0; i++) {
-    if (requestedId) throw new LicensegateError('TENANT_EXISTS', id);
-    id = `${base}-${i}`;
-  }
+  const id = await claimTenantId(ctx, base, requestedId !== undefined, opId);
   const enrollmentToken = await ensureTenant(ctx.redis, ctx.keys, id, { name: trimmed });
-  return { id, name: trimmed, enrollmentToken, createdAt: Number(await ctx.redis.hget(ctx.keys.tenant(id), 'createdAt')) };
+  const h = await ctx.redis.hmget(ctx.keys.tenant(id), 'name', 'createdAt');
+  return { id, name: h[0] ?? trimmed, enrollmentToken, createdAt: Number(h[1]) };
+}
+
+/**
+ * The id this op owns: its earlier claim if any (ids are claimed in order, so it lies before
+ * the first free one), else the first free candidate, claimed now — after checking that
+ * multi-tenant mode is on, a check the first run already passed when the claim exists.
+ */
+async function claimTenantId(ctx: LedgerContext, base: string, exact: boolean, opId: string): Promise<string> {
+  const claims = ctx.keys.tenantClaims();
+  for (let i = 1; ; i++) {
+    const id = i === 1 ? base : `${base}-${i}`;
+    const owner = await ctx.redis.hget(claims, id);
+    if (owner === opId) return id;
+    if (owner === null && (await ctx.redis.sismember(ctx.keys.tenants(), id)) === 0) {
+      if (!(await multiTenantAllowed(ctx))) throw new LicensegateError('MULTI_TENANT_NOT_ALLOWED');
+      if ((await ctx.redis.hsetnx(claims, id, opId)) === 1) return id;
+      if ((await ctx.redis.hget(claims, id)) === opId) return id;
+    }
+    if (exact) throw new LicensegateError('TENANT_EXISTS', id);
+  }
+}
+
+async function multiTenantAllowed(ctx: LedgerContext): Promise<boolean> {
+  return (await listSerialKeys(ctx)).some((k) => k.status === 'active' && k.payload.multiTenant);
 }
 
 export async function listTenants(ctx: LedgerContext): Promise<TenantInfo[]> {
@@ -85,45 +111,99 @@ function checkCount(count: number): void {
   if (!Number.isSafeInteger(count) || count < 1) throw new LicensegateError('INVALID_ARGUMENT', 'count must be a positive integer');
 }
 
-interface GrantPart {
-  key: string;
-  exp: number;
-  n: number;
+export interface GrantResult {
+  tenantId: string;
+  type: LicenseTypeName;
+  granted: number;
+  promoted: string[];
 }
+
+export interface TakeBackResult {
+  tenantId: string;
+  type: LicenseTypeName;
+  takenBack: number;
+  unassigned: string[];
+}
+
+/** A coded refusal (as opposed to a fault): the saga step changed nothing and never will. */
+const refused = (err: unknown) => err instanceof LicensegateError && err.code !== 'INTERNAL_ERROR';
 
 /**
  * Grants `count` licenses of a type to a tenant out of the default tenant's available pool
- * (T1, T2). Two idempotent steps keyed by opId: reserve in the default tenant, deliver to the
- * tenant. Call again with the same opId to finish a grant interrupted between them.
+ * (T1, T2). A saga of two idempotent steps keyed by opId — reserve in the default tenant
+ * (which records the pending saga), deliver to the tenant (after which the record goes) — that
+ * the job's retry or the ledger's resumer finishes if it is interrupted (F2).
  */
-export async function grantLicenses(ctx: LedgerContext, actor: Actor, tenantId: string, type: LicenseTypeName, count: number, opId: string = randomUUID()): Promise<{ tenantId: string; type: LicenseTypeName; granted: number; promoted: string[] }> {
+export async function grantLicenses(ctx: LedgerContext, actor: Actor, tenantId: string, type: LicenseTypeName, count: number, opId: string = randomUUID()): Promise<GrantResult> {
   authorizeSystem(actor, 'granting licenses to a tenant');
   checkCount(count);
   await requireTenant(ctx, tenantId);
-  const reserved = await reserveGrant(ctx, actor, tenantId, type, count, opId);
-  const now = nowOf(ctx);
-  const delivered = await runJsonScript<{ promoted: unknown }>(ctx, 'grantIn', tenantId, [`grant:${opId}`, type, JSON.stringify(reserved.parts), now, actor.userId, `grant:${opId}`]);
-  const promoted = idsOf(delivered.promoted);
-  return { tenantId, type, granted: count, promoted };
+  const saga = await reserveGrant(ctx, actor, tenantId, type, count, opId);
+  return deliverGrant(ctx, saga);
 }
 
-/** Step one of a grant, exported so tests can stop a grant between its steps. */
-export async function reserveGrant(ctx: LedgerContext, actor: Actor, tenantId: string, type: LicenseTypeName, count: number, opId: string): Promise<{ parts: GrantPart[] }> {
-  return runJsonScript<{ parts: GrantPart[] }>(ctx, 'grantOut', DEFAULT_TENANT, [`grant:${opId}`, tenantId, type, count, nowOf(ctx), actor.userId, `grant:${opId}`]);
+/**
+ * Step one of a grant, with its pending-saga record in the same atomic call. Exported so tests
+ * can stop a grant between its steps. A retry returns the first reply (parts reserved then).
+ */
+export async function reserveGrant(ctx: LedgerContext, actor: Actor, tenantId: string, type: LicenseTypeName, count: number, opId: string): Promise<SagaRecord> {
+  const saga: SagaRecord = { kind: 'grant', opId, tenant: tenantId, type, count, force: false, actor: actor.userId, startedAt: nowOf(ctx) };
+  const { parts } = await runJsonScript<{ parts: GrantPart[] }>(ctx, 'grantOut', DEFAULT_TENANT, [
+    `grant:${opId}`,
+    tenantId,
+    type,
+    count,
+    saga.startedAt,
+    actor.userId,
+    `grant:${opId}`,
+    sagaField('grant', opId),
+    JSON.stringify(saga),
+  ]);
+  return { ...saga, parts };
+}
+
+/** Step two of a grant and the end of its saga: run by grantLicenses and by the resumer. */
+export async function deliverGrant(ctx: LedgerContext, saga: SagaRecord): Promise<GrantResult> {
+  const op = `grant:${saga.opId}`;
+  const delivered = await runJsonScript<{ promoted: unknown }>(ctx, 'grantIn', saga.tenant, [op, saga.type, JSON.stringify(saga.parts ?? []), nowOf(ctx), saga.actor, op]);
+  await forgetSaga(ctx, 'grant', saga.opId);
+  return { tenantId: saga.tenant, type: saga.type, granted: saga.count, promoted: idsOf(delivered.promoted) };
 }
 
 /**
  * Takes licenses back from a tenant (T4): refused below what it has assigned unless `force`,
- * which unassigns longest-offline first. Two idempotent steps keyed by opId.
+ * which unassigns longest-offline first. A saga of two idempotent steps keyed by opId, recorded
+ * before its first step; the job's retry or the ledger's resumer finishes it (F2).
  */
-export async function takeBackLicenses(ctx: LedgerContext, actor: Actor, tenantId: string, type: LicenseTypeName, count: number, force: boolean, opId: string = randomUUID()): Promise<{ tenantId: string; type: LicenseTypeName; takenBack: number; unassigned: string[] }> {
+export async function takeBackLicenses(ctx: LedgerContext, actor: Actor, tenantId: string, type: LicenseTypeName, count: number, force: boolean, opId: string = randomUUID()): Promise<TakeBackResult> {
   authorizeSystem(actor, 'taking licenses back from a tenant');
   checkCount(count);
   await requireTenant(ctx, tenantId);
-  const now = nowOf(ctx);
-  const out = await runJsonScript<{ parts: { key: string; n: number }[]; lost: unknown }>(ctx, 'takeBackOut', tenantId, [`takeback:${opId}`, type, count, force ? '1' : '0', now, actor.userId, `takeback:${opId}`]);
-  const lost = idsOf(out.lost);
+  const saga: SagaRecord = { kind: 'takeBack', opId, tenant: tenantId, type, count, force, actor: actor.userId, startedAt: nowOf(ctx) };
+  await recordSaga(ctx, saga);
+  return runTakeBack(ctx, saga);
+}
+
+/**
+ * Step one of a take-back (the tenant gives the licenses up). Exported so tests can stop a
+ * take-back between its steps. A refusal ends the saga: its record goes.
+ */
+export async function takeBackOut(ctx: LedgerContext, saga: SagaRecord): Promise<{ parts: { key: string; n: number }[]; lost: string[] }> {
+  const op = `takeback:${saga.opId}`;
+  try {
+    const out = await runJsonScript<{ parts: { key: string; n: number }[]; lost: unknown }>(ctx, 'takeBackOut', saga.tenant, [op, saga.type, saga.count, saga.force ? '1' : '0', nowOf(ctx), saga.actor, op]);
+    return { parts: out.parts, lost: idsOf(out.lost) };
+  } catch (err) {
+    if (refused(err)) await forgetSaga(ctx, 'takeBack', saga.opId);
+    throw err;
+  }
+}
+
+/** Both steps of a take-back; the second deletes the saga's record. Run by takeBackLicenses and the resumer. */
+export async function runTakeBack(ctx: LedgerContext, saga: SagaRecord): Promise<TakeBackResult> {
+  const op = `takeback:${saga.opId}`;
+  const out = await takeBackOut(ctx, saga);
   // Clients promoted in the default tenant are rung by the script.
-  await runJsonScript<{ promoted: unknown }>(ctx, 'takeBackIn', DEFAULT_TENANT, [`takeback:${opId}`, tenantId, type, JSON.stringify(out.parts), now, actor.userId, `takeback:${opId}`]);
-  return { tenantId, type, takenBack: count, unassigned: lost };
+  await runJsonScript<{ promoted: unknown }>(ctx, 'takeBackIn', DEFAULT_TENANT, [op, saga.tenant, saga.type, JSON.stringify(out.parts), nowOf(ctx), saga.actor, op, sagaField('takeBack', saga.opId)]);
+  return { tenantId: saga.tenant, type: saga.type, takenBack: saga.count, unassigned: out.lost };
 }

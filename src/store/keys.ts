@@ -44,6 +44,10 @@ export const TENANT_SEGMENTS = {
   ended: 'ended-keys',
   /** hash: saga step id → its JSON result, so a retried step has no second effect */
   ops: 'ops',
+  /** string per operation (+ `<opId>`): its JSON result, so a retry returns it (SPEC A3, F3); expires after OP_RESULT_RETENTION_MS */
+  opResult: 'op:',
+  /** default tenant only — hash: `<kind>:<opId>` → JSON pending saga (grant, take-back) until its last step ran (SPEC F2; docs/sagas.md) */
+  sagas: 'sagas',
   /** default tenant only — hash: serial key id → JSON record (payload, status, activatedAt) */
   serials: 'serials',
   /** default tenant only — hash: `<tenant>|<keyId>|<type>` → licenses granted to that tenant */
@@ -55,6 +59,13 @@ export const NODE_CHANNEL_SEGMENT = 'node:';
 
 /** The built-in default tenant (its admin is the technician). */
 export const DEFAULT_TENANT = 'default';
+
+/**
+ * How long an operation's stored result answers its retries (SPEC A3, F3): as long as the
+ * admin client keeps a finished job (removeOnComplete age), so a repeated idempotency key meets
+ * either the job or its result. See docs/sagas.md.
+ */
+export const OP_RESULT_RETENTION_MS = 7 * 86_400_000;
 
 /** BullMQ's default prefix for licensegate's queues: hash-tagged, so a queue lives in one slot. */
 export const DEFAULT_QUEUE_PREFIX = '{licensegate}';
@@ -100,6 +111,12 @@ export class Keys {
   serials(): string {
     return this.tenantBase(DEFAULT_TENANT) + TENANT_SEGMENTS.serials;
   }
+  opResult(tenantId: string, opId: string): string {
+    return this.tenantBase(tenantId) + TENANT_SEGMENTS.opResult + opId;
+  }
+  sagas(): string {
+    return this.tenantBase(DEFAULT_TENANT) + TENANT_SEGMENTS.sagas;
+  }
   grants(): string {
     return this.tenantBase(DEFAULT_TENANT) + TENANT_SEGMENTS.grants;
   }
@@ -129,6 +146,10 @@ export class Keys {
   /** hash: client id → tenant id, claimed at first enrollment (a client id lives in one tenant). */
   clientTenant(): string {
     return `${this.prefix}:{g}:client-tenant`;
+  }
+  /** hash: tenant id → the operation (job id) that claimed it, written before the tenant is built (SPEC F3). */
+  tenantClaims(): string {
+    return `${this.prefix}:{g}:tenant-claims`;
   }
   /** stream: events for the tenant's admin services (SPEC A6), see the README. */
   events(tenantId: string): string {
@@ -165,6 +186,9 @@ export function luaKeyPrelude(): string {
     `local K_USERS = BASE .. ${q(s.users)}`,
     `local K_AUDIT = BASE .. ${q(s.audit)}`,
     `local K_OPS = BASE .. ${q(s.ops)}`,
+    `local K_SAGAS = BASE .. ${q(s.sagas)}`,
+    `local function kOpResult(id) return BASE .. ${q(s.opResult)} .. id end`,
+    `local OP_RESULT_TTL_MS = ${OP_RESULT_RETENTION_MS}`,
     `local K_ENDED = BASE .. ${q(s.ended)}`,
     `local K_EVENTS = BASE .. ${q(s.events)}`,
     `local function kOfflineHolders(t) return BASE .. ${q(s.offlineHolders)} .. t end`,

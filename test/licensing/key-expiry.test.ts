@@ -126,10 +126,11 @@ describe('key expiry on time', () => {
     const keys = newKeys('boot');
     const ctx = ledgerContext(redis, keys);
     await ensureTenant(redis, keys, DEFAULT_TENANT, { enrollmentToken: TEST_TOKEN });
-    const expiresAt = Date.now() + 5000;
-    const keyId = await activatePool(ctx, { linux: 1 }, { expiresAt });
     const env = { REDIS_URL: redisUrl(), KEY_PREFIX: keys.prefix, QUEUE_PREFIX: keys.queuePrefix, ENROLLMENT_TOKEN: TEST_TOKEN };
     const first = await startGatewayProcess(env);
+    // Activated once the gateway is up, so that a slow start on a busy machine cannot eat the key's life.
+    const expiresAt = Date.now() + 4000;
+    const keyId = await activatePool(ctx, { linux: 1 }, { expiresAt });
     const agent = newAgent(first.url, { os: OS.linux });
     await agent.connect();
     await agent.waitFor(() => agent.monitoring);

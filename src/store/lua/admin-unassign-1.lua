@@ -6,15 +6,18 @@
 
   KEYS[1] tenant hash (routing)
   ARGV[1] tenant base   ARGV[2] client id   ARGV[3] now (ms)   ARGV[4] actor   ARGV[5] cause
+  ARGV[6] op id ('' = none): the reply, refusals included, is stored under it (SPEC F3)
   Returns JSON {freed: type or '', promoted: [client ids], state}; rings the nodes (ringAppended)
   or {error: CODE}.
 ]]
-local clientId = ARGV[2]
+local clientId, op = ARGV[2], ARGV[6]
 CTX.now, CTX.actor, CTX.cause = tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local done = storedResult(op)
+if done then return done end
 local ck = kClient(clientId)
 local c = redis.call('HMGET', ck, 'status', 'type')
-if not c[1] then return cjson.encode({ error = 'CLIENT_NOT_FOUND' }) end
-if c[1] ~= 'active' then return cjson.encode({ error = 'CLIENT_UNINSTALLED' }) end
+if not c[1] then return storeResult(op, { error = 'CLIENT_NOT_FOUND' }) end
+if c[1] ~= 'active' then return storeResult(op, { error = 'CLIENT_UNINSTALLED' }) end
 local held = c[2] or ''
 leaveQueue(clientId)
 local promoted = {}
@@ -24,4 +27,4 @@ if held ~= '' then
 end
 redis.call('HSET', ck, 'reason', 'UNASSIGNED_BY_ADMIN', 'waitType', '')
 ringAppended()
-return cjson.encode({ freed = held, promoted = promoted, state = clientStateOf(clientId) })
+return storeResult(op, { freed = held, promoted = promoted, state = clientStateOf(clientId) })

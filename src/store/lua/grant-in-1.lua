@@ -1,15 +1,17 @@
 --[[
   Second step of a grant: the tenant receives licenses reserved for it by grant-out, per key,
-  and hands them to its waiting Clients (C9). Idempotent by op id.
+  and hands them to its waiting Clients (C9). Idempotent by op id. The caller then deletes the
+  pending-saga record (another slot; a crash before that only makes the resumer run this
+  step again, which returns the stored result).
 
   KEYS[1] tenant hash (routing)
   ARGV[1] tenant base   ARGV[2] op id   ARGV[3] type   ARGV[4] parts JSON [{key, exp, n}]
   ARGV[5] now (ms)   ARGV[6] actor   ARGV[7] cause
-  Returns JSON {promoted: [client ids]}.
+  Returns JSON {promoted: [client ids]}; stored under the op id.
 ]]
 local opId, t = ARGV[2], ARGV[3]
 CTX.now, CTX.actor, CTX.cause = tonumber(ARGV[5]), ARGV[6], ARGV[7]
-local done = opResult(opId)
+local done = storedResult(opId) or opResult(opId)
 if done then return done end
 local total = 0
 for _, p in ipairs(cjson.decode(ARGV[4])) do
@@ -23,4 +25,4 @@ end
 audit('', t, 'granted-in', '', '', tostring(total))
 local promoted = promoteWaiting(t)
 ringAppended()
-return recordOp(opId, { promoted = promoted })
+return storeResult(opId, { promoted = promoted })

@@ -1,15 +1,18 @@
 --[[
   Second step of a take-back: the default tenant gets back the licenses a tenant returned (for
-  keys still active) and hands them to its waiting Clients. Idempotent by op id.
+  keys still active) and hands them to its waiting Clients. Idempotent by op id. Deletes the
+  pending-saga record in the same atomic call: the take-back is finished (SPEC F2).
 
   KEYS[1] default tenant hash (routing)
   ARGV[1] default tenant base   ARGV[2] op id   ARGV[3] tenant   ARGV[4] type
   ARGV[5] parts JSON [{key, n}]   ARGV[6] now (ms)   ARGV[7] actor   ARGV[8] cause
-  Returns JSON {promoted: [client ids]}.
+  ARGV[9] saga field in the sagas hash ('' = none)
+  Returns JSON {promoted: [client ids]}; stored under the op id.
 ]]
 local opId, tenant, t = ARGV[2], ARGV[3], ARGV[4]
 CTX.now, CTX.actor, CTX.cause = tonumber(ARGV[6]), ARGV[7], ARGV[8]
-local done = opResult(opId)
+if ARGV[9] and ARGV[9] ~= '' then redis.call('HDEL', K_SAGAS, ARGV[9]) end
+local done = storedResult(opId) or opResult(opId)
 if done then return done end
 for _, p in ipairs(cjson.decode(ARGV[5])) do
   local g = tenant .. '|' .. p.key .. '|' .. t
@@ -23,4 +26,4 @@ for _, p in ipairs(cjson.decode(ARGV[5])) do
 end
 local promoted = promoteWaiting(t)
 ringAppended()
-return recordOp(opId, { promoted = promoted })
+return storeResult(opId, { promoted = promoted })
