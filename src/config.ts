@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { KeyObject } from 'node:crypto';
 import { loadPublicKeys } from './licensing/vendor-keys.ts';
 import { DEFAULT_OS_LICENSE_MAP, osLicenseMapSchema, type OsLicenseRule } from './licensing/os-license-map.ts';
+import { DURABILITY_PATTERN, parseDurability, type DurabilityMode } from './store/durability.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -40,6 +41,9 @@ const envSchema = z.object({
   RETRY_BASE_MS: int(10, 600_000).default(1_000),
   RETRY_MAX_MS: int(10, 3_600_000).default(30_000),
   OS_LICENSE_MAP_FILE: z.string().optional(),
+  DURABILITY: z.string().regex(DURABILITY_PATTERN, 'must be everysec, always or replicas:<n> (n from 1 to 999)').default('everysec'),
+  DURABILITY_TIMEOUT_MS: int(10, 60_000).default(1_000),
+  DURABILITY_CHECK: z.enum(['config', 'skip']).default('config'),
 });
 
 export interface Config {
@@ -73,6 +77,10 @@ export interface Config {
   /** Public keys that verify serial keys; the zero-config default adds its dev key. */
   vendorPublicKeys: KeyObject[];
   osLicenseMap: readonly OsLicenseRule[];
+  /** When a change may be acknowledged (docs/durability.md). */
+  durability: DurabilityMode;
+  /** `config`: verify the Redis side at start-up with CONFIG GET; `skip`: the operator asserts it. */
+  durabilityCheck: 'config' | 'skip';
 }
 
 export class ConfigError extends Error {
@@ -105,6 +113,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.NODE_TIMEOUT_MS <= e.NODE_HEARTBEAT_MS) throw new ConfigError('NODE_TIMEOUT_MS must be greater than NODE_HEARTBEAT_MS');
   if (e.RETRY_MAX_MS < e.RETRY_BASE_MS) throw new ConfigError('RETRY_MAX_MS must be at least RETRY_BASE_MS');
   if (e.GATEWAY_PORT !== 0 && e.GATEWAY_PORT === e.HTTP_PORT) throw new ConfigError('GATEWAY_PORT and HTTP_PORT must differ');
+  const durability = parseDurability(e.DURABILITY, e.DURABILITY_TIMEOUT_MS);
+  if (durability.kind === 'replicas') {
+    if (!e.REDIS_URL) throw new ConfigError(`DURABILITY=${e.DURABILITY} needs REDIS_URL: the embedded Redis has no replicas`);
+    // A WAIT holds the gateway's connection (node heartbeats included) for up to this long.
+    if (e.NODE_HEARTBEAT_MS + e.DURABILITY_TIMEOUT_MS >= e.NODE_TIMEOUT_MS) {
+      throw new ConfigError('DURABILITY_TIMEOUT_MS plus NODE_HEARTBEAT_MS must be less than NODE_TIMEOUT_MS');
+    }
+  }
   let vendorPublicKeys: KeyObject[] = [];
   if (e.VENDOR_PUBLIC_KEYS) {
     try {
@@ -141,5 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retryMaxMs: e.RETRY_MAX_MS,
     vendorPublicKeys,
     osLicenseMap: e.OS_LICENSE_MAP_FILE ? loadOsLicenseMap(e.OS_LICENSE_MAP_FILE) : DEFAULT_OS_LICENSE_MAP,
+    durability,
+    durabilityCheck: e.DURABILITY_CHECK,
   };
 }

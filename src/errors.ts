@@ -58,6 +58,7 @@ export const ERRORS = {
   INTERNAL_ERROR: { closeCode: 1011, message: 'internal error' },
   CONFIG_INVALID: { closeCode: 1011, message: 'invalid configuration' },
   REDIS_UNAVAILABLE: { closeCode: 1011, message: 'redis is unavailable' },
+  NOT_DURABLE: { closeCode: 1013, message: 'the change could not be made durable in time (DURABILITY replicas did not acknowledge it); retry after the hinted delay' },
 } as const satisfies Record<string, { closeCode: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

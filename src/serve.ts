@@ -15,6 +15,7 @@ import type { LedgerContext } from './licensing/ledger-context.ts';
 import { TECHNICIAN } from './licensing/permissions.ts';
 import { activateSerialKey, expireDueKeys, listSerialKeys } from './licensing/serial-key-ledger.ts';
 import { ensureTenant } from './licensing/tenants.ts';
+import { appendfsyncFor, verifyRedisDurability } from './store/durability.ts';
 import { startEmbeddedRedis, type EmbeddedRedis } from './store/embedded-redis.ts';
 import { DEFAULT_TENANT, Keys } from './store/keys.ts';
 import { createRedis, waitReady } from './store/redis-connection.ts';
@@ -32,13 +33,14 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
   let embedded: EmbeddedRedis | undefined;
   let redisUrl = config.redisUrl;
   if (!redisUrl) {
-    embedded = await startEmbeddedRedis({ dataDir: config.dataDir });
+    embedded = await startEmbeddedRedis({ dataDir: config.dataDir, appendfsync: appendfsyncFor(config.durability) });
     redisUrl = embedded.url;
     logger.info({ redisUrl, owned: embedded.owned, dataDir: config.dataDir }, 'embedded redis ready');
   }
-  const redis = createRedis(redisUrl, { connectionName: 'licensegate:gateway', autoPipelining: true });
+  const durability = config.durability;
+  const redis = createRedis(redisUrl, { connectionName: 'licensegate:gateway', autoPipelining: true, durability });
   // BullMQ needs its own connection that never gives up on a request.
-  const bull = createRedis(redisUrl, { connectionName: 'licensegate:scheduler', maxRetriesPerRequest: null });
+  const bull = createRedis(redisUrl, { connectionName: 'licensegate:scheduler', maxRetriesPerRequest: null, durability });
   for (const c of [redis, bull]) c.on('error', (err) => logger.error({ err }, 'redis connection error'));
   const stack: (() => Promise<unknown>)[] = [];
   const unwind = async () => {
@@ -55,6 +57,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
   });
   try {
     await waitReady(redis);
+    await verifyRedisDurability(redis, durability, { check: config.durabilityCheck, logger });
     const keys = new Keys(config.keyPrefix, config.queuePrefix);
     const enrollmentToken = await ensureTenant(redis, keys, DEFAULT_TENANT, { enrollmentToken: config.enrollmentToken });
     const scheduler = new LedgerScheduler(bull, keys.queuePrefix);
