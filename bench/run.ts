@@ -22,13 +22,14 @@ import { killAllChildren, Scope } from './lib/scope.ts';
 import type { BenchOptions, BenchResults, ScenarioResult } from './lib/types.ts';
 import { baselineWs } from './scenarios/baseline-ws.ts';
 import { bootStorm } from './scenarios/boot-storm.ts';
+import { durability } from './scenarios/durability.ts';
 import { idle } from './scenarios/idle.ts';
 import { jobThroughput } from './scenarios/job-throughput.ts';
 import { reconnectStorm } from './scenarios/reconnect-storm.ts';
 import { stopLatency } from './scenarios/stop-latency.ts';
 
 /** In running order. */
-const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, reconnectStorm, idle, stopLatency, jobThroughput];
+const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, reconnectStorm, idle, stopLatency, jobThroughput, durability];
 
 const USAGE = `usage: npm run bench -- [options]
 

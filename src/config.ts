@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { KeyObject } from 'node:crypto';
 import { loadPublicKeys } from './licensing/vendor-keys.ts';
 import { DEFAULT_OS_LICENSE_MAP, osLicenseMapSchema, type OsLicenseRule } from './licensing/os-license-map.ts';
+import { DURABILITY_PATTERN, parseDurability, type DurabilityMode } from './store/durability.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -43,6 +44,9 @@ const envSchema = z.object({
   RECONCILE_INTERVAL_MS: int(100, 86_400_000).default(30_000),
   CLOCK_OFFSET_MS: int(-86_400_000, 86_400_000).default(0),
   LEDGER_UPKEEP_MS: int(100, 86_400_000).default(60_000),
+  DURABILITY: z.string().regex(DURABILITY_PATTERN, 'must be everysec, always or replicas:<n> (n from 1 to 999)').default('everysec'),
+  DURABILITY_TIMEOUT_MS: int(10, 60_000).default(1_000),
+  DURABILITY_CHECK: z.enum(['config', 'skip']).default('config'),
 });
 
 export interface Config {
@@ -82,6 +86,10 @@ export interface Config {
   clockOffsetMs: number;
   /** How often the ledger upkeep resumes interrupted sagas and ends due keys (SPEC F2). */
   ledgerUpkeepMs: number;
+  /** When a change may be acknowledged (docs/durability.md). */
+  durability: DurabilityMode;
+  /** `config`: verify the Redis side at start-up with CONFIG GET; `skip`: the operator asserts it. */
+  durabilityCheck: 'config' | 'skip';
 }
 
 export class ConfigError extends Error {
@@ -114,6 +122,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.NODE_TIMEOUT_MS <= e.NODE_HEARTBEAT_MS) throw new ConfigError('NODE_TIMEOUT_MS must be greater than NODE_HEARTBEAT_MS');
   if (e.RETRY_MAX_MS < e.RETRY_BASE_MS) throw new ConfigError('RETRY_MAX_MS must be at least RETRY_BASE_MS');
   if (e.GATEWAY_PORT !== 0 && e.GATEWAY_PORT === e.HTTP_PORT) throw new ConfigError('GATEWAY_PORT and HTTP_PORT must differ');
+  const durability = parseDurability(e.DURABILITY, e.DURABILITY_TIMEOUT_MS);
+  if (durability.kind === 'replicas') {
+    if (!e.REDIS_URL) throw new ConfigError(`DURABILITY=${e.DURABILITY} needs REDIS_URL: the embedded Redis has no replicas`);
+    // A WAIT holds the gateway's connection (node heartbeats included) for up to this long.
+    if (e.NODE_HEARTBEAT_MS + e.DURABILITY_TIMEOUT_MS >= e.NODE_TIMEOUT_MS) {
+      throw new ConfigError('DURABILITY_TIMEOUT_MS plus NODE_HEARTBEAT_MS must be less than NODE_TIMEOUT_MS');
+    }
+  }
   let vendorPublicKeys: KeyObject[] = [];
   if (e.VENDOR_PUBLIC_KEYS) {
     try {
@@ -153,5 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     clockOffsetMs: e.CLOCK_OFFSET_MS,
     ledgerUpkeepMs: e.LEDGER_UPKEEP_MS,
+    durability,
+    durabilityCheck: e.DURABILITY_CHECK,
   };
 }

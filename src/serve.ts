@@ -17,6 +17,7 @@ import type { LedgerContext } from './licensing/ledger-context.ts';
 import { resumeLedger } from './licensing/resume-ledger.ts';
 import { listSerialKeys } from './licensing/serial-key-ledger.ts';
 import { ensureTenant } from './licensing/tenants.ts';
+import { appendfsyncFor, verifyRedisDurability } from './store/durability.ts';
 import { startEmbeddedRedis, type EmbeddedRedis } from './store/embedded-redis.ts';
 import { DEFAULT_TENANT, Keys } from './store/keys.ts';
 import { createRedis, waitReady } from './store/redis-connection.ts';
@@ -40,15 +41,16 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
   let step: StartupStep = 'embedded-redis';
   const settings: StartupSettings = { ...config, embedded: !config.redisUrl };
   if (!redisUrl) {
-    embedded = await startEmbeddedRedis({ dataDir: config.dataDir }).catch((err: unknown) => {
+    embedded = await startEmbeddedRedis({ dataDir: config.dataDir, appendfsync: appendfsyncFor(config.durability) }).catch((err: unknown) => {
       throw startupFailure('embedded-redis', err, settings);
     });
     redisUrl = embedded.url;
     logger.info({ redisUrl, owned: embedded.owned, dataDir: config.dataDir }, 'embedded redis ready');
   }
-  const redis = createRedis(redisUrl, { connectionName: 'licensegate:gateway', autoPipelining: true });
+  const durability = config.durability;
+  const redis = createRedis(redisUrl, { connectionName: 'licensegate:gateway', autoPipelining: true, durability });
   // BullMQ needs its own connection that never gives up on a request.
-  const bull = createRedis(redisUrl, { connectionName: 'licensegate:scheduler', maxRetriesPerRequest: null });
+  const bull = createRedis(redisUrl, { connectionName: 'licensegate:scheduler', maxRetriesPerRequest: null, durability });
   for (const c of [redis, bull]) c.on('error', (err) => logger.error({ err }, 'redis connection error'));
   const stack: (() => Promise<unknown>)[] = [];
   const unwind = async () => {
@@ -66,6 +68,8 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
   try {
     step = 'redis';
     await waitReady(redis);
+    step = 'durability';
+    await verifyRedisDurability(redis, durability, { check: config.durabilityCheck, logger });
     step = 'default-tenant';
     const keys = new Keys(config.keyPrefix, config.queuePrefix);
     const enrollmentToken = await ensureTenant(redis, keys, DEFAULT_TENANT, { enrollmentToken: config.enrollmentToken });

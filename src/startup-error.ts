@@ -8,7 +8,7 @@
  */
 import { LicensegateError } from './errors.ts';
 
-export type StartupStep = 'embedded-redis' | 'redis' | 'default-tenant' | 'gateway' | 'health';
+export type StartupStep = 'embedded-redis' | 'redis' | 'durability' | 'default-tenant' | 'gateway' | 'health';
 
 /** What start-up was doing, for the recovery hint. */
 export interface StartupSettings {
@@ -59,6 +59,8 @@ function recoveryOf(step: StartupStep, err: unknown, s: StartupSettings): string
       return s.embedded
         ? `the embedded Redis recorded in ${s.dataDir}/redis.url does not answer: stop whatever still uses that DATA_DIR, or delete redis.url and start again`
         : 'check that the Redis named by REDIS_URL is running, reachable from here, and accepts the URL\'s credentials';
+    case 'durability':
+      return 'make the Redis side match DURABILITY as the message says (docs/durability.md), choose another DURABILITY, or set DURABILITY_CHECK=skip if you assert it yourself';
     case 'default-tenant':
       return `the data under KEY_PREFIX "${s.keyPrefix}" is not licensegate's (or is damaged): point KEY_PREFIX or REDIS_URL at licensegate's data, or at an empty Redis`;
     case 'gateway':
@@ -72,6 +74,6 @@ function recoveryOf(step: StartupStep, err: unknown, s: StartupSettings): string
 export function startupFailure(step: StartupStep, err: unknown, settings: StartupSettings): StartupError {
   if (err instanceof StartupError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  const expected = err instanceof LicensegateError || systemCode(err) !== undefined || (err as Error | null)?.name === 'ReplyError' || step === 'embedded-redis' || step === 'redis';
+  const expected = err instanceof LicensegateError || systemCode(err) !== undefined || (err as Error | null)?.name === 'ReplyError' || step === 'embedded-redis' || step === 'redis' || step === 'durability';
   return new StartupError(step, message, recoveryOf(step, err, settings), expected, err);
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,13 @@ describe('configuration', () => {
     ['a reconciliation interval below 100 ms', { RECONCILE_INTERVAL_MS: '50' }, /RECONCILE_INTERVAL_MS/],
     ['a clock offset that is not a whole number of ms', { CLOCK_OFFSET_MS: '1.5' }, /CLOCK_OFFSET_MS/],
     ['a clock offset beyond a day', { CLOCK_OFFSET_MS: '-90000000' }, /CLOCK_OFFSET_MS/],
+    ['an unknown durability mode', { DURABILITY: 'sometimes' }, /DURABILITY/],
+    ['zero replicas', { DURABILITY: 'replicas:0', REDIS_URL: 'redis://127.0.0.1:6379' }, /DURABILITY/],
+    ['a replica count that is not a number', { DURABILITY: 'replicas:two', REDIS_URL: 'redis://127.0.0.1:6379' }, /DURABILITY/],
+    ['replicas without REDIS_URL (the embedded Redis has none)', { DURABILITY: 'replicas:1' }, /DURABILITY=replicas:1 needs REDIS_URL/],
+    ['a durability timeout below 10 ms', { DURABILITY_TIMEOUT_MS: '0' }, /DURABILITY_TIMEOUT_MS/],
+    ['a durability timeout that would let node heartbeats lapse', { DURABILITY: 'replicas:1', REDIS_URL: 'redis://127.0.0.1:6379', DURABILITY_TIMEOUT_MS: '12000' }, /DURABILITY_TIMEOUT_MS/],
+    ['an unknown durability check', { DURABILITY_CHECK: 'maybe' }, /DURABILITY_CHECK/],
   ];
   for (const [name, env, message] of wrong) {
     it(`R3: ${name} stops start-up with a message naming it`, () => {
@@ -57,6 +65,25 @@ describe('configuration', () => {
       expect(() => loadConfig(env)).toThrow(message);
     });
   }
+
+  it('R3 F5: DURABILITY defaults to everysec and takes always or replicas:<n> with a WAIT timeout', () => {
+    expect(loadConfig({})).toMatchObject({ durability: { kind: 'everysec' }, durabilityCheck: 'config' });
+    expect(loadConfig({ DURABILITY: 'always', DURABILITY_CHECK: 'skip' })).toMatchObject({ durability: { kind: 'always' }, durabilityCheck: 'skip' });
+    expect(loadConfig({ DURABILITY: 'replicas:2', REDIS_URL: 'redis://127.0.0.1:6379', DURABILITY_TIMEOUT_MS: '250' }).durability).toEqual({
+      kind: 'replicas',
+      replicas: 2,
+      timeoutMs: 250,
+    });
+  });
+
+  it('R3 F5: a bad DURABILITY stops `licensegate serve` with exit code 2 naming the variable', () => {
+    const r = spawnSync(process.execPath, [join(import.meta.dirname, '../bin/licensegate.mjs'), 'serve'], {
+      env: { ...process.env, DURABILITY: 'replicas:', REDIS_URL: 'redis://127.0.0.1:1' },
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/DURABILITY: must be everysec, always or replicas:<n>/);
+  });
 
   it('R3 L2: OS_LICENSE_MAP_FILE replaces the table and is validated', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lg-cfg-'));

@@ -4,7 +4,7 @@
  * activated from a serial key the bench mints with its own vendor keypair.
  */
 import { createPublicKey, randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { LicenseTypeName } from '../../src/licensing/license-types.ts';
@@ -29,27 +29,66 @@ export const ENROLLMENT_TOKEN = `bench-enroll-${randomBytes(12).toString('hex')}
 export interface BenchRedis {
   url: string;
   pid: number | undefined;
+  /** The replica's pid (durability `replicas:1`). */
+  replicaPid?: number;
   /** A connection with licensegate's scripts defined, closed with the scope. */
   redis: Redis;
 }
 
-/** A throwaway redis-server (no persistence) for one scenario, stopped with the scope. */
-export async function startRedis(scope: Scope): Promise<BenchRedis> {
+/**
+ * The Redis side of a DURABILITY mode (docs/durability.md): `none` — in memory, as every other
+ * scenario runs; `everysec` / `always` — AOF with that fsync policy (DURABILITY=everysec is the
+ * product's default); `replicas:1` — AOF everysec plus one in-memory replica on the same machine.
+ */
+export type BenchDurability = 'none' | 'everysec' | 'always' | 'replicas:1';
+
+/**
+ * A throwaway redis-server for one scenario (in memory unless a durability mode asks for AOF,
+ * then under `dataDir`), stopped with the scope.
+ */
+export async function startRedis(scope: Scope, o: { durability?: BenchDurability; dataDir?: string } = {}): Promise<BenchRedis> {
   scope.check();
-  const embedded = await startEmbeddedRedis({ persist: false });
+  const durability = o.durability ?? 'none';
+  const aofDir = durability === 'none' ? undefined : mkdtempSync(join(o.dataDir ?? scratchDir('redis'), 'redis-'));
+  const embedded = await startEmbeddedRedis(aofDir ? { dataDir: aofDir, appendfsync: durability === 'always' ? 'always' : 'everysec' } : { persist: false });
   scope.defer('redis-server', () => embedded.stop());
   const redis = createRedis(embedded.url, { connectionName: 'licensegate:bench' });
   redis.on('error', () => {});
   scope.defer('redis connection', () => redis.quit().catch(() => redis.disconnect()));
   await waitReady(redis);
-  const info = await redis.info('server');
-  const m = /process_id:(\d+)/.exec(info);
+  const pid = await pidOf(redis, scope);
+  const replicaPid = durability === 'replicas:1' ? await startReplica(scope, embedded.url, aofDir!) : undefined;
+  return { url: embedded.url, pid, redis, ...(replicaPid !== undefined ? { replicaPid } : {}) };
+}
+
+async function pidOf(redis: Redis, scope: Scope): Promise<number | undefined> {
+  const m = /process_id:(\d+)/.exec(await redis.info('server'));
   const pid = m ? Number(m[1]) : undefined;
   if (pid !== undefined) {
     trackPid(pid);
     scope.defer('redis pid', () => untrackPid(pid));
   }
-  return { url: embedded.url, pid, redis };
+  return pid;
+}
+
+/** An in-memory replica of `primaryUrl`, in sync when this resolves; its pid. */
+async function startReplica(scope: Scope, primaryUrl: string, dir: string): Promise<number | undefined> {
+  const { hostname, port } = new URL(primaryUrl);
+  // The replica keeps the primary's RDB in `dir` while it syncs (never in the cwd).
+  const replica = await startEmbeddedRedis({ persist: false, extraArgs: ['--replicaof', hostname, port, '--dir', dir] });
+  scope.defer('replica redis-server', () => replica.stop());
+  const conn = createRedis(replica.url, { connectionName: 'licensegate:bench-replica' });
+  conn.on('error', () => {});
+  scope.defer('replica connection', () => conn.quit().catch(() => conn.disconnect()));
+  await waitReady(conn);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const info = await conn.info('replication');
+    if (/master_link_status:up/.test(info) && /master_sync_in_progress:0/.test(info)) break;
+    if (Date.now() > deadline) throw new Error(`replica not in sync after 30 s:\n${info}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return pidOf(conn, scope);
 }
 
 export interface Ledger {

@@ -10,7 +10,7 @@ import { startHelper, type Helper } from './ipc.ts';
 import type { EnrollResult } from '../scenarios/boot-storm.ts';
 import { connectTimeoutMs, type ScenarioContext } from './scenario.ts';
 import { Scope, stopChild } from './scope.ts';
-import { ENROLLMENT_TOKEN, prepareLedger, startRedis, type BenchRedis, type Ledger } from './setup.ts';
+import { ENROLLMENT_TOKEN, prepareLedger, startRedis, type BenchDurability, type BenchRedis, type Ledger } from './setup.ts';
 
 export interface Stack {
   redis: BenchRedis;
@@ -40,6 +40,11 @@ export interface StackOptions {
   /** Run the admin worker in its own process; the gateway then runs with RUN_WORKERS=false. */
   worker?: boolean;
   inspect?: boolean;
+  /**
+   * DURABILITY of the gateway and worker, with the Redis side it needs (setup.ts). Default
+   * `none`: in-memory Redis and the product's default mode, as the other scenarios run.
+   */
+  durability?: BenchDurability;
 }
 
 /**
@@ -69,8 +74,9 @@ class StackScope extends Scope {
 export async function startStack(ctx: ScenarioContext, o: StackOptions): Promise<Stack> {
   ctx.scope.check();
   const scope = new StackScope(ctx.scope);
-  const redis = await startRedis(scope);
+  const redis = await startRedis(scope, { durability: o.durability, dataDir: ctx.scratch });
   const ledger = await prepareLedger(redis, o.pool, ctx.scratch);
+  if (o.durability && o.durability !== 'none') ledger.env.DURABILITY = o.durability;
   const gatewayEnv = { ...ledger.env, RUN_WORKERS: o.worker ? 'false' : 'true', ...o.gatewayEnv };
   let generation = 0;
   const launch = () =>
@@ -104,7 +110,7 @@ export async function startStack(ctx: ScenarioContext, o: StackOptions): Promise
       await stopChild(worker.child, 5_000);
     },
     pids() {
-      return { gateway: gateway.pid, redis: redis.pid, driver: driver.pid, worker: worker?.pid };
+      return { gateway: gateway.pid, redis: redis.pid, driver: driver.pid, worker: worker?.pid, ...(redis.replicaPid ? { replica: redis.replicaPid } : {}) };
     },
     inspectors() {
       return { gateway: gateway.inspectorUrl, worker: worker?.inspectorUrl };

@@ -1,7 +1,7 @@
 /**
  * licensegate's admin-job worker alone in its process (the gateway runs with RUN_WORKERS=false):
  * the same startAdminWorker that `licensegate serve` runs, configured from the same environment
- * (REDIS_URL, KEY_PREFIX, QUEUE_PREFIX, VENDOR_PUBLIC_KEYS, ADMIN_CONCURRENCY).
+ * (REDIS_URL, KEY_PREFIX, QUEUE_PREFIX, VENDOR_PUBLIC_KEYS, ADMIN_CONCURRENCY, DURABILITY).
  */
 import { loadConfig } from '../../src/config.ts';
 import { startAdminWorker } from '../../src/jobs/admin-worker.ts';
@@ -14,8 +14,9 @@ import { serveRequests } from '../lib/ipc.ts';
 const config = loadConfig();
 if (!config.redisUrl) throw new Error('REDIS_URL is required');
 const logger = createLogger(config.logLevel, 'json');
-const redis = createRedis(config.redisUrl, { connectionName: 'licensegate:bench-worker' });
-const bull = createRedis(config.redisUrl, { connectionName: 'licensegate:bench-worker-bull', maxRetriesPerRequest: null });
+// In the connections' DURABILITY mode, as `licensegate serve` creates them (a result waits for its WAIT).
+const redis = createRedis(config.redisUrl, { connectionName: 'licensegate:bench-worker', durability: config.durability });
+const bull = createRedis(config.redisUrl, { connectionName: 'licensegate:bench-worker-bull', maxRetriesPerRequest: null, durability: config.durability });
 for (const c of [redis, bull]) c.on('error', (err) => logger.error({ err }, 'redis connection error'));
 await waitReady(redis);
 const keys = new Keys(config.keyPrefix, config.queuePrefix);

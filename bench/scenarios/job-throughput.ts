@@ -24,14 +24,15 @@ import { enrollLicensedFleet, startStack } from '../lib/stack.ts';
 
 export const GOAL_JOBS_RATIO = 0.5;
 
-function batches(n: number) {
-  const ids = Array.from({ length: n }, (_, i) => clientIdOf('jobs', i));
+/** The two batches: unassign every Client `prefix`-0..n-1, then assign each again (also the durability scenario's). */
+export function batches(n: number, prefix = 'jobs') {
+  const ids = Array.from({ length: n }, (_, i) => clientIdOf(prefix, i));
   const job = (name: string, clientId: string) => ({ name, data: { actor: TECHNICIAN, tenantId: DEFAULT_TENANT, clientId } });
   return { unassign: ids.map((id) => job('client.unassign', id)), assign: ids.map((id) => job('client.assign', id)) };
 }
 
 /** Completed jobs per second over the batches (failed jobs do not count). */
-const rateOf = (results: BatchResult[]) => {
+export const rateOf = (results: BatchResult[]) => {
   const jobs = results.reduce((a, r) => a + r.completed, 0);
   const ms = results.reduce((a, r) => a + r.elapsedMs, 0);
   return ms > 0 ? round1((jobs / ms) * 1000) : 0;

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { LicensegateError } from '../errors.ts';
 import type { LedgerContext } from '../licensing/ledger-context.ts';
+import { awaitDurable } from '../store/durability.ts';
 import { adminHandlers } from './admin-handlers.ts';
 import { ADMIN_QUEUE, jobSchemas, type JobName } from './contract.ts';
 
@@ -34,8 +35,24 @@ export async function processAdminJob(ctx: LedgerContext, job: Pick<Job, 'name' 
   }
 }
 
+/**
+ * SPEC F5: the result is returned — and so published to the admin — only once the job's writes
+ * are durable in the DURABILITY mode: its own writes on ctx.redis and what it scheduled on the
+ * worker's connection. NOT_DURABLE fails the attempt as retryable: the effect stays applied on
+ * the primary, BullMQ retries with backoff, and the retry finds it done (F3) and waits again.
+ */
+async function durableResult<T>(result: Promise<T>, ...connections: Redis[]): Promise<T> {
+  const value = await result;
+  try {
+    await awaitDurable(...connections);
+  } catch (err) {
+    throw new Error(`NOT_DURABLE: ${(err as Error).message}`, { cause: err });
+  }
+  return value;
+}
+
 export function startAdminWorker(connection: Redis, queuePrefix: string, ctx: LedgerContext, logger: Logger, options: AdminWorkerOptions = {}): Worker {
-  const worker = new Worker(ADMIN_QUEUE, (job) => processAdminJob(ctx, job), {
+  const worker = new Worker(ADMIN_QUEUE, (job) => durableResult(processAdminJob(ctx, job), ctx.redis, connection), {
     connection,
     prefix: queuePrefix,
     concurrency: options.concurrency ?? 16,

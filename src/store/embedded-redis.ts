@@ -22,6 +22,13 @@ export interface EmbeddedRedisOptions {
   binary?: string;
   /** Start-up timeout (default 10 s). */
   startTimeoutMs?: number;
+  /**
+   * AOF fsync policy when persist is on (default `everysec`; `always` for DURABILITY=always, see
+   * docs/durability.md). A reused running instance is switched to it with CONFIG SET.
+   */
+  appendfsync?: 'everysec' | 'always';
+  /** Extra redis-server arguments (tests: `--replicaof`, a renamed command). */
+  extraArgs?: string[];
 }
 
 export interface EmbeddedRedis {
@@ -70,6 +77,17 @@ async function ping(url: string): Promise<boolean> {
   }
 }
 
+async function setAppendfsync(url: string, policy: 'everysec' | 'always'): Promise<void> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  r.on('error', () => {});
+  try {
+    await r.connect();
+    await r.call('CONFIG', 'SET', 'appendfsync', policy);
+  } finally {
+    r.disconnect();
+  }
+}
+
 export function embeddedUrlFile(dataDir: string): string {
   return join(dataDir, 'redis.url');
 }
@@ -93,7 +111,11 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
   }
   if (persist && options.dataDir) {
     const running = await findRunningEmbedded(options.dataDir);
-    if (running) return { url: running, owned: false, pid: undefined, stop: async () => {} };
+    if (running) {
+      // An instance left by an earlier run may have been started with another fsync policy.
+      await setAppendfsync(running, options.appendfsync ?? 'everysec');
+      return { url: running, owned: false, pid: undefined, stop: async () => {} };
+    }
   }
 
   const port = options.port || (await freePort());
@@ -102,10 +124,11 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
   if (persist) {
     dir = join(options.dataDir!, 'redis');
     mkdirSync(dir, { recursive: true });
-    args.push('--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec');
+    args.push('--dir', dir, '--appendonly', 'yes', '--appendfsync', options.appendfsync ?? 'everysec');
   } else {
     args.push('--appendonly', 'no');
   }
+  args.push(...(options.extraArgs ?? []));
   // Own process group: a terminal's Ctrl-C reaches only licensegate, which then stops Redis
   // after the gateway has recorded its Clients offline.
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });

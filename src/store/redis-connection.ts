@@ -1,5 +1,6 @@
 /** Creates ioredis connections with licensegate's scripts defined. */
 import { Redis, type RedisOptions } from 'ioredis';
+import { setDurability, type DurabilityMode } from './durability.ts';
 import { defineScripts } from './scripts.ts';
 
 export interface RedisConnectionOptions {
@@ -12,6 +13,11 @@ export interface RedisConnectionOptions {
    * connection under a connection storm). Never on BullMQ's connections. Default false.
    */
   autoPipelining?: boolean;
+  /**
+   * DURABILITY of what is written on this connection (default everysec): with `replicas:<n>`
+   * its TurnBatcher and awaitDurable() end their writes with WAIT (src/store/durability.ts).
+   */
+  durability?: DurabilityMode;
 }
 
 export function createRedis(url: string, options: RedisConnectionOptions = {}): Redis {
@@ -23,6 +29,7 @@ export function createRedis(url: string, options: RedisConnectionOptions = {}): 
   if (options.maxRetriesPerRequest !== undefined) redisOptions.maxRetriesPerRequest = options.maxRetriesPerRequest;
   const redis = new Redis(url, redisOptions);
   defineScripts(redis);
+  if (options.durability) setDurability(redis, options.durability);
   return redis;
 }
 

@@ -7,8 +7,15 @@
  * microseconds and was the gateway's largest CPU item in a boot storm. Flushing on setImmediate
  * instead gathers every command issued by the sockets of one poll phase into one write, at the
  * cost of waiting for the end of that phase (well under a millisecond).
+ *
+ * With DURABILITY=replicas:<n> the turn's pipeline ends in one `WAIT n timeout` (through the
+ * connection's ReplicaGate: one WAIT covers every write before it on the connection, and turns
+ * queued while a WAIT is out go together behind the next one). Every reply of the turn resolves
+ * only after that WAIT, and a WAIT that fell short rejects them all with NOT_DURABLE: whatever
+ * the gateway tells an agent from these replies (a Welcome above all) is on n replicas (SPEC F5).
  */
 import type { ChainableCommander, Redis } from 'ioredis';
+import { replicaGateOf } from './durability.ts';
 
 interface Pending {
   /** Adds exactly one command to the pipeline. */
@@ -38,6 +45,25 @@ export class TurnBatcher {
     this.scheduled = false;
     const batch = this.pending;
     this.pending = [];
+    const gate = replicaGateOf(this.redis);
+    if (gate) {
+      gate.commit((pipeline) => {
+        for (const p of batch) p.add(pipeline);
+      }).then(
+        ({ results, replicas, durable }) => {
+          batch.forEach((p, i) => {
+            const [err, reply] = results[i] ?? [new Error('no reply in pipeline'), null];
+            if (err) p.reject(err);
+            else if (!durable) p.reject(gate.shortfall(replicas));
+            else p.resolve(reply);
+          });
+        },
+        (err: unknown) => {
+          for (const p of batch) p.reject(err);
+        },
+      );
+      return;
+    }
     const pipeline = this.redis.pipeline();
     for (const p of batch) p.add(pipeline);
     pipeline.exec().then(
