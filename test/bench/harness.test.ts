@@ -15,14 +15,15 @@ const root = join(import.meta.dirname, '../..');
 const out = mkdtempSync(join(tmpdir(), 'lg-bench-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-const SCENARIOS = ['baseline-ws', 'boot-storm', 'reconnect-storm', 'idle', 'stop-latency', 'job-throughput'];
+const SCENARIOS = ['baseline-ws', 'boot-storm', 'reconnect-storm', 'idle', 'stop-latency', 'job-throughput', 'durability-boot-always', 'durability-boot-replicas', 'durability-jobs-always', 'durability-jobs-replicas'];
 
 describe('bench harness', () => {
-  // Six scenarios with their own processes: allow for a loaded 2-core machine (the run itself is bounded at 240 s).
-  it('C4 C7 C13: a quick run writes every scenario with its baseline and ratio, as JSON and markdown', { timeout: 300_000 }, async () => {
+  // Seven scenarios with their own processes (durability starts three stacks): allow for a loaded
+  // 2-core machine (the run itself is bounded at 360 s).
+  it('C4 C7 C13 F5: a quick run writes every scenario with its baseline and ratio, as JSON and markdown', { timeout: 420_000 }, async () => {
     await run(process.execPath, ['--import', 'tsx', join(root, 'bench/run.ts'), '--quick', '--agents', '150', '--out', out], {
       cwd: root,
-      timeout: 240_000,
+      timeout: 360_000,
       maxBuffer: 16 * 1024 * 1024,
     });
     const report = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));
