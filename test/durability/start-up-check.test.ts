@@ -75,6 +75,6 @@ describe('durability start-up check', () => {
       timeout: 60_000,
     });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/start-up failed: DURABILITY=always needs a Redis that fsyncs every write.*appendfsync is everysec \(needs always\)/);
+    expect(r.stderr).toMatch(/start-up failed: durability: DURABILITY=always needs a Redis that fsyncs every write.*appendfsync is everysec \(needs always\)[\s\S]*to recover: /);
   });
 });

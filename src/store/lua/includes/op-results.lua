@@ -4,10 +4,10 @@
 -- So a retry after a crash or a lost reply has no second effect and returns the first result.
 -- One string key per op, expiring after OP_RESULT_TTL_MS (keys.ts OP_RESULT_RETENTION_MS: as
 -- long as the admin client keeps finished jobs), so the store stays bounded (SPEC Z5).
--- An empty op id means "no op": nothing is looked up or stored.
+-- An empty (or absent) op id means "no op": nothing is looked up or stored.
 
 local function storedResult(opId)
-  if opId == '' then return nil end
+  if opId == nil or opId == '' then return nil end
   local json = redis.call('GET', kOpResult(opId))
   if json then return json end
   return nil
@@ -16,6 +16,6 @@ end
 -- Stores `json` (a string, or a table to encode) as op's result; returns the JSON string.
 local function storeResult(opId, json)
   if type(json) == 'table' then json = cjson.encode(json) end
-  if opId ~= '' then redis.call('SET', kOpResult(opId), json, 'PX', OP_RESULT_TTL_MS) end
+  if opId and opId ~= '' then redis.call('SET', kOpResult(opId), json, 'PX', OP_RESULT_TTL_MS) end
   return json
 end
