@@ -9,9 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { wallClock } from '../clock.ts';
-import { readCommandsAfter, type ClientCommand } from '../delivery/client-command.ts';
 import { nodeOfConn, parseNodeMessage, type NodeMessage } from '../delivery/node-message.ts';
-import { repairLostCommands } from '../delivery/seq-repair.ts';
 import { LicensegateError, toLicensegateError } from '../errors.ts';
 import { licenseTypeForOs } from '../licensing/os-license-map.ts';
 import type { HelloMessage } from '../protocol/client-message.ts';
@@ -19,18 +17,13 @@ import { decodeClientFrame } from '../protocol/decode-client-frame.ts';
 import { encodeWelcome } from '../protocol/encode-server-frame.ts';
 import { Admission } from './admission.ts';
 import { AgentConnection, connectionKey } from './agent-connection.ts';
+import { CommandDelivery } from './command-delivery.ts';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.ts';
 import { newNodeId, NodeRegistry } from './node-registry.ts';
 import { PresenceKeeper } from './presence-keeper.ts';
 import { PresenceReconciler } from './presence-reconciler.ts';
 import { SessionStore, type DisconnectEntry, type HelloOutcome } from './session-store.ts';
 import { licenseTypeToWire, osFactsFromReport } from './wire-mapping.ts';
-
-/**
- * An agent told to uninstall (SPEC C8) has this many heartbeat intervals to acknowledge it
- * before the gateway closes the connection anyway: as long as a live agent may stay silent.
- */
-export const UNINSTALL_GRACE_HEARTBEATS = 2;
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -44,6 +37,7 @@ export class GatewayServer {
   readonly options: ResolvedGatewayOptions;
   readonly nodeId: string;
   private readonly sessions: SessionStore;
+  private readonly delivery: CommandDelivery;
   private readonly registry: NodeRegistry;
   private readonly presence: PresenceKeeper;
   /** Open connections (any state) by token. */
@@ -67,6 +61,7 @@ export class GatewayServer {
     this.options = resolveGatewayOptions(options, newNodeId);
     this.nodeId = this.options.nodeId;
     this.sessions = new SessionStore(this.options.redis, this.options.keys);
+    this.delivery = new CommandDelivery({ redis: this.options.redis, keys: this.options.keys, maxReplay: this.options.maxReplay, heartbeatIntervalMs: this.options.heartbeatIntervalMs });
     const o = this.options;
     this.admission = new Admission({
       maxHandshakes: o.maxHandshakes,
@@ -345,9 +340,9 @@ export class GatewayServer {
         heartbeatIntervalMs: this.options.heartbeatIntervalMs,
       }),
     );
-    this.sendCommands(conn, outcome.replay);
+    this.delivery.send(conn, outcome.replay);
     // Served only to be told it was uninstalled (F4): it goes when it has acknowledged that.
-    if (outcome.uninstalled) this.awaitUninstallAck(conn);
+    if (outcome.uninstalled) this.delivery.awaitUninstallAck(conn);
     if (conn.overflow) {
       // At connection capacity: the agent knows its license (and credential) now; it comes back
       // after the hint. Closing marks it offline like any disconnect.
@@ -356,7 +351,7 @@ export class GatewayServer {
     }
     if (this.log.isLevelEnabled('debug')) conn.log.debug({ registered: outcome.credential !== undefined, license: outcome.licenseType, reason: outcome.reason, replayed: outcome.replay.length }, 'agent online');
     // More than maxReplay commands pending: continue from the log.
-    if (outcome.replay.length >= this.options.maxReplay) void this.deliver(conn);
+    if (outcome.replay.length >= this.options.maxReplay) void this.delivery.deliver(conn);
   }
 
   /** SPEC C5: the newest valid connection of a Client wins; the previous one is told why. */
@@ -392,26 +387,9 @@ export class GatewayServer {
       const refusal = toLicensegateError(err);
       // This connection sent that seq, yet Redis has never issued it: Redis lost its last
       // writes (F4). Not the agent's fault: repair the log, keep the connection.
-      if (refusal.code === 'INVALID_ACK' && seq <= conn.lastSentSeq) return void this.repairLostCommands(conn);
+      if (refusal.code === 'INVALID_ACK' && seq <= conn.lastSentSeq) return void this.delivery.repairLostCommands(conn);
       this.reject(conn, refusal);
     }
-  }
-
-  /** Sends commands on a live connection; an Uninstall among them starts its ack deadline. */
-  private sendCommands(conn: AgentConnection, cmds: ClientCommand[]): void {
-    if (conn.sendCommands(cmds)) this.awaitUninstallAck(conn);
-  }
-
-  /**
-   * SPEC C8: an agent that does not acknowledge its Uninstall within the grace is closed with
-   * UNINSTALLED all the same. It stays the Client's current connection, so its close records
-   * the Client offline (token-guarded); the Uninstall stays owed to its credential (F4).
-   */
-  private awaitUninstallAck(conn: AgentConnection): void {
-    conn.awaitUninstallAck(UNINSTALL_GRACE_HEARTBEATS * this.options.heartbeatIntervalMs, () => {
-      conn.log.info({ seq: conn.uninstallSentSeq }, 'uninstall not acknowledged in time; closing');
-      conn.fail('UNINSTALLED');
-    });
   }
 
   private async uninstallFromAgent(conn: AgentConnection): Promise<void> {
@@ -471,8 +449,8 @@ export class GatewayServer {
     for (const [tenantId, bySeq] of seqs) {
       for (const [clientId, seq] of bySeq) {
         const conn = this.byClient.get(connectionKey(tenantId, clientId));
-        if (conn && conn.state === 'live' && seq > conn.lastSentSeq) void this.deliver(conn);
-        else if (conn && conn.state === 'live' && seq < conn.lastSentSeq) void this.repairLostCommands(conn);
+        if (conn && conn.state === 'live' && seq > conn.lastSentSeq) void this.delivery.deliver(conn);
+        else if (conn && conn.state === 'live' && seq < conn.lastSentSeq) void this.delivery.repairLostCommands(conn);
       }
     }
   }
@@ -498,59 +476,8 @@ export class GatewayServer {
       const conn = this.byClient.get(connectionKey(msg.tenant, clientId));
       if (!conn) continue;
       const carried = msg.cmds?.get(clientId);
-      if (carried) this.deliverCarried(conn, carried);
-      else void this.deliver(conn);
-    }
-  }
-
-  /**
-   * Sends the commands a doorbell carried, without reading the log, when they continue what
-   * this connection was sent; after a gap (a lost doorbell) or during a read, the log decides.
-   */
-  private deliverCarried(conn: AgentConnection, cmds: ClientCommand[]): void {
-    if (conn.state !== 'live') return;
-    if (conn.delivering || cmds.length === 0 || cmds[0]!.seq > conn.lastSentSeq + 1) {
-      void this.deliver(conn);
-      return;
-    }
-    this.sendCommands(conn, cmds);
-  }
-
-  /**
-   * SPEC F4: the Client's stored seq is below what this connection sent: Redis lost its last
-   * writes. The script moves the counter past it and appends the Client's state as Redis holds
-   * it; this connection then sends that command.
-   */
-  private async repairLostCommands(conn: AgentConnection): Promise<void> {
-    try {
-      const seq = await repairLostCommands(this.options.redis, this.options.keys, conn.tenantId, conn.clientId, conn.lastSentSeq);
-      if (seq === 0) return;
-      conn.log.warn({ sentSeq: conn.lastSentSeq, seq }, 'redis lost commands this connection had sent; restated the license state');
-      void this.deliver(conn);
-    } catch (err) {
-      conn.log.error({ err }, 'could not repair the command log after redis lost writes');
-    }
-  }
-
-  /** Sends whatever the Client's log holds beyond what this connection sent. */
-  async deliver(conn: AgentConnection): Promise<void> {
-    if (conn.delivering) {
-      conn.deliverAgain = true;
-      return;
-    }
-    conn.delivering = true;
-    try {
-      do {
-        conn.deliverAgain = false;
-        const cmds = await readCommandsAfter(this.options.redis, this.options.keys, conn.tenantId, conn.clientId, conn.lastSentSeq, this.options.maxReplay);
-        if (conn.state !== 'live') return;
-        this.sendCommands(conn, cmds);
-        if (cmds.length >= this.options.maxReplay) conn.deliverAgain = true;
-      } while (conn.deliverAgain);
-    } catch (err) {
-      conn.log.error({ err }, 'command delivery failed; the log keeps the commands');
-    } finally {
-      conn.delivering = false;
+      if (carried) this.delivery.deliverCarried(conn, carried);
+      else void this.delivery.deliver(conn);
     }
   }
 }

@@ -1,0 +1,98 @@
+/**
+ * How a gateway node gets a Client's command log onto its live connection (SPEC C7, C8, F4):
+ * commands a doorbell carried go out without reading Redis when they continue what the
+ * connection was sent; after a gap, a lost doorbell or during a read, the log decides; a log
+ * whose stored seq fell below what the connection sent (Redis lost its last writes) is
+ * repaired; an Uninstall starts its acknowledgement deadline.
+ */
+import type { Redis } from 'ioredis';
+import { readCommandsAfter, type ClientCommand } from '../delivery/client-command.ts';
+import { repairLostCommands } from '../delivery/seq-repair.ts';
+import type { Keys } from '../store/keys.ts';
+import type { AgentConnection } from './agent-connection.ts';
+
+/**
+ * An agent told to uninstall (SPEC C8) has this many heartbeat intervals to acknowledge it
+ * before the gateway closes the connection anyway: as long as a live agent may stay silent.
+ */
+export const UNINSTALL_GRACE_HEARTBEATS = 2;
+
+export interface CommandDeliveryOptions {
+  redis: Redis;
+  keys: Keys;
+  /** Most commands read from the log at once. */
+  maxReplay: number;
+  heartbeatIntervalMs: number;
+}
+
+export class CommandDelivery {
+  constructor(private readonly o: CommandDeliveryOptions) {}
+
+  /** Sends commands on a live connection; an Uninstall among them starts its ack deadline. */
+  send(conn: AgentConnection, cmds: ClientCommand[]): void {
+    if (conn.sendCommands(cmds)) this.awaitUninstallAck(conn);
+  }
+
+  /**
+   * SPEC C8: an agent that does not acknowledge its Uninstall within the grace is closed with
+   * UNINSTALLED all the same. It stays the Client's current connection, so its close records
+   * the Client offline (token-guarded); the Uninstall stays owed to its credential (F4).
+   */
+  awaitUninstallAck(conn: AgentConnection): void {
+    conn.awaitUninstallAck(UNINSTALL_GRACE_HEARTBEATS * this.o.heartbeatIntervalMs, () => {
+      conn.log.info({ seq: conn.uninstallSentSeq }, 'uninstall not acknowledged in time; closing');
+      conn.fail('UNINSTALLED');
+    });
+  }
+
+  /**
+   * Sends the commands a doorbell carried, without reading the log, when they continue what
+   * this connection was sent; after a gap (a lost doorbell) or during a read, the log decides.
+   */
+  deliverCarried(conn: AgentConnection, cmds: ClientCommand[]): void {
+    if (conn.state !== 'live') return;
+    if (conn.delivering || cmds.length === 0 || cmds[0]!.seq > conn.lastSentSeq + 1) {
+      void this.deliver(conn);
+      return;
+    }
+    this.send(conn, cmds);
+  }
+
+  /**
+   * SPEC F4: the Client's stored seq is below what this connection sent: Redis lost its last
+   * writes. The script moves the counter past it and appends the Client's state as Redis holds
+   * it; this connection then sends that command.
+   */
+  async repairLostCommands(conn: AgentConnection): Promise<void> {
+    try {
+      const seq = await repairLostCommands(this.o.redis, this.o.keys, conn.tenantId, conn.clientId, conn.lastSentSeq);
+      if (seq === 0) return;
+      conn.log.warn({ sentSeq: conn.lastSentSeq, seq }, 'redis lost commands this connection had sent; restated the license state');
+      void this.deliver(conn);
+    } catch (err) {
+      conn.log.error({ err }, 'could not repair the command log after redis lost writes');
+    }
+  }
+
+  /** Sends whatever the Client's log holds beyond what this connection sent. */
+  async deliver(conn: AgentConnection): Promise<void> {
+    if (conn.delivering) {
+      conn.deliverAgain = true;
+      return;
+    }
+    conn.delivering = true;
+    try {
+      do {
+        conn.deliverAgain = false;
+        const cmds = await readCommandsAfter(this.o.redis, this.o.keys, conn.tenantId, conn.clientId, conn.lastSentSeq, this.o.maxReplay);
+        if (conn.state !== 'live') return;
+        this.send(conn, cmds);
+        if (cmds.length >= this.o.maxReplay) conn.deliverAgain = true;
+      } while (conn.deliverAgain);
+    } catch (err) {
+      conn.log.error({ err }, 'command delivery failed; the log keeps the commands');
+    } finally {
+      conn.delivering = false;
+    }
+  }
+}
