@@ -24,11 +24,12 @@ import { baselineWs } from './scenarios/baseline-ws.ts';
 import { bootStorm } from './scenarios/boot-storm.ts';
 import { idle } from './scenarios/idle.ts';
 import { jobThroughput } from './scenarios/job-throughput.ts';
+import { luaBounds } from './scenarios/lua-bounds.ts';
 import { reconnectStorm } from './scenarios/reconnect-storm.ts';
 import { stopLatency } from './scenarios/stop-latency.ts';
 
 /** In running order. */
-const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, reconnectStorm, idle, stopLatency, jobThroughput];
+const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, reconnectStorm, idle, stopLatency, jobThroughput, luaBounds];
 
 const USAGE = `usage: npm run bench -- [options]
 
