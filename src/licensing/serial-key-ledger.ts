@@ -9,7 +9,9 @@ import { LicensegateError } from '../errors.ts';
 import { DEFAULT_TENANT } from '../store/keys.ts';
 import { idsOf, nowOf, runJsonScript, type LedgerContext } from './ledger-context.ts';
 import type { LicenseTypeName } from './license-types.ts';
+import { withdrawKey } from './batched-steps.ts';
 import { authorizeSystem, SYSTEM_ACTOR, type Actor } from './permissions.ts';
+import { drainPromotions } from './promotion.ts';
 import { serialKeyExpiresAtMs, verifySerialKey, type SerialKeyPayload } from './serial-key.ts';
 
 export type SerialKeyStatus = 'active' | 'expiring' | 'removing' | 'expired' | 'removed';
@@ -47,6 +49,7 @@ export async function activateSerialKey(ctx: LedgerContext, actor: Actor, keyStr
     ...licenses,
   ]);
   const trials = idsOf(reply.trials);
+  await drainPromotions(ctx, DEFAULT_TENANT, { actorId: actor.userId, cause });
   if (reply.status === 'ACTIVATED') {
     await emitEvent(ctx.redis, ctx.keys, DEFAULT_TENANT, 'key.activated', { keyId: payload.keyId, kind: payload.kind, licenses: payload.licenses, expiresAt: payload.expiresAt ?? null }, now);
     if (expiresAt > 0) await ctx.scheduler?.scheduleKey(payload.keyId, expiresAt);
@@ -71,16 +74,16 @@ export async function removeSerialKey(ctx: LedgerContext, actor: Actor, keyId: s
 export async function endSerialKey(ctx: LedgerContext, keyId: string, end: 'expired' | 'removed', actorId = SYSTEM_ACTOR, cause = `expiry:${keyId}`): Promise<number> {
   const now = nowOf(ctx);
   const ending = end === 'expired' ? 'expiring' : 'removing';
-  const mark = await runJsonScript<{ status: SerialKeyStatus; tenants: unknown }>(ctx, 'keyStatus', DEFAULT_TENANT, [keyId, ending, now]);
+  const mark = await runJsonScript<{ status: SerialKeyStatus; tenants: unknown }>(ctx, 'keyStatus', DEFAULT_TENANT, [keyId, ending, now, actorId, cause]);
   if (mark.status === 'expired' || mark.status === 'removed') return 0;
   const reason = end === 'expired' ? 'KEY_EXPIRED' : 'KEY_REMOVED';
   let lost = 0;
-  for (const tenantId of [...idsOf(mark.tenants), DEFAULT_TENANT]) {
-    const r = await runJsonScript<{ lost: unknown; promoted: unknown; seats: unknown }>(ctx, 'withdrawKey', tenantId, [keyId, reason, now, actorId, cause]);
-    const stopped = idsOf(r.lost);
-    lost += stopped.length + idsOf(r.seats).length;
-  }
-  await runJsonScript(ctx, 'keyStatus', DEFAULT_TENANT, [keyId, end, now]);
+  // Each tenant's withdrawal runs in bounded batches (F6); then the licenses it freed go to
+  // waiting Clients, once the key is marked ended.
+  const tenants = [...idsOf(mark.tenants), DEFAULT_TENANT];
+  for (const tenantId of tenants) lost += await withdrawKey(ctx, tenantId, keyId, reason, now, actorId, cause);
+  await runJsonScript(ctx, 'keyStatus', DEFAULT_TENANT, [keyId, end, nowOf(ctx), actorId, cause]);
+  for (const tenantId of tenants) await drainPromotions(ctx, tenantId, { actorId, cause });
   await emitEvent(ctx.redis, ctx.keys, DEFAULT_TENANT, end === 'expired' ? 'key.expired' : 'key.removed', { keyId, unassigned: lost }, now);
   return lost;
 }

@@ -11,7 +11,9 @@ import { LicensegateError } from '../errors.ts';
 import { DEFAULT_TENANT, type Keys } from '../store/keys.ts';
 import { idsOf, nowOf, runJsonScript, type LedgerContext } from './ledger-context.ts';
 import type { LicenseTypeName } from './license-types.ts';
+import { takeBackOut } from './batched-steps.ts';
 import { authorizeSystem, type Actor } from './permissions.ts';
+import { drainPromotions } from './promotion.ts';
 import { listSerialKeys } from './serial-key-ledger.ts';
 
 export interface EnsureTenantOptions {
@@ -103,7 +105,7 @@ export async function grantLicenses(ctx: LedgerContext, actor: Actor, tenantId: 
   const reserved = await reserveGrant(ctx, actor, tenantId, type, count, opId);
   const now = nowOf(ctx);
   const delivered = await runJsonScript<{ promoted: unknown }>(ctx, 'grantIn', tenantId, [`grant:${opId}`, type, JSON.stringify(reserved.parts), now, actor.userId, `grant:${opId}`]);
-  const promoted = idsOf(delivered.promoted);
+  const promoted = [...idsOf(delivered.promoted), ...(await drainPromotions(ctx, tenantId, { actorId: actor.userId, cause: `grant:${opId}` }))];
   return { tenantId, type, granted: count, promoted };
 }
 
@@ -121,9 +123,10 @@ export async function takeBackLicenses(ctx: LedgerContext, actor: Actor, tenantI
   checkCount(count);
   await requireTenant(ctx, tenantId);
   const now = nowOf(ctx);
-  const out = await runJsonScript<{ parts: { key: string; n: number }[]; lost: unknown }>(ctx, 'takeBackOut', tenantId, [`takeback:${opId}`, type, count, force ? '1' : '0', now, actor.userId, `takeback:${opId}`]);
-  const lost = idsOf(out.lost);
+  const out = await takeBackOut(ctx, tenantId, { opId: `takeback:${opId}`, type, count, force, now, actorId: actor.userId, cause: `takeback:${opId}` });
+  const lost = out.lost;
   // Clients promoted in the default tenant are rung by the script.
   await runJsonScript<{ promoted: unknown }>(ctx, 'takeBackIn', DEFAULT_TENANT, [`takeback:${opId}`, tenantId, type, JSON.stringify(out.parts), now, actor.userId, `takeback:${opId}`]);
+  await drainPromotions(ctx, DEFAULT_TENANT, { actorId: actor.userId, cause: `takeback:${opId}` });
   return { tenantId, type, takenBack: count, unassigned: lost };
 }

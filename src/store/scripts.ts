@@ -18,6 +18,7 @@ export const SCRIPT_NAMES = [
   'hello', 'disconnect', 'touch', 'ack', 'uninstall',
   'activateKey', 'keyStatus', 'withdrawKey', 'grantOut', 'grantIn', 'takeBackOut', 'takeBackIn',
   'createUser', 'seat', 'adminAssign', 'adminUnassign', 'setPolicy',
+  'promote',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
