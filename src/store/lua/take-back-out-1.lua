@@ -107,5 +107,6 @@ end
 local granted = tonumber(redis.call('HGET', wk, 'granted'))
 pruneKeys()
 audit('', t, 'taken-back', tostring(granted), tostring(granted - taken), force and 'force' or '')
-redis.call('DEL', wk, kVictims(opId))
+-- UNLINK: the ranking may still hold most of the tenant's holders; freeing it is not this call's work.
+redis.call('UNLINK', wk, kVictims(opId))
 return recordOp(opId, { done = true, parts = parts, lostCount = redis.call('LLEN', lostKey) })

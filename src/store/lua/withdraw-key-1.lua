@@ -68,7 +68,7 @@ local function withdrawType(t, out)
   local left, field = redis.call('SCARD', kh), keyId .. '|' .. t
   if left == 0 then
     redis.call('HDEL', K_ALLOC, field)
-    redis.call('DEL', vk)
+    redis.call('UNLINK', vk)
     return true
   end
   if allocOf(keyId, t) > left then redis.call('HSET', K_ALLOC, field, left) end
