@@ -25,11 +25,12 @@ import { bootStorm } from './scenarios/boot-storm.ts';
 import { durability } from './scenarios/durability.ts';
 import { idle } from './scenarios/idle.ts';
 import { jobThroughput } from './scenarios/job-throughput.ts';
+import { luaBounds } from './scenarios/lua-bounds.ts';
 import { reconnectStorm } from './scenarios/reconnect-storm.ts';
 import { stopLatency } from './scenarios/stop-latency.ts';
 
 /** In running order. */
-const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, reconnectStorm, idle, stopLatency, jobThroughput, durability];
+const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, reconnectStorm, idle, stopLatency, jobThroughput, durability, luaBounds];
 
 const USAGE = `usage: npm run bench -- [options]
 

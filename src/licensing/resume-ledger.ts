@@ -1,7 +1,8 @@
 /**
  * The ledger's resumer (SPEC F2): finishes every saga a crash interrupted — grants and
  * take-backs from their pending-saga records (sagas.ts), key expiry and removal from the key's
- * 'expiring'/'removing' status (expireDueKeys) — and ends keys whose expiry passed. Run at
+ * 'expiring'/'removing' status (expireDueKeys), promotions of waiting Clients stopped between
+ * their bounded batches (promotion.ts) — and ends keys whose expiry passed. Run at
  * start-up (src/serve.ts) and periodically by the scheduler queue (src/jobs/scheduler.ts), so
  * it runs once per interval however many processes run. Every step is idempotent by op id, so
  * racing the saga's own job is harmless.
@@ -10,6 +11,7 @@ import type { Logger } from 'pino';
 import { LicensegateError } from '../errors.ts';
 import { OP_RESULT_RETENTION_MS } from '../store/keys.ts';
 import { nowOf, type LedgerContext } from './ledger-context.ts';
+import { resumePendingPromotions } from './promotion.ts';
 import { pendingSagas, sagaField, type SagaRecord } from './sagas.ts';
 import { expireDueKeys } from './serial-key-ledger.ts';
 import { deliverGrant, runTakeBack } from './tenants.ts';
@@ -30,6 +32,8 @@ export interface ResumeReport {
   left: string[];
   /** Keys ended (expired, removed) by expireDueKeys. */
   keys: string[];
+  /** Waiting Clients given a license by promotions a crash left unfinished (F6). */
+  promoted: number;
 }
 
 async function takeBackStarted(ctx: LedgerContext, saga: SagaRecord): Promise<boolean> {
@@ -62,7 +66,7 @@ async function resumeSaga(ctx: LedgerContext, saga: SagaRecord, now: number): Pr
 
 /** Finishes every pending saga and ends due keys. Never throws for one saga: it logs and goes on. */
 export async function resumeLedger(ctx: LedgerContext, logger?: Logger): Promise<ResumeReport> {
-  const report: ResumeReport = { finished: [], refused: [], left: [], keys: [] };
+  const report: ResumeReport = { finished: [], refused: [], left: [], keys: [], promoted: 0 };
   const now = nowOf(ctx);
   const { sagas, unreadable } = await pendingSagas(ctx);
   for (const field of unreadable) logger?.error({ saga: field, recovery: 'inspect and delete the field by hand (docs/sagas.md)' }, 'unreadable pending-saga record');
@@ -79,5 +83,8 @@ export async function resumeLedger(ctx: LedgerContext, logger?: Logger): Promise
   }
   report.keys = await expireDueKeys(ctx);
   if (report.keys.length) logger?.info({ keys: report.keys }, 'ended serial keys that were due or half-ended');
+  // Promotions of waiting Clients that a crash stopped between bounded batches (F6).
+  report.promoted = (await resumePendingPromotions(ctx)).promoted;
+  if (report.promoted) logger?.info({ promoted: report.promoted }, 'finished promotions a crash had interrupted');
   return report;
 }

@@ -10,7 +10,9 @@ import { DEFAULT_TENANT } from '../store/keys.ts';
 import { idsOf, nowOf, runJsonScript, type LedgerContext } from './ledger-context.ts';
 import type { LicenseTypeName } from './license-types.ts';
 import { onceByOp } from './op-results.ts';
+import { withdrawKey } from './batched-steps.ts';
 import { authorizeSystem, SYSTEM_ACTOR, type Actor } from './permissions.ts';
+import { drainPromotions } from './promotion.ts';
 import { serialKeyExpiresAtMs, verifySerialKey, type SerialKeyPayload } from './serial-key.ts';
 
 export type SerialKeyStatus = 'active' | 'expiring' | 'removing' | 'expired' | 'removed';
@@ -33,11 +35,14 @@ export interface ActivationResult {
 /**
  * Verifies and activates a serial key (S1, S2). Two steps: the Lua step (idempotent by op id:
  * a retry gets its first reply, key.activated included) and post-steps that are idempotent by
- * themselves and so always run again — schedule the expiry, end the trials this key replaces.
+ * themselves and so always run again — promote waiting Clients, schedule the expiry, end the
+ * trials this key replaces.
  * A job retried after a crash anywhere therefore finishes the activation exactly once (F3).
  */
 export async function activateSerialKey(ctx: LedgerContext, actor: Actor, keyString: string, cause = 'serial.activate', opId = ''): Promise<ActivationResult> {
   const { keyId, status, trials, payload } = await activateKeyStep(ctx, actor, keyString, cause, opId);
+  // Waiting Clients get the new licenses in bounded batches (F6); a crash leaves the rest to the upkeep.
+  await drainPromotions(ctx, DEFAULT_TENANT, { actorId: actor.userId, cause });
   if (status === 'ACTIVATED') {
     const expiresAt = serialKeyExpiresAtMs(payload) ?? 0;
     if (expiresAt > 0) await ctx.scheduler?.scheduleKey(payload.keyId, expiresAt);
@@ -82,16 +87,16 @@ export async function removeSerialKey(ctx: LedgerContext, actor: Actor, keyId: s
 export async function endSerialKey(ctx: LedgerContext, keyId: string, end: 'expired' | 'removed', actorId = SYSTEM_ACTOR, cause = `expiry:${keyId}`): Promise<number> {
   const now = nowOf(ctx);
   const ending = end === 'expired' ? 'expiring' : 'removing';
-  const mark = await runJsonScript<{ status: SerialKeyStatus; tenants: unknown }>(ctx, 'keyStatus', DEFAULT_TENANT, [keyId, ending, now]);
+  const mark = await runJsonScript<{ status: SerialKeyStatus; tenants: unknown }>(ctx, 'keyStatus', DEFAULT_TENANT, [keyId, ending, now, actorId, cause]);
   if (mark.status === 'expired' || mark.status === 'removed') return 0;
   const reason = end === 'expired' ? 'KEY_EXPIRED' : 'KEY_REMOVED';
   let lost = 0;
-  for (const tenantId of [...idsOf(mark.tenants), DEFAULT_TENANT]) {
-    const r = await runJsonScript<{ lost: unknown; promoted: unknown; seats: unknown }>(ctx, 'withdrawKey', tenantId, [keyId, reason, now, actorId, cause]);
-    const stopped = idsOf(r.lost);
-    lost += stopped.length + idsOf(r.seats).length;
-  }
-  await runJsonScript(ctx, 'keyStatus', DEFAULT_TENANT, [keyId, end, now]);
+  // Each tenant's withdrawal runs in bounded batches (F6); then the licenses it freed go to
+  // waiting Clients, once the key is marked ended.
+  const tenants = [...idsOf(mark.tenants), DEFAULT_TENANT];
+  for (const tenantId of tenants) lost += await withdrawKey(ctx, tenantId, keyId, reason, now, actorId, cause);
+  await runJsonScript(ctx, 'keyStatus', DEFAULT_TENANT, [keyId, end, nowOf(ctx), actorId, cause]);
+  for (const tenantId of tenants) await drainPromotions(ctx, tenantId, { actorId, cause });
   await emitEvent(ctx.redis, ctx.keys, DEFAULT_TENANT, end === 'expired' ? 'key.expired' : 'key.removed', { keyId, unassigned: lost }, now);
   return lost;
 }

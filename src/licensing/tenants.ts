@@ -11,8 +11,10 @@ import { LicensegateError } from '../errors.ts';
 import { DEFAULT_TENANT, type Keys } from '../store/keys.ts';
 import { idsOf, nowOf, runJsonScript, type LedgerContext } from './ledger-context.ts';
 import type { LicenseTypeName } from './license-types.ts';
+import { takeBackOut as takeBackOutBatched } from './batched-steps.ts';
 import { authorizeSystem, type Actor } from './permissions.ts';
 import { forgetSaga, recordSaga, sagaField, type GrantPart, type SagaRecord } from './sagas.ts';
+import { drainPromotions } from './promotion.ts';
 import { listSerialKeys } from './serial-key-ledger.ts';
 
 export interface EnsureTenantOptions {
@@ -166,8 +168,10 @@ export async function reserveGrant(ctx: LedgerContext, actor: Actor, tenantId: s
 export async function deliverGrant(ctx: LedgerContext, saga: SagaRecord): Promise<GrantResult> {
   const op = `grant:${saga.opId}`;
   const delivered = await runJsonScript<{ promoted: unknown }>(ctx, 'grantIn', saga.tenant, [op, saga.type, JSON.stringify(saga.parts ?? []), nowOf(ctx), saga.actor, op]);
+  // The rest of a big promotion, in bounded batches (F6), before the saga counts as done.
+  const drained = await drainPromotions(ctx, saga.tenant, { actorId: saga.actor, cause: op });
   await forgetSaga(ctx, 'grant', saga.opId);
-  return { tenantId: saga.tenant, type: saga.type, granted: saga.count, promoted: idsOf(delivered.promoted) };
+  return { tenantId: saga.tenant, type: saga.type, granted: saga.count, promoted: [...idsOf(delivered.promoted), ...drained] };
 }
 
 /**
@@ -191,8 +195,8 @@ export async function takeBackLicenses(ctx: LedgerContext, actor: Actor, tenantI
 export async function takeBackOut(ctx: LedgerContext, saga: SagaRecord): Promise<{ parts: { key: string; n: number }[]; lost: string[] }> {
   const op = `takeback:${saga.opId}`;
   try {
-    const out = await runJsonScript<{ parts: { key: string; n: number }[]; lost: unknown }>(ctx, 'takeBackOut', saga.tenant, [op, saga.type, saga.count, saga.force ? '1' : '0', nowOf(ctx), saga.actor, op]);
-    return { parts: out.parts, lost: idsOf(out.lost) };
+    // Bounded batches (F6): the script keeps its progress, so a crash in between loses nothing.
+    return await takeBackOutBatched(ctx, saga.tenant, { opId: op, type: saga.type, count: saga.count, force: saga.force, now: nowOf(ctx), actorId: saga.actor, cause: op });
   } catch (err) {
     if (refused(err)) await forgetSaga(ctx, 'takeBack', saga.opId);
     throw err;
@@ -205,5 +209,6 @@ export async function runTakeBack(ctx: LedgerContext, saga: SagaRecord): Promise
   const out = await takeBackOut(ctx, saga);
   // Clients promoted in the default tenant are rung by the script.
   await runJsonScript<{ promoted: unknown }>(ctx, 'takeBackIn', DEFAULT_TENANT, [op, saga.tenant, saga.type, JSON.stringify(out.parts), nowOf(ctx), saga.actor, op, sagaField('takeBack', saga.opId)]);
+  await drainPromotions(ctx, DEFAULT_TENANT, { actorId: saga.actor, cause: op });
   return { tenantId: saga.tenant, type: saga.type, takenBack: saga.count, unassigned: out.lost };
 }

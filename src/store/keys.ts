@@ -48,6 +48,14 @@ export const TENANT_SEGMENTS = {
   opResult: 'op:',
   /** default tenant only — hash: `<kind>:<opId>` → JSON pending saga (grant, take-back) until its last step ran (SPEC F2; docs/sagas.md) */
   sagas: 'sagas',
+  /** hash: license type → where its unfinished promotion of waiting Clients continues (C9, F6) */
+  promoting: 'promoting',
+  /** hash per batched operation (+ `<op id>`): its progress between bounded script calls (F6) */
+  work: 'work:',
+  /** list per batched take-back (+ `<op id>`): the ids it unassigned, in order (F6) */
+  workLost: 'work-lost:',
+  /** sorted set per batched operation (+ `<op id>`): holders ranked for losing a license (T4, F6) */
+  victims: 'victims:',
   /** default tenant only — hash: serial key id → JSON record (payload, status, activatedAt) */
   serials: 'serials',
   /** default tenant only — hash: `<tenant>|<keyId>|<type>` → licenses granted to that tenant */
@@ -138,6 +146,18 @@ export class Keys {
   waiting(tenantId: string, type: string): string {
     return this.tenantBase(tenantId) + TENANT_SEGMENTS.waiting + type;
   }
+  promoting(tenantId: string): string {
+    return this.tenantBase(tenantId) + TENANT_SEGMENTS.promoting;
+  }
+  work(tenantId: string, opId: string): string {
+    return this.tenantBase(tenantId) + TENANT_SEGMENTS.work + opId;
+  }
+  workLost(tenantId: string, opId: string): string {
+    return this.tenantBase(tenantId) + TENANT_SEGMENTS.workLost + opId;
+  }
+  victims(tenantId: string, opId: string): string {
+    return this.tenantBase(tenantId) + TENANT_SEGMENTS.victims + opId;
+  }
 
   /** set: every tenant id. */
   tenants(): string {
@@ -177,6 +197,7 @@ export function luaKeyPrelude(): string {
     // BASE is `<prefix>:{t:<tenant>}:` (Keys.tenantBase); the prefix never holds '{'.
     "local PREFIX = string.sub(BASE, 1, string.find(BASE, ':{t:', 1, true) - 1)",
     "local TENANT_ID = string.sub(BASE, #PREFIX + 5, -3)",
+    `local DEFAULT_TENANT_ID = ${q(DEFAULT_TENANT)}`,
     `local function kNodeChannel(node) return PREFIX .. ':' .. ${q(NODE_CHANNEL_SEGMENT)} .. node end`,
     `local K_TENANT = BASE .. ${q(s.tenant)}`,
     `local K_ALLOC = BASE .. ${q(s.alloc)}`,
@@ -200,5 +221,9 @@ export function luaKeyPrelude(): string {
     `local function kHolders(t) return BASE .. ${q(s.holders)} .. t end`,
     `local function kKeyHolders(keyId, t) return BASE .. ${q(s.keyHolders)} .. keyId .. ':' .. t end`,
     `local function kWaiting(t) return BASE .. ${q(s.waiting)} .. t end`,
+    `local K_PROMOTING = BASE .. ${q(s.promoting)}`,
+    `local function kWork(op) return BASE .. ${q(s.work)} .. op end`,
+    `local function kWorkLost(op) return BASE .. ${q(s.workLost)} .. op end`,
+    `local function kVictims(op) return BASE .. ${q(s.victims)} .. op end`,
   ].join('\n');
 }

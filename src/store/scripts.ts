@@ -20,6 +20,7 @@ export const SCRIPT_NAMES = [
   'createUser', 'seat', 'adminAssign', 'adminUnassign', 'setPolicy',
   'repairSeq',
   'nodeBeat', 'nodeForget', 'reregister',
+  'promote',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

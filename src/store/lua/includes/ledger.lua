@@ -8,6 +8,30 @@ local function holderKey(t, id)
   return kClient(id)
 end
 
+-- SPEC F6: one script call does a bounded amount of work, so that none holds Redis for long
+-- (< 50 ms with 100,000 Clients in a tenant). License changes (assign, unassign, re-charge) and
+-- entries examined (waiting Clients, holders ranked) count against this call's budget, and so
+-- does time: WORK_MS of wall clock (Redis TIME) from the first check, so that a call stays short
+-- even when the machine is busy. A batched operation that runs out stops, records where it is,
+-- and is called again (docs/bounded-work.md). Sizes measured with bench/scenarios/lua-bounds.ts.
+local WORK_CHANGES, WORK_SCANS, WORK_MS = 500, 5000, 5
+local WORK = { changes = WORK_CHANGES, scans = WORK_SCANS, deadline = nil, checks = 0 }
+local function clockMicros()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local function workLeft()
+  if WORK.changes <= 0 or WORK.scans <= 0 then return false end
+  WORK.checks = WORK.checks + 1
+  if not WORK.deadline then
+    WORK.deadline = clockMicros() + WORK_MS * 1000
+  elseif WORK.checks % 4 == 0 and clockMicros() > WORK.deadline then
+    WORK.changes = 0
+    return false
+  end
+  return true
+end
+
 -- { {id=, exp=}... } for every key with an allocation or holders in this tenant.
 local function tenantKeys()
   local flat = redis.call('HGETALL', K_KEYS)
@@ -72,6 +96,7 @@ end
 local function assignLicense(id, t, reason, inWelcome)
   local keyId = chooseKey(t)
   if not keyId then return false end
+  WORK.changes = WORK.changes - 1
   redis.call('SADD', kHolders(t), id)
   redis.call('SADD', kKeyHolders(keyId, t), id)
   local hk = holderKey(t, id)
@@ -103,6 +128,7 @@ end
 local function unassignLicense(id, t, stopReason, state)
   local hk = holderKey(t, id)
   local keyId = redis.call('HGET', hk, 'key') or ''
+  WORK.changes = WORK.changes - 1
   redis.call('SREM', kHolders(t), id)
   if keyId ~= '' then redis.call('SREM', kKeyHolders(keyId, t), id) end
   redis.call('HSET', hk, 'type', '', 'key', '', 'reason', state)
@@ -141,83 +167,136 @@ local function leaveQueue(id)
   if w and w ~= '' then redis.call('ZREM', kWaiting(w), id) end
 end
 
--- Hands free licenses of type t to waiting Clients: longest-waiting first, online before
--- offline (C9). Stale entries are dropped. Returns the promoted client ids.
+-- Hands free licenses of type t to waiting Clients (C9): online Clients first, each group
+-- longest-waiting first; stale entries are dropped. Bounded (F6): one walk over the queue from
+-- where the last call stopped — first taking online Clients and stepping over offline ones,
+-- then ('any') taking every Client in order — and when this call's budget runs out while
+-- licenses are still free, its place is kept in K_PROMOTING (`<phase>:<rank>`), so that the
+-- promote script (drainPromotions, and the periodic pass after a crash) goes on from there.
+-- Returns the client ids promoted by this call.
+local PROMOTE_PAGE = 100
 local function promoteWaiting(t)
   local promoted = {}
   if t == SEAT then return promoted end
-  local scan = 256
-  while freeCount(t) > 0 do
-    local ids = redis.call('ZRANGE', kWaiting(t), 0, scan - 1)
-    if #ids == 0 then break end
-    local pick, firstValid = nil, nil
+  local wk = kWaiting(t)
+  local phase, rank = 'online', 0
+  local mark = redis.call('HGET', K_PROMOTING, t)
+  if mark then
+    local p, r = string.match(mark, '^(%a+):(%d+)$')
+    if p then phase, rank = p, tonumber(r) end
+  end
+  local free = freeCount(t)
+  while free > 0 do
+    if not workLeft() then
+      redis.call('HSET', K_PROMOTING, t, phase .. ':' .. rank)
+      return promoted
+    end
+    local ids = redis.call('ZRANGE', wk, rank, rank + PROMOTE_PAGE - 1)
+    if #ids == 0 then
+      if phase ~= 'online' then break end
+      phase, rank = 'any', 0
+    end
     for _, id in ipairs(ids) do
+      if free <= 0 or not workLeft() then break end
+      WORK.scans = WORK.scans - 1
       local c = redis.call('HMGET', kClient(id), 'status', 'type', 'reason', 'waitType')
       if c[1] ~= 'active' or (c[2] and c[2] ~= '') or c[3] == 'UNASSIGNED_BY_ADMIN' or c[4] ~= t then
-        redis.call('ZREM', kWaiting(t), id)
+        redis.call('ZREM', wk, id)
+      elseif phase == 'online' and redis.call('HEXISTS', K_ONLINE, id) == 0 then
+        rank = rank + 1
+      elseif assignLicense(id, t, 'waiting') then
+        promoted[#promoted + 1] = id
+        free = free - 1
       else
-        firstValid = firstValid or id
-        if redis.call('HEXISTS', K_ONLINE, id) == 1 then pick = id break end
+        free = 0
       end
     end
-    pick = pick or firstValid
-    if pick then
-      if not assignLicense(pick, t, 'waiting') then break end
-      promoted[#promoted + 1] = pick
-    end
   end
+  redis.call('HDEL', K_PROMOTING, t)
   return promoted
 end
 
--- Order in which holders lose a license (T4): offline before online, then least recently seen.
-local function victimOrder(t, ids)
-  local rank = {}
-  for _, id in ipairs(ids) do
-    local online = (t ~= SEAT) and redis.call('HEXISTS', K_ONLINE, id) == 1
-    local seen = tonumber(redis.call('HGET', holderKey(t, id), 'lastSeen') or '0')
-    rank[id] = (online and 1e15 or 0) + seen
-  end
-  table.sort(ids, function(a, b)
-    if rank[a] == rank[b] then return a < b end
-    return rank[a] < rank[b]
-  end)
-  return ids
+-- Where a holder stands in the order licenses are taken away (T4, and S4 among one key's
+-- holders): offline before online, then least recently seen. Online ranks start at
+-- ONLINE_RANK, above any last-seen time in ms. Seats (users) have no presence: rank 0, id order.
+local ONLINE_RANK = 1e13
+local function victimRank(t, id)
+  if t == SEAT then return 0 end
+  local seen = tonumber(redis.call('HGET', kClient(id), 'lastSeen') or '0')
+  if redis.call('HEXISTS', K_ONLINE, id) == 1 then return ONLINE_RANK + seen end
+  return seen
 end
 
--- Makes every key's holders of type t fit its allocation (after an allocation shrank or a key
--- expired): displaced holders move to keys with room, silently; those that cannot are
--- unassigned in victim order with StopMonitoring(stopReason) and wait for a license again
--- (C9). Returns the ids that lost their license.
-local function rebalance(t, stopReason, state)
-  local displaced = {}
-  for _, k in ipairs(tenantKeys()) do
-    local kh = kKeyHolders(k.id, t)
-    local cap = usable(k) and allocOf(k.id, t) or 0
-    local n = redis.call('SCARD', kh)
-    if n > cap then
-      local members = victimOrder(t, redis.call('SMEMBERS', kh))
-      for i = 1, n - cap do
-        redis.call('SREM', kh, members[i])
-        displaced[#displaced + 1] = members[i]
+-- Ranks members of the set `src` into the sorted set `vk` by victimRank, continuing the SSCAN
+-- whose cursor is `field` of the work hash `wk`, within this call's budget. Returns true once
+-- every member was ranked. Online Clients have no index by last seen (it moves with every
+-- heartbeat flush), so a ranking is built when one is needed, in bounded chunks (F6).
+local RANK_CHUNK = 100
+local function rankChunk(t, src, vk, wk, field)
+  local cursor = redis.call('HGET', wk, field) or '0'
+  if cursor == 'done' then return true end
+  while workLeft() do
+    local r = redis.call('SSCAN', src, cursor, 'COUNT', RANK_CHUNK)
+    WORK.scans = WORK.scans - 1
+    for _, id in ipairs(r[2]) do
+      redis.call('ZADD', vk, victimRank(t, id), id)
+      WORK.scans = WORK.scans - 1
+    end
+    cursor = r[1]
+    if cursor == '0' then
+      redis.call('HSET', wk, field, 'done')
+      return true
+    end
+  end
+  redis.call('HSET', wk, field, cursor)
+  return false
+end
+
+-- The next holder of type t, anywhere in the tenant, to lose its license in the forced
+-- take-back `op` (T4): the longest offline, from the offline-holders index (exact and live);
+-- then every other holder in victimRank order, from a ranking built in chunks. A holder the
+-- ranking missed (it came online after its turn) is found by ranking again. Returns nil when
+-- this call's budget ran out first.
+local function nextTakeBackVictim(t, op)
+  if t ~= SEAT then
+    local idx = kOfflineHolders(t)
+    while workLeft() do
+      local head = redis.call('ZRANGE', idx, 0, 0)
+      if #head == 0 then break end
+      WORK.scans = WORK.scans - 1
+      local id = head[1]
+      if redis.call('HGET', kClient(id), 'type') == t and redis.call('HEXISTS', K_ONLINE, id) == 0 then return id end
+      redis.call('ZREM', idx, id)
+    end
+  end
+  local wk, vk = kWork(op), kVictims(op)
+  while workLeft() do
+    if rankChunk(t, kHolders(t), vk, wk, 'ranked') then
+      local top = redis.call('ZPOPMIN', vk)
+      WORK.scans = WORK.scans - 1
+      if #top == 0 then
+        redis.call('HSET', wk, 'ranked', '0')
+      elseif redis.call('HGET', holderKey(t, top[1]), 'type') == t then
+        return top[1]
       end
     end
   end
-  local lost = {}
-  if #displaced == 0 then return lost end
-  displaced = victimOrder(t, displaced)
-  local drop = #displaced - freeCount(t)
-  for i, id in ipairs(displaced) do
-    if i <= drop then
-      unassignLicense(id, t, stopReason, state)
-      if t ~= SEAT then waitForLicense(id, t, state) end
-      lost[#lost + 1] = id
-    else
-      local keyId = chooseKey(t)
-      redis.call('SADD', kKeyHolders(keyId, t), id)
-      redis.call('HSET', holderKey(t, id), 'key', keyId)
-    end
-  end
-  return lost
+  return nil
+end
+
+-- Moves holder id's license of type t from one key's charge to another's, silently: the
+-- Client keeps monitoring and nothing is sent (not a license change, so not audited).
+local function recharge(id, t, fromKey, toKey)
+  redis.call('SMOVE', kKeyHolders(fromKey, t), kKeyHolders(toKey, t), id)
+  redis.call('HSET', holderKey(t, id), 'key', toKey)
+  WORK.changes = WORK.changes - 1
+end
+
+-- An audit line about something other than one holder's license (SPEC A5): a serial key's end,
+-- a tenant's grant withdrawn. `subject` names it: a key id, or `<tenant>|<key id>`.
+local function auditLine(subject, t, action, before, after, reason)
+  redis.call('XADD', K_AUDIT, '*', 'ts', CTX.now, 'holder', subject, 'holderKind', '', 'type', t, 'action', action,
+    'before', before, 'after', after, 'reason', reason, 'actor', CTX.actor, 'cause', CTX.cause)
 end
 
 -- Forgets keys with neither an allocation nor holders here.
