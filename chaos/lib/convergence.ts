@@ -11,6 +11,8 @@ import type { Finding } from './checks/types.ts';
 export interface ConvergenceOptions {
   /** A clean period must begin within this long after the start. */
   boundMs: number;
+  /** Date.now() the convergence time is measured from (default: the start of the wait). */
+  since?: number;
   /** A clean reading must hold this long. */
   settleMs: number;
   pollMs?: number;
@@ -24,7 +26,7 @@ export interface ConvergenceOptions {
 
 export interface Verdict {
   converged: boolean;
-  /** From the start of the wait to the start of the clean period that held. */
+  /** From `since` (or the start of the wait) to the start of the clean period that held. */
   convergeMs: number | null;
   violations: Finding[];
   excused: Finding[];
@@ -68,7 +70,7 @@ export async function awaitConvergence(o: ConvergenceOptions): Promise<Verdict> 
   const all = [...last, ...history];
   return {
     converged,
-    convergeMs: converged ? cleanSince! - t0 : null,
+    convergeMs: converged ? Math.max(0, cleanSince! - (o.since ?? t0)) : null,
     violations: all.filter((f) => !f.excused),
     excused: all.filter((f) => f.excused),
     polls,

@@ -100,6 +100,19 @@ export class TruthAgent {
     return `${this.spec.tenantId}/${this.spec.clientId}`;
   }
 
+  /** The last `n` observations, compact, for a finding's message: `welcome#2(licensed linux)@5120 …`. */
+  history(n = 6): string {
+    return this.observations
+      .slice(-n)
+      .map((o) => {
+        if (o.kind === 'welcome') return `welcome#${o.conn}${o.registered ? '+credential' : ''}(${o.licensed ? o.type : 'unlicensed'})@${o.t}`;
+        if (o.kind === 'command') return `cmd${o.duplicate ? '(dup)' : ''} ${o.seq}:${o.cmd}@${o.t}`;
+        if (o.kind === 'close') return `close ${o.code}@${o.t}`;
+        return `error ${o.code}@${o.t}`;
+      })
+      .join(', ');
+  }
+
   /** Expected to hold a live connection: not retired by the suite and not uninstalled. */
   get shouldBeConnected(): boolean {
     return !this.retired && !this.belief.uninstalled;

@@ -60,7 +60,8 @@ export class JobLedger {
       const connection = new Redis(this.redisUrl, { maxRetriesPerRequest: null });
       connection.on('error', () => {});
       this.clients = {
-        admin: new AdminClient({ connection: this.redisUrl, prefix: this.queuePrefix, actor: TECHNICIAN, timeoutMs: this.timeoutMs }),
+        // Our own connection, with an error listener: a Redis restart must not print as unhandled.
+        admin: new AdminClient({ connection, prefix: this.queuePrefix, actor: TECHNICIAN, timeoutMs: this.timeoutMs }),
         connection,
         queue: new Queue(ADMIN_QUEUE, { connection, prefix: this.queuePrefix }),
       };

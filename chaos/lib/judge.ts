@@ -24,6 +24,8 @@ export interface JudgeInput {
   grantBase?: ReadonlyMap<string, number>;
   boundMs: number;
   settleMs: number;
+  /** Date.now() when the fault ended (convergence time is measured from it). */
+  faultEnd?: number;
 }
 
 export function invariantFindings(truth: RedisTruth): Finding[] {
@@ -41,6 +43,7 @@ export async function judge(j: JudgeInput): Promise<Verdict> {
     ...(j.grantBase ? { grantBase: j.grantBase } : {}),
   });
   return awaitConvergence({
+    ...(j.faultEnd !== undefined ? { since: j.faultEnd } : {}),
     boundMs: j.boundMs,
     settleMs: j.settleMs,
     pending: () => (j.jobs.inFlight > 0 ? [finding('jobs', 'A4', 'admin jobs', `${j.jobs.inFlight} admin job(s) still unanswered`)] : []),

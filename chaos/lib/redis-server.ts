@@ -7,7 +7,7 @@
  * reuses a running instance; the suite needs both modes and a restart on demand.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { Scope, exitOf } from '../../bench/lib/scope.ts';
 import { findRedisServer, freePort } from '../../src/store/embedded-redis.ts';
@@ -88,10 +88,23 @@ export class ChaosRedis {
     if (this.child) await kill9(this.child);
   }
 
-  /** A crash and a restart from the AOF after `downMs`. */
-  async crashAndRestart(downMs: number): Promise<void> {
-    await this.kill();
-    await new Promise((r) => setTimeout(r, downMs));
+  /**
+   * Copies the AOF as it is now. Restoring the copy after a crash leaves Redis exactly as a
+   * power loss under `appendfsync everysec` may: without the writes made since (the page cache
+   * survives a mere SIGKILL, so a kill alone loses almost nothing).
+   */
+  snapshotAof(): string {
+    const copy = `${this.options.dir}.snapshot`;
+    rmSync(copy, { recursive: true, force: true });
+    cpSync(this.options.dir, copy, { recursive: true });
+    return copy;
+  }
+
+  /** After a kill: replaces the AOF with `snapshot` (see snapshotAof) and starts again. */
+  async restartFrom(snapshot: string): Promise<void> {
+    if (this.running) throw new Error('kill redis-server before restoring its AOF');
+    rmSync(this.options.dir, { recursive: true, force: true });
+    cpSync(snapshot, this.options.dir, { recursive: true });
     await this.launch();
   }
 

@@ -18,6 +18,8 @@ export interface Sizes {
   burstJobs: number;
   /** Admin jobs per second while a fault is injected (assign/unassign trickle). */
   trickleRate: number;
+  /** How long the trickle goes on after the fault is over. */
+  afterMs: number;
   /** Environment of every licensegate process: heartbeats, node liveness, retry hints. */
   env: Record<string, string>;
   nodeTimeoutMs: number;
@@ -34,11 +36,12 @@ export interface Sizes {
 export function sizesFor(opts: ChaosOptions): Sizes {
   const quick = opts.quick;
   const nodeHeartbeatMs = quick ? 1_000 : 5_000;
-  const nodeTimeoutMs = quick ? 5_000 : 15_000;
+  const nodeTimeoutMs = quick ? 4_000 : 15_000;
   return {
     agents: opts.agents ?? (quick ? 40 : 200),
     burstJobs: quick ? 200 : 500,
     trickleRate: quick ? 10 : 20,
+    afterMs: quick ? 1_500 : 5_000,
     env: {
       HEARTBEAT_INTERVAL_MS: quick ? '5000' : '15000',
       LAST_SEEN_FLUSH_MS: quick ? '1000' : '5000',
@@ -49,11 +52,11 @@ export function sizesFor(opts: ChaosOptions): Sizes {
       RETRY_MAX_MS: '3000',
     },
     nodeTimeoutMs,
-    boundMs: quick ? 20_000 : 45_000,
+    boundMs: quick ? 15_000 : 45_000,
     settleMs: nodeTimeoutMs + 2 * nodeHeartbeatMs,
-    pauseMs: quick ? nodeTimeoutMs + 3_000 : 20_000,
-    cutMs: quick ? nodeTimeoutMs + 3_000 : 10_000,
-    skewMs: quick ? 3 * nodeTimeoutMs : 2 * nodeTimeoutMs,
+    pauseMs: quick ? nodeTimeoutMs + 1_500 : 20_000,
+    cutMs: quick ? nodeTimeoutMs + 1_500 : 10_000,
+    skewMs: 2 * nodeTimeoutMs,
   };
 }
 

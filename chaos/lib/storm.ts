@@ -8,7 +8,7 @@
 import type { Scope } from '../../bench/lib/scope.ts';
 import { DEFAULT_TENANT } from '../../src/store/keys.ts';
 import { agentSpecs, poolFor } from './agent-specs.ts';
-import type { LossWindow } from './checks/types.ts';
+import type { Finding, LossWindow } from './checks/types.ts';
 import { GroundTruthFleet } from './fleet.ts';
 import { JobLedger } from './job-ledger.ts';
 import { JobTrickle } from './job-trickle.ts';
@@ -50,8 +50,8 @@ export interface StormScenario {
   env?: Record<string, string>;
   /** Injects the fault (the storm is under way); resolves when the fault is over. */
   inject(run: StormRun): Promise<FaultReport>;
-  /** Extra notes after the verdict (e.g. an observed clock skew). */
-  observe?(run: StormRun): string[];
+  /** After the verdict: notes, and findings about the fault itself (was it in effect?). */
+  observe?(run: StormRun): { notes: string[]; findings: Finding[] };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -96,7 +96,8 @@ export async function runStormScenario(ctx: ScenarioContext, s: StormScenario): 
   trickle.start();
   const late = fleet.add(specs.slice(first.length));
   const storm = (async () => {
-    const bounced = stormy ? first.filter((_, i) => i % 2 === 0) : [];
+    // Half of each gateway's agents (agent i starts on gateway i mod 2): pairs 0-1 yes, 2-3 no, …
+    const bounced = stormy ? first.filter((_, i) => Math.floor(i / 2) % 2 === 0) : [];
     const order = [...late, ...bounced];
     for (let i = 0; i < order.length; i++) {
       const a = order[i]!;
@@ -108,20 +109,25 @@ export async function runStormScenario(ctx: ScenarioContext, s: StormScenario): 
   if (stormy) await sleep(300);
   const tFault = fleet.now();
   const report = await s.inject(run);
+  const faultEnd = Date.now();
   await storm;
+  // Changes keep coming for a while after the fault: new commands must get new seqs (F4) and
+  // reach agents on every gateway.
+  await sleep(sizes.afterMs);
   trickle.stop();
   ctx.log(`fault over after ${fleet.now() - tFault} ms (${report.fault}); ${jobs.records.length} jobs so far; waiting for convergence`);
-  const verdict = await judge({ stack, fleet, jobs, lossWindow: report.lossWindow ?? null, boundMs: sizes.boundMs, settleMs: sizes.settleMs });
+  const verdict = await judge({ stack, fleet, jobs, lossWindow: report.lossWindow ?? null, boundMs: sizes.boundMs, settleMs: sizes.settleMs, faultEnd });
   const outcomes = countOutcomes(jobs.records.map((r) => r.outcome));
+  const observed = s.observe?.(run) ?? { notes: [], findings: [] };
   return {
     fault: report.fault,
     agents: fleet.agents.length,
     jobs: jobs.records.length,
     converged: verdict.converged,
     convergeMs: verdict.convergeMs,
-    violations: verdict.violations,
+    violations: [...observed.findings, ...verdict.violations],
     excused: verdict.excused,
-    notes: [...(report.notes ?? []), ...(s.observe?.(run) ?? [])],
+    notes: [...(report.notes ?? []), ...observed.notes],
     details: { ...report.details, jobOutcomes: outcomes, polls: verdict.polls, relapses: verdict.relapses, lossWindow: report.lossWindow ?? null },
   };
 }

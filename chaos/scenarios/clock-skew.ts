@@ -1,9 +1,11 @@
 /**
  * (e) One gateway's clock is 30 s off (CLOCK_OFFSET_MS, the gateway's injectable clock) for
  * the whole run: liveness must not depend on host clocks (F1: use Redis TIME). The storm runs
- * for a few liveness timeouts with the skew in place; then the checks. Whether the offset took
- * effect is observed through that gateway's HeartbeatAck times and reported as a note.
+ * for two liveness timeouts with the skew in place; then the checks. Whether the offset took
+ * effect is observed through that gateway's HeartbeatAck times: if it did not, the scenario
+ * tested nothing and says so with a `fault` violation.
  */
+import { finding } from '../lib/checks/types.ts';
 import { clockOffsetEnv, observedSkewMs } from '../lib/clock-offset.ts';
 import type { ScenarioDef } from '../lib/scenario.ts';
 import { runStormScenario } from '../lib/storm.ts';
@@ -27,10 +29,12 @@ function clockSkew(direction: 'ahead' | 'behind', quick: boolean): ScenarioDef {
         observe({ stack, fleet }) {
           const g1 = observedSkewMs(fleet, stack.gateways.get('g1')!.url);
           const g2 = observedSkewMs(fleet, stack.gateways.get('g2')!.url);
-          const took = g1 !== null && g2 !== null && Math.abs(g1 - g2 - offset) < 5_000;
-          return [
-            `HeartbeatAck skew seen by agents: g1 ${g1 ?? '?'} ms, g2 ${g2 ?? '?'} ms — ${took ? 'the offset is in effect' : 'the offset was NOT observed (the gateway may ignore CLOCK_OFFSET_MS, or its HeartbeatAck uses another clock)'}`,
-          ];
+          const note = `HeartbeatAck server time − local time seen by agents: g1 ${g1 ?? '?'} ms, g2 ${g2 ?? '?'} ms`;
+          if (g1 !== null && g2 !== null && Math.abs(g1 - g2 - offset) < 5_000) return { notes: [`${note}: the offset is in effect`], findings: [] };
+          return {
+            notes: [note],
+            findings: [finding('fault', 'F1', 'g1', `CLOCK_OFFSET_MS=${offset} was not in effect (HeartbeatAck times differ by ${g1 !== null && g2 !== null ? g1 - g2 : '?'} ms, not ≈ ${offset}): clock skew was not tested`)],
+          };
         },
       }),
   };

@@ -5,7 +5,7 @@
  * rule's refusal (INTERNAL_ERROR, "stalled more than allowable limit"), is a violation.
  */
 import { parseFailedReason } from '../../../src/jobs/contract.ts';
-import { finding, type CheckInput, type Finding } from './types.ts';
+import { finding, inWindow, type CheckInput, type Finding } from './types.ts';
 
 /** Codes that are not a rule's answer but a failure to run the job. */
 const NOT_A_REFUSAL = new Set(['INTERNAL_ERROR', 'JOB_TIMEOUT', 'REDIS_UNAVAILABLE']);
@@ -23,7 +23,11 @@ export function checkJobsFinished(input: CheckInput): Finding[] {
       out.push(finding('jobs', 'F3', job.id, `${job.name} failed after ${final.attemptsMade} attempt(s): ${code}: ${message.slice(0, 160)}`));
       continue;
     }
-    out.push(finding('jobs', 'F2', job.id, `${job.name} not finished: ${final.state} after ${final.attemptsMade} attempt(s) (answer: ${job.outcome}${job.code ? ` ${job.code}` : ''})`));
+    // A job Redis lost with its last writes was enqueued or answered inside the loss window.
+    const lost = final.state === 'missing' && (inWindow(job.tEnq, input.lossWindow) || inWindow(job.tRes, input.lossWindow));
+    out.push(
+      finding('jobs', 'F2', job.id, `${job.name} not finished: ${final.state} after ${final.attemptsMade} attempt(s) (answer: ${job.outcome}${job.code ? ` ${job.code}` : ''})`, lost ? input.lossWindow!.why : undefined),
+    );
   }
   return out;
 }

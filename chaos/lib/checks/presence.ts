@@ -22,11 +22,11 @@ export function checkPresence(input: CheckInput): Finding[] {
     if (!a.shouldBeConnected) continue;
     if (!a.agent.connected) {
       const err = a.agent.lastError?.code;
-      out.push(finding('lockout', 'C4', a.key, `not connected (last error ${err ?? '-'}, last close ${a.agent.lastClose?.code ?? '-'})`, err === 'AUTH_FAILED' ? excuse : undefined));
+      out.push(finding('lockout', 'C4', a.key, `not connected (last error ${err ?? '-'}, last close ${a.agent.lastClose?.code ?? '-'}; ${a.history()})`, err === 'AUTH_FAILED' ? excuse : undefined));
       continue;
     }
     const node = input.nodeOfUrl.get(a.agent.socketUrl ?? '');
-    if (token === undefined) out.push(finding('presence', 'F1', a.key, `connected to ${node ?? a.agent.socketUrl} but not in the online hash`, excuse));
+    if (token === undefined) out.push(finding('presence', 'F1', a.key, `connected to ${node ?? a.agent.socketUrl} but not in the online hash (${a.history(4)})`, excuse));
     else if (node !== undefined && nodeOfToken(token) !== node) out.push(finding('presence', 'F1', a.key, `online hash says node ${nodeOfToken(token)}, connected to ${node}`));
   }
   for (const [tenantId, online] of truth.online) {

@@ -8,8 +8,12 @@ import type { GroundTruthFleet, TruthAgent } from '../fleet.ts';
 import type { JobFinalState, JobRecord } from '../job-ledger.ts';
 import type { RedisTruth } from '../redis-truth.ts';
 
-export type CheckName = 'belief' | 'invariants' | 'acknowledged' | 'commands' | 'lockout' | 'presence' | 'jobs';
+export type CheckName = 'belief' | 'invariants' | 'acknowledged' | 'commands' | 'lockout' | 'presence' | 'jobs' | 'fault';
 
+/**
+ * `fault` is not the product's: the scenario could not inject its fault (e.g. a gateway that
+ * ignores CLOCK_OFFSET_MS), so its pass would prove nothing — reported as a violation.
+ */
 export interface Finding {
   check: CheckName;
   rule: string;
