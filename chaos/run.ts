@@ -99,7 +99,8 @@ async function runScenario(def: ScenarioDef, opts: ChaosOptions, runDir: string)
   } finally {
     clearTimeout(timer);
   }
-  await scope.close(10_000);
+  // Longer than a gateway's SIGTERM grace (15 s), so that its SIGKILL fallback is waited for.
+  await scope.close(16_000);
   current = undefined;
   if (scope.cleanupErrors.length) result.details.teardownErrors = scope.cleanupErrors;
   rmSync(dir, { recursive: true, force: true });

@@ -23,8 +23,9 @@ export function checkJobsFinished(input: CheckInput): Finding[] {
       out.push(finding('jobs', 'F3', job.id, `${job.name} failed after ${final.attemptsMade} attempt(s): ${code}: ${message.slice(0, 160)}`));
       continue;
     }
-    // A job Redis lost with its last writes was enqueued or answered inside the loss window.
-    const lost = final.state === 'missing' && (inWindow(job.tEnq, input.lossWindow) || inWindow(job.tRes, input.lossWindow));
+    // Redis lost the job's last writes (the job gone, or back to active with its completion
+    // lost) when it was enqueued or answered inside the loss window.
+    const lost = inWindow(job.tEnq, input.lossWindow) || inWindow(job.tRes, input.lossWindow);
     out.push(
       finding('jobs', 'F2', job.id, `${job.name} not finished: ${final.state} after ${final.attemptsMade} attempt(s) (answer: ${job.outcome}${job.code ? ` ${job.code}` : ''})`, lost ? input.lossWindow!.why : undefined),
     );
