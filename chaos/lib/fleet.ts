@@ -45,8 +45,6 @@ export class TruthAgent {
   conn = 0;
   /** HeartbeatAck.server_time_ms − local time, last seen, with the gateway URL it came from. */
   lastSkew: { url: string; skewMs: number } | null = null;
-  /** The suite closed it on purpose: it is not expected to be connected. */
-  retired = false;
 
   constructor(
     readonly spec: AgentSpec,
@@ -100,7 +98,7 @@ export class TruthAgent {
     return `${this.spec.tenantId}/${this.spec.clientId}`;
   }
 
-  /** The last `n` observations, compact, for a finding's message: `welcome#2(licensed linux)@5120 …`. */
+  /** The last `n` observations, compact, for a finding's message: `welcome#2(linux)@5120, cmd 3:stop@6001`. */
   history(n = 6): string {
     return this.observations
       .slice(-n)
@@ -113,9 +111,9 @@ export class TruthAgent {
       .join(', ');
   }
 
-  /** Expected to hold a live connection: not retired by the suite and not uninstalled. */
+  /** Expected to hold a live connection: every agent not told to uninstall. */
   get shouldBeConnected(): boolean {
-    return !this.retired && !this.belief.uninstalled;
+    return !this.belief.uninstalled;
   }
 
   /** Starts connecting (and keeps reconnecting); failures are retried by the agent itself. */
@@ -127,11 +125,6 @@ export class TruthAgent {
   bounce(): void {
     this.agent.terminate();
     this.start();
-  }
-
-  async retire(): Promise<void> {
-    this.retired = true;
-    await this.agent.close();
   }
 }
 

@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { Scope, exitOf } from '../../bench/lib/scope.ts';
+import type { Scope } from '../../bench/lib/scope.ts';
 import { findRedisServer, freePort } from '../../src/store/embedded-redis.ts';
 import { kill9 } from './kill.ts';
 
@@ -106,17 +106,6 @@ export class ChaosRedis {
     rmSync(this.options.dir, { recursive: true, force: true });
     cpSync(snapshot, this.options.dir, { recursive: true });
     await this.launch();
-  }
-
-  /** Stops it with SIGTERM (the AOF is flushed). */
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || !this.running) return;
-    if (child.pid !== undefined) process.kill(child.pid, 'SIGCONT');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await exitOf(child);
-    clearTimeout(timer);
   }
 
   private async waitUntilAnswering(timeoutMs: number): Promise<void> {

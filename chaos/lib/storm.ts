@@ -110,12 +110,13 @@ export async function runStormScenario(ctx: ScenarioContext, s: StormScenario): 
   const tFault = fleet.now();
   const report = await s.inject(run);
   const faultEnd = Date.now();
+  const faultMs = fleet.now() - tFault;
   await storm;
   // Changes keep coming for a while after the fault: new commands must get new seqs (F4) and
   // reach agents on every gateway.
   await sleep(sizes.afterMs);
   trickle.stop();
-  ctx.log(`fault over after ${fleet.now() - tFault} ms (${report.fault}); ${jobs.records.length} jobs so far; waiting for convergence`);
+  ctx.log(`fault over after ${faultMs} ms (${report.fault}); ${jobs.records.length} jobs so far; waiting for convergence`);
   const verdict = await judge({ stack, fleet, jobs, lossWindow: report.lossWindow ?? null, boundMs: sizes.boundMs, settleMs: sizes.settleMs, faultEnd });
   const outcomes = countOutcomes(jobs.records.map((r) => r.outcome));
   const observed = s.observe?.(run) ?? { notes: [], findings: [] };
