@@ -30,6 +30,12 @@ export type AgentStateChange = 'connected' | 'disconnected' | 'credential' | 'ac
 export interface AgentOptions {
   /** Gateway endpoint, e.g. ws://127.0.0.1:8080/agent. */
   url: string;
+  /**
+   * Several gateway endpoints (a client-side failover list): each connection attempt takes the
+   * next one in turn, starting with the first, so an agent whose gateway died reconnects to
+   * another. Default: [url].
+   */
+  urls?: readonly string[];
   /** Default 'default'. */
   tenantId?: string;
   clientId: string;
@@ -179,6 +185,9 @@ export class Agent extends EventEmitter<AgentEvents> {
   readonly nonPersistent: boolean;
 
   private readonly enrollmentToken: string | undefined;
+  private readonly urls: readonly string[];
+  /** Connection attempts made so far: picks the next of `urls`. */
+  private attempts = 0;
   private readonly autoAck: boolean;
   private readonly heartbeat: boolean;
   private readonly reconnect: boolean;
@@ -215,6 +224,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   constructor(options: AgentOptions) {
     super();
     this.url = options.url;
+    this.urls = options.urls?.length ? [...options.urls] : [options.url];
     this.tenantId = options.tenantId ?? 'default';
     this.clientId = options.clientId;
     this.hostname = options.hostname ?? options.clientId;
@@ -277,6 +287,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   get lastClose(): CloseInfo | null { return this._lastClose; }
   /** The last Welcome received. */
   get lastWelcome(): WelcomeInfo | null { return this._lastWelcome; }
+  /** URL of the current connection (or attempt); null between connections. */
+  get socketUrl(): string | null { return this.ws ? this.urls[(this.attempts - 1) % this.urls.length]! : null; }
 
   // --- lifecycle -------------------------------------------------------------------------------
 
@@ -401,7 +413,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.socketError = null;
     let ws: WebSocket;
     try {
-      ws = new WebSocket(this.url, { perMessageDeflate: false, maxPayload: MAX_PAYLOAD, localAddress: this.localAddress });
+      ws = new WebSocket(this.urls[this.attempts++ % this.urls.length]!, { perMessageDeflate: false, maxPayload: MAX_PAYLOAD, localAddress: this.localAddress });
     } catch (err) {
       this.stopped = true; // a bad URL will not get better
       return Promise.reject(new AgentError('CONNECTION_CLOSED', `agent ${this.clientId}: cannot open ${this.url}: ${(err as Error).message}`, { cause: err }));

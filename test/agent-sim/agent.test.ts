@@ -146,6 +146,24 @@ describe('agent-sim Agent', () => {
     expect(gw.conns.length).toBe(2); // terminate() stopped reconnecting
   });
 
+  it('C4: with a URL list, each reconnect goes to the next gateway (a dead one is skipped in turn)', async () => {
+    const onFrame = (conn: MockConn, frame: Decoded) => {
+      if (frame.hello) welcome(conn.ws);
+    };
+    const gw1 = await mockGateway(onFrame);
+    const gw2 = await mockGateway(onFrame);
+    const a = agent(gw1.url, { urls: [gw1.url, gw2.url], reconnect: true, backoff: { baseMs: 10, capMs: 20 } });
+    await a.connect();
+    expect(a.socketUrl).toBe(gw1.url);
+    expect(gw1.conns.length).toBe(1);
+    await gw1.stop(); // the first gateway dies: the agent goes to the second
+    await until(() => a.connected && gw2.conns.length === 1);
+    expect(a.socketUrl).toBe(gw2.url);
+    gw2.conns[0]!.ws.close(4000, 'bye'); // next attempt: gw1 (refused), then gw2 again
+    await until(() => a.connected && gw2.conns.length === 2);
+    expect(a.socketUrl).toBe(gw2.url);
+  });
+
   it('never throws from socket handlers on garbage input', async () => {
     const gw = await mockGateway((conn) => {
       welcome(conn.ws);
