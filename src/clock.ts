@@ -5,7 +5,8 @@
  * off, so a test can prove that nothing that decides correctness depends on host clocks. Node
  * liveness, reaping and the presence stamps written by the disconnect, touch and re-register
  * scripts use Redis `TIME` instead (see docs/presence.md). What still reads this clock only
- * stamps times for people and for ordering heuristics: Hello's lastSeen/registeredAt, and the
+ * stamps times for people and for ordering heuristics: Hello's lastSeen/registeredAt, the
+ * HeartbeatAck's server time, and the
  * ledger's audit, event and expiry times (LedgerContext.now in serve.ts).
  *
  * Durations measured inside one process (heartbeat silence, timeouts, rate limits) keep using

@@ -23,6 +23,8 @@ export class AgentConnection {
   lastFrameAt: number;
   /** A frame arrived since the last last-seen flush. */
   seenDirty = false;
+  /** The connection's epoch among its Client's connections (includes/presence.lua); set by the Hello. */
+  epoch = 0;
   /** Highest command seq sent on this connection. */
   lastSentSeq = 0;
   /** The Client's credential is not yet confirmed: the first frame after Welcome confirms it. */

@@ -244,7 +244,7 @@ export class GatewayServer {
       }
       case 'heartbeat':
         if (conn.state === 'awaiting-hello') return this.reject(conn, new LicensegateError('HELLO_REQUIRED'));
-        if (conn.state === 'live') conn.sendHeartbeatAck(now);
+        if (conn.state === 'live') conn.sendHeartbeatAck(wallClock()); // server time as this host tells it (shifted by CLOCK_OFFSET_MS)
         return;
       case 'commandAck':
         if (conn.state !== 'live') return this.reject(conn, new LicensegateError(conn.state === 'awaiting-hello' ? 'HELLO_REQUIRED' : 'INVALID_ACK'));
@@ -329,6 +329,7 @@ export class GatewayServer {
     conn.seenDirty = false; // Hello itself does not prove the Welcome arrived
     conn.confirmPending = !outcome.confirmed;
     conn.lastSentSeq = outcome.acked;
+    conn.epoch = outcome.epoch;
     // SPEC F5: hello() resolved, so its writes are durable in the DURABILITY mode (TurnBatcher).
     conn.send(
       encodeWelcome({

@@ -8,8 +8,9 @@
  *   all, is removed with the token-guarded disconnect script. Found by HSCAN of each tenant's
  *   online hash in bounded chunks: a periodic, non-hot path (never on Hello, ack or flush).
  * - Missing: every live connection is re-registered (reregister-1.lua): a no-op when its record
- *   is in place, re-added when it went missing, and closed with SUPERSEDED when another
- *   connection holds the record or held it after this one (a supersede whose doorbell was lost).
+ *   is in place; re-added when it went missing, or taken back from an older connection named in
+ *   it (Redis lost this connection's Hello); closed with SUPERSEDED when a newer connection
+ *   holds or held the record (a supersede whose doorbell was lost). Newer = higher epoch.
  *
  * So no record can be wrong for longer than one interval while its node lives; a dead node's
  * records are the reaper's (node timeout).
@@ -116,7 +117,7 @@ export class PresenceReconciler {
     for (const [tenantId, conns] of byTenant) {
       for (let i = 0; i < conns.length; i += REREGISTER_CHUNK) {
         const part = conns.slice(i, i + REREGISTER_CHUNK);
-        const results = await this.sessions.reregister(tenantId, part.map((c) => ({ clientId: c.clientId, connToken: c.token })));
+        const results = await this.sessions.reregister(tenantId, part.map((c) => ({ clientId: c.clientId, connToken: c.token, epoch: c.epoch })));
         const undo: DisconnectEntry[] = [];
         part.forEach((conn, j) => {
           const result = results[j];

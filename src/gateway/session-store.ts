@@ -40,6 +40,8 @@ export interface HelloOutcome {
    * (SPEC C8, F4): it is served unlicensed only to be told; the replay ends with its Uninstall.
    */
   uninstalled: boolean;
+  /** This connection's epoch: which of the Client's connections is newer (includes/presence.lua). */
+  epoch: number;
   replay: ClientCommand[];
 }
 
@@ -135,7 +137,8 @@ export class SessionStore {
       reclaimed: String(reply[6]),
       confirmed: reply[7] === 1,
       uninstalled: reply[8] === 1,
-      replay: (reply.slice(9) as StreamEntry[]).map(parseCommandEntry),
+      epoch: Number(reply[9]),
+      replay: (reply.slice(10) as StreamEntry[]).map(parseCommandEntry),
     };
   }
 
@@ -178,10 +181,10 @@ export class SessionStore {
    * Re-registers live connections of one tenant whose online record is missing (SPEC F1),
    * token-guarded (C5): see reregister-1.lua. One reply per pair, in order.
    */
-  async reregister(tenantId: string, pairs: { clientId: string; connToken: string }[]): Promise<ReregisterResult[]> {
+  async reregister(tenantId: string, pairs: { clientId: string; connToken: string; epoch: number }[]): Promise<ReregisterResult[]> {
     if (pairs.length === 0) return [];
-    const args: string[] = [this.keys.tenantBase(tenantId)];
-    for (const p of pairs) args.push(p.clientId, p.connToken);
+    const args: (string | number)[] = [this.keys.tenantBase(tenantId)];
+    for (const p of pairs) args.push(p.clientId, p.connToken, p.epoch);
     const reply = (await runScript(this.redis, 'reregister', [this.keys.tenant(tenantId)], args)) as string[];
     return reply.map((r) => (REREGISTER_RESULTS.has(r as ReregisterResult) ? (r as ReregisterResult) : 'gone'));
   }

@@ -12,7 +12,7 @@ import { luaKeyPrelude } from './keys.ts';
 
 const LUA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'lua');
 /** Shared helpers, in dependency order, prepended to every script. */
-const INCLUDES = ['context.lua', 'commands.lua', 'ledger.lua', 'op-results.lua'];
+const INCLUDES = ['context.lua', 'commands.lua', 'ledger.lua', 'op-results.lua', 'presence.lua'];
 
 export const SCRIPT_NAMES = [
   'hello', 'disconnect', 'touch', 'ack', 'uninstall',

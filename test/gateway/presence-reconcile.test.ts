@@ -80,12 +80,33 @@ describe('presence reconciliation', () => {
   it('F1 C5: a live connection never takes its record back from a newer connection that has closed since', async () => {
     const agent = newAgent(gw.url);
     await agent.connect();
-    // A newer connection elsewhere replaced it (doorbell lost) and then closed: the disconnect
-    // script left its token as the Client's lastConn.
-    await gw.redis.multi().hdel(online(), agent.clientId).hset(gw.keys.client(DEFAULT_TENANT, agent.clientId), 'lastConn', 'other-node:43').exec();
+    // A newer connection elsewhere replaced it (doorbell lost) and then closed: its Hello took
+    // a higher epoch, which stays the record's holder epoch after its disconnect.
+    const ck = gw.keys.client(DEFAULT_TENANT, agent.clientId);
+    const newerEpoch = Number(await gw.redis.hincrby(ck, 'connEpoch', 1));
+    await gw.redis.multi().hdel(online(), agent.clientId).hset(ck, 'holderEpoch', newerEpoch).exec();
     await agent.waitFor(() => agent.lastClose !== null, BOUND_MS);
     expect(agent.lastError?.code).toBe('SUPERSEDED');
     await new Promise((r) => setTimeout(r, 2 * RECONCILE_MS));
     expect(await recordOf(agent.clientId)).toBeNull();
+  });
+
+  it('F1 C5: a connection whose Hello Redis lost takes its record back from the older connection named in it', async () => {
+    const agent = newAgent(gw.url);
+    await agent.connect();
+    // Redis restarted from an older AOF: the record names the Client's previous connection (on a
+    // live node) with the epoch that connection had, one below this connection's.
+    const ck = gw.keys.client(DEFAULT_TENANT, agent.clientId);
+    const mine = Number(await gw.redis.hget(ck, 'holderEpoch'));
+    const older = 'other-node-alive-2:41';
+    await gw.redis.zadd(gw.keys.nodes(), Date.now(), 'other-node-alive-2');
+    await gw.redis.multi().hset(online(), agent.clientId, older).hset(ck, 'holderEpoch', mine - 1, 'connEpoch', mine - 1).exec();
+    await eventually(async () => (await recordOf(agent.clientId))?.endsWith(older) === false && (await recordOf(agent.clientId)) !== null, 'record taken back by the live, newer connection', BOUND_MS);
+    expect(agent.connected).toBe(true);
+    expect(agent.lastError).toBeNull();
+    // Epochs Redis lost are never issued again.
+    expect(Number(await gw.redis.hget(ck, 'connEpoch'))).toBe(mine);
+    await gw.redis.zrem(gw.keys.nodes(), 'other-node-alive-2');
+    await agent.close();
   });
 });

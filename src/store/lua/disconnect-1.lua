@@ -3,8 +3,8 @@
   superseded connection closing later changes nothing). SPEC C4. A licensed Client joins the
   offline-holders index (C11). A non-persistent Client frees its license when the tenant's
   policy says so (C12); the freed license goes to the next waiting Client (C9).
-  The token goes to the Client's `lastConn`, so that an older connection that lost the record
-  can never re-register itself over a newer one that has closed since (reregister-1.lua, F1).
+  The record's holder epoch stays, so that an older connection that lost the record can never
+  re-register itself over a newer one that has closed since (includes/presence.lua, F1).
 
   KEYS[1] tenant hash (routing)
   ARGV[1] tenant base   ARGV[2] client id   ARGV[3] connection token
@@ -23,7 +23,7 @@ CTX.now, CTX.actor, CTX.cause = seen, 'system', 'disconnect'
 redis.call('HDEL', K_ONLINE, clientId)
 local ck = kClient(clientId)
 if redis.call('EXISTS', ck) == 0 then return {1} end
-redis.call('HSET', ck, 'lastSeen', seen, 'lastConn', conn)
+redis.call('HSET', ck, 'lastSeen', seen)
 local held = redis.call('HGET', ck, 'type') or ''
 if held == '' then return {1} end
 if redis.call('HGET', ck, 'nonPersistent') == '1' and redis.call('HGET', K_TENANT, 'freeNonPersistent') == '1' then

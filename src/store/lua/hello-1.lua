@@ -21,7 +21,8 @@
   credential gets AUTH_FAILED, as before: nothing is revealed to it.
 
   Returns {'OK', registered 0|1, held type, reason, previous connection token, acked,
-           reclaimed client id or '', confirmed 0|1, uninstalled 0|1, entries...} where entries
+           reclaimed client id or '', confirmed 0|1, uninstalled 0|1, connection epoch
+           (includes/presence.lua), entries...} where entries
            are XRANGE replies, or {ERROR_CODE}.
 ]]
 local clientId, mode, secretHash, wantType = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
@@ -83,8 +84,9 @@ elseif status == 'uninstalled' then
   end
   local prev = redis.call('HGET', K_ONLINE, clientId) or ''
   redis.call('HSET', K_ONLINE, clientId, conn)
+  local epoch = takeRecordEpoch(ck)
   redis.call('HSET', ck, 'lastSeen', now)
-  local reply = {'OK', 0, '', 'UNINSTALLED', prev, acked, '', 1, 1}
+  local reply = {'OK', 0, '', 'UNINSTALLED', prev, acked, '', 1, 1, epoch}
   for _, e in ipairs(redis.call('XRANGE', kCommands(clientId), '(0-' .. acked, '+', 'COUNT', tonumber(ARGV[18]))) do
     reply[#reply + 1] = e
   end
@@ -99,6 +101,7 @@ redis.call('HSET', ck, 'hostname', ARGV[8], 'osFamily', ARGV[9], 'osProduct', AR
   'agentVersion', ARGV[14], 'nonPersistent', ARGV[15], 'wantType', wantType, 'lastSeen', now)
 local prevConn = redis.call('HGET', K_ONLINE, clientId) or ''
 redis.call('HSET', K_ONLINE, clientId, conn)
+local epoch = takeRecordEpoch(ck)
 
 local seq, acked = claimAcked()
 -- Nothing left to replay: a license assigned now is told by the Welcome alone, with no
@@ -132,6 +135,6 @@ local entries = redis.call('XRANGE', kCommands(clientId), '(0-' .. acked, '+', '
 ringAppended(clientId)
 
 local confirmed = redis.call('HGET', ck, 'confirmed') == '1' and 1 or 0
-local reply = {'OK', registered, held, redis.call('HGET', ck, 'reason') or '', prevConn, acked, reclaimed, confirmed, 0}
+local reply = {'OK', registered, held, redis.call('HGET', ck, 'reason') or '', prevConn, acked, reclaimed, confirmed, 0, epoch}
 for _, e in ipairs(entries) do reply[#reply + 1] = e end
 return reply

@@ -1,42 +1,50 @@
 --[[
-  Re-registers live connections a gateway node holds whose online record went missing (the node
-  was reaped after a Redis pause or an event-loop stall, or a record was lost): SPEC F1, C4.
-  Token-guarded (C5): a connection never takes the record from another connection, nor back
-  from a newer connection that has closed since (the disconnect script leaves the token of the
-  last connection that held the record in the Client's `lastConn`).
+  Re-registers live connections a gateway node holds (SPEC F1, C4, C5): their online record went
+  missing (the node was reaped after a Redis pause or an event-loop stall), or names an older
+  connection because Redis lost this connection's Hello (a restart from an older AOF). Decided
+  by connection epochs (includes/presence.lua), never by token alone: a connection takes the
+  record only from an older connection, and never back from a newer one, open or closed.
 
   KEYS[1] tenant hash (routing)
-  ARGV[1] tenant base   ARGV[2..] pairs: client id, connection token
-  Returns one reply per pair, in order:
+  ARGV[1] tenant base   ARGV[2..] triples: client id, connection token, connection epoch
+  Returns one reply per triple, in order:
     'held'        the record is this connection's (nothing written)
-    'added'       the record was missing and is this connection's again
-    'superseded'  another connection holds the record, or held it after this one: close this one
+    'added'       the record was missing, or an older connection's, and is this connection's
+                  again (an older holder's node is told to close it: supersede doorbell)
+    'superseded'  a newer connection holds or held the record: close this one
     'gone'        the Client is not active (uninstalled or unknown): nothing written
 ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local reply = {}
-for i = 2, #ARGV - 1, 2 do
-  local clientId, conn = ARGV[i], ARGV[i + 1]
+for i = 2, #ARGV - 2, 3 do
+  local clientId, conn, epoch = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]) or 0
   local current = redis.call('HGET', K_ONLINE, clientId)
   local ck = kClient(clientId)
   local result
   if current == conn then
     result = 'held'
-  elseif current then
-    result = 'superseded'
   else
-    local c = redis.call('HMGET', ck, 'status', 'lastConn', 'type')
+    local c = redis.call('HMGET', ck, 'status', 'holderEpoch', 'type', 'connEpoch')
+    local holder = tonumber(c[2] or '0')
     if c[1] ~= 'active' then
       result = 'gone'
-    elseif c[2] and c[2] ~= conn then
-      result = 'superseded'
-    else
+    elseif (current and epoch > holder) or (not current and epoch >= holder) then
       redis.call('HSET', K_ONLINE, clientId, conn)
-      redis.call('HSET', ck, 'lastSeen', now)
+      redis.call('HSET', ck, 'lastSeen', now, 'holderEpoch', epoch)
+      -- Epochs issued by Hellos Redis lost are never issued again.
+      if epoch > tonumber(c[4] or '0') then redis.call('HSET', ck, 'connEpoch', epoch) end
       -- Online again: no longer a reclaim candidate (C11), as after a Hello.
       if c[3] and c[3] ~= '' then redis.call('ZREM', kOfflineHolders(c[3]), clientId) end
+      if current then
+        local node = string.match(current, '^(.*):[^:]*$')
+        if node then
+          redis.call('PUBLISH', kNodeChannel(node), cjson.encode({ t = 'supersede', tenant = TENANT_ID, client = clientId, conn = current }))
+        end
+      end
       result = 'added'
+    else
+      result = 'superseded'
     end
   end
   reply[#reply + 1] = result
