@@ -37,6 +37,9 @@ export function sizesFor(opts: ChaosOptions): Sizes {
   const quick = opts.quick;
   const nodeHeartbeatMs = quick ? 1_000 : 5_000;
   const nodeTimeoutMs = quick ? 4_000 : 15_000;
+  // F1 bounds a wrong presence record by one reconciliation interval: the convergence bound
+  // must exceed it (full: the 30 s default within 45 s; quick: 5 s within 15 s).
+  const reconcileMs = quick ? 5_000 : 30_000;
   return {
     agents: opts.agents ?? (quick ? 40 : 200),
     burstJobs: quick ? 200 : 500,
@@ -50,6 +53,7 @@ export function sizesFor(opts: ChaosOptions): Sizes {
       HELLO_TIMEOUT_MS: '5000',
       RETRY_BASE_MS: '200',
       RETRY_MAX_MS: '3000',
+      RECONCILE_INTERVAL_MS: String(reconcileMs),
     },
     nodeTimeoutMs,
     boundMs: quick ? 15_000 : 45_000,
