@@ -18,20 +18,13 @@ import { encodeWelcome } from '../protocol/encode-server-frame.ts';
 import { Admission } from './admission.ts';
 import { AgentConnection, connectionKey } from './agent-connection.ts';
 import { CommandDelivery } from './command-delivery.ts';
+import { PeriodicTasks, withTimeout } from './periodic-tasks.ts';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.ts';
 import { newNodeId, NodeRegistry } from './node-registry.ts';
 import { PresenceKeeper } from './presence-keeper.ts';
 import { PresenceReconciler } from './presence-reconciler.ts';
 import { SessionStore, type DisconnectEntry, type HelloOutcome } from './session-store.ts';
 import { licenseTypeToWire, osFactsFromReport } from './wire-mapping.ts';
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
 
 export class GatewayServer {
   readonly options: ResolvedGatewayOptions;
@@ -52,7 +45,7 @@ export class GatewayServer {
   private http: Server | undefined;
   private wss: WebSocketServer | undefined;
   private subscriber: Redis | undefined;
-  private timers: NodeJS.Timeout[] = [];
+  private readonly tasks: PeriodicTasks;
   private nextConnId = 1;
   private stopping = false;
   readonly admission: Admission;
@@ -61,6 +54,7 @@ export class GatewayServer {
     this.options = resolveGatewayOptions(options, newNodeId);
     this.nodeId = this.options.nodeId;
     this.sessions = new SessionStore(this.options.redis, this.options.keys);
+    this.tasks = new PeriodicTasks(this.options.logger);
     this.delivery = new CommandDelivery({ redis: this.options.redis, keys: this.options.keys, maxReplay: this.options.maxReplay, heartbeatIntervalMs: this.options.heartbeatIntervalMs });
     const o = this.options;
     this.admission = new Admission({
@@ -118,28 +112,11 @@ export class GatewayServer {
       this.http!.listen(o.port, o.host, () => resolve());
     });
 
-    const every = (ms: number, fn: () => Promise<void> | void) => {
-      const t = setInterval(() => {
-        Promise.resolve()
-          .then(fn)
-          .catch((err: unknown) => this.log.error({ err }, 'periodic task failed'));
-      }, ms);
-      t.unref();
-      this.timers.push(t);
-    };
     const sweepMs = Math.max(25, Math.min(o.helloTimeoutMs, o.heartbeatIntervalMs) / 4);
-    let lastSweep = Date.now();
-    every(sweepMs, () => {
-      const now = Date.now();
-      // After an event-loop stall the agents' heartbeats are still unread in the sockets:
-      // judging silence now would close live connections. Read first, judge next round (F1).
-      const stalled = now - lastSweep > 4 * sweepMs;
-      lastSweep = now;
-      if (!stalled) this.sweep(now);
-    });
-    every(o.lastSeenFlushMs, () => this.flushLastSeen());
-    every(o.nodeHeartbeatMs, () => this.presence.livenessRound());
-    every(o.reconcileIntervalMs, () => this.presence.reconcile());
+    this.tasks.everyUnlessStalled(sweepMs, (now) => this.sweep(now));
+    this.tasks.every(o.lastSeenFlushMs, () => this.flushLastSeen());
+    this.tasks.every(o.nodeHeartbeatMs, () => this.presence.livenessRound());
+    this.tasks.every(o.reconcileIntervalMs, () => this.presence.reconcile());
     const address = this.http.address() as AddressInfo;
     this.log.info({ node: this.nodeId, address: `${address.address}:${address.port}` }, 'gateway listening');
     return address;
@@ -149,8 +126,7 @@ export class GatewayServer {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    for (const t of this.timers) clearInterval(t);
-    this.timers = [];
+    this.tasks.stopAll();
     const offline: DisconnectEntry[] = [];
     for (const conn of this.connections.values()) {
       if (conn.state === 'live') offline.push({ tenantId: conn.tenantId, clientId: conn.clientId, connToken: conn.token });
