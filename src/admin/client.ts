@@ -59,6 +59,7 @@ export class AdminClient {
 
   constructor(options: AdminClientOptions) {
     const base = typeof options.connection === 'string' ? new Redis(options.connection, { maxRetriesPerRequest: null }) : options.connection;
+    if (typeof options.connection === 'string') base.on('error', () => undefined); // as for the listener below
     if (typeof options.connection === 'string') this.owned.push(base);
     const prefix = options.prefix ?? DEFAULT_QUEUE_PREFIX;
     this.queue = new Queue(ADMIN_QUEUE, { connection: base, prefix });
@@ -79,6 +80,9 @@ export class AdminClient {
   private async listen(base: Redis): Promise<QueueEvents> {
     const [last] = (await base.xrevrange(this.queue.keys.events, '+', '-', 'COUNT', 1)) as [string, string[]][];
     const listener = base.duplicate({ maxRetriesPerRequest: null });
+    // ioredis reconnects by itself; a connection error reaches the caller through its call (a
+    // JOB_TIMEOUT or a rejected add), never as an unhandled 'error' event of a library.
+    listener.on('error', () => undefined);
     this.owned.push(listener);
     const events = new QueueEvents(ADMIN_QUEUE, { connection: listener, prefix: this.queue.opts.prefix, lastEventId: last?.[0] ?? '0-0' });
     events.setMaxListeners(0);
