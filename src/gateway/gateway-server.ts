@@ -69,7 +69,7 @@ export class GatewayServer {
       connections: this.connections,
       byClient: this.byClient,
       supersede: (conn, why) => this.supersede(conn, why),
-    }, this.log);
+    }, this.log, this.options.reconcileIntervalMs);
     this.presence = new PresenceKeeper(this.registry, reconciler, this.options.nodeTimeoutMs, this.log);
   }
 

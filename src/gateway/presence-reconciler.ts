@@ -10,7 +10,10 @@
  * - Missing: every live connection is re-registered (reregister-1.lua): a no-op when its record
  *   is in place; re-added when it went missing, or taken back from an older connection named in
  *   it (Redis lost this connection's Hello); closed with SUPERSEDED when a newer connection
- *   holds or held the record (a supersede whose doorbell was lost). Newer = higher epoch.
+ *   has held the record for at least one reconciliation interval (a supersede whose doorbell
+ *   was lost): the holder's node has had a whole round to remove the record if it is an orphan
+ *   (a Hello that ran after its socket was gone), so a live connection is never closed for a
+ *   record nobody backs. Newer = higher epoch.
  *
  * So no record can be wrong for longer than one interval while its node lives; a dead node's
  * records are the reaper's (node timeout).
@@ -47,6 +50,9 @@ const SCAN_COUNT = 500;
 const REREGISTER_CHUNK = 100;
 
 export class PresenceReconciler {
+  /** Live connections a newer connection's record shadows, and since when (ms). */
+  private shadowed = new Map<string, number>();
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
@@ -54,6 +60,8 @@ export class PresenceReconciler {
     private readonly nodeId: string,
     private readonly held: HeldConnections,
     private readonly log: Logger,
+    /** How long a record must shadow a live connection before it is closed: one reconciliation interval. */
+    private readonly shadowGraceMs: number,
   ) {}
 
   async reconcile(): Promise<ReconcileReport> {
@@ -114,6 +122,8 @@ export class PresenceReconciler {
     }
     let added = 0;
     let superseded = 0;
+    const now = Date.now();
+    const shadowedNow = new Map<string, number>();
     for (const [tenantId, conns] of byTenant) {
       for (let i = 0; i < conns.length; i += REREGISTER_CHUNK) {
         const part = conns.slice(i, i + REREGISTER_CHUNK);
@@ -125,13 +135,18 @@ export class PresenceReconciler {
             added++;
             if (conn.state === 'closed') undo.push({ tenantId, clientId: conn.clientId, connToken: conn.token });
           } else if (result === 'superseded' && conn.state === 'live') {
-            superseded++;
-            this.held.supersede(conn, 'another connection holds or held the online record');
+            const since = this.shadowed.get(conn.token) ?? now;
+            if (now - since < this.shadowGraceMs) shadowedNow.set(conn.token, since);
+            else {
+              superseded++;
+              this.held.supersede(conn, 'a newer connection has held the online record for a reconciliation interval');
+            }
           }
         });
         await this.sessions.disconnectMany(undo);
       }
     }
+    this.shadowed = shadowedNow;
     if (added > 0 || superseded > 0) this.log.warn({ added, superseded }, 'presence re-registration restored or closed connections');
     return { added, superseded };
   }

@@ -2,8 +2,11 @@
   Re-registers live connections a gateway node holds (SPEC F1, C4, C5): their online record went
   missing (the node was reaped after a Redis pause or an event-loop stall), or names an older
   connection because Redis lost this connection's Hello (a restart from an older AOF). Decided
-  by connection epochs (includes/presence.lua), never by token alone: a connection takes the
-  record only from an older connection, and never back from a newer one, open or closed.
+  by connection epochs (includes/presence.lua), never by token alone: a connection takes a
+  record another connection holds only when that one is older. A missing record is restored
+  whatever the epochs: the connection asking is live, and whichever connection held the record
+  since has closed (its Hello may even have run after its socket was gone, as when a gateway's
+  link to Redis was cut), so this one is the Client's only connection here and now.
 
   KEYS[1] tenant hash (routing)
   ARGV[1] tenant base   ARGV[2..] triples: client id, connection token, connection epoch
@@ -11,7 +14,7 @@
     'held'        the record is this connection's (nothing written)
     'added'       the record was missing, or an older connection's, and is this connection's
                   again (an older holder's node is told to close it: supersede doorbell)
-    'superseded'  a newer connection holds or held the record: close this one
+    'superseded'  a newer connection holds the record
     'gone'        the Client is not active (uninstalled or unknown): nothing written
 ]]
 local t = redis.call('TIME')
@@ -29,7 +32,7 @@ for i = 2, #ARGV - 2, 3 do
     local holder = tonumber(c[2] or '0')
     if c[1] ~= 'active' then
       result = 'gone'
-    elseif (current and epoch > holder) or (not current and epoch >= holder) then
+    elseif not current or epoch > holder then
       redis.call('HSET', K_ONLINE, clientId, conn)
       redis.call('HSET', ck, 'lastSeen', now, 'holderEpoch', epoch)
       -- Epochs issued by Hellos Redis lost are never issued again.
