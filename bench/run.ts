@@ -265,7 +265,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (interrupted) return 130;
   rmSync(join(options.outDir, 'tmp', runId), { recursive: true, force: true });
-  process.stdout.write(`\n${textTable(results)}\n\nresults: ${join(options.outDir, `${runId}.json`)}\n`);
+  process.stdout.write(`\n${textTable(results)}\n\nresults: ${join(options.outDir, 'latest.json')}\n`);
   return Object.values(results.scenarios).some((r) => r.error) ? 1 : 0;
 }
 
