@@ -264,13 +264,9 @@ export class GatewayServer {
       const refusal = toLicensegateError(err);
       // Retryable: the connection that registered this client id is still open (C2).
       if (refusal.code === 'ENROLLMENT_PENDING') return this.reject(conn, new LicensegateError('ENROLLMENT_PENDING', undefined, { retryAfterMs: this.admission.retryAfter(Date.now()) }));
-      if (refusal.code === 'NOT_DURABLE') {
-        // SPEC F5: the script ran but its writes did not reach the DURABILITY replicas in time, so
-        // no Welcome: the agent retries, and its online record goes (token-guarded) so that it can.
-        this.reject(conn, new LicensegateError('NOT_DURABLE', undefined, { retryAfterMs: this.admission.retryAfter(Date.now()), cause: refusal }));
-        await this.sessions.disconnect(conn.tenantId, conn.clientId, conn.token, Date.now()).catch(() => {});
-        return;
-      }
+      // SPEC F5: the script ran but its writes did not reach the DURABILITY replicas in time, so
+      // no Welcome: the agent retries (its record was released above, so that it can).
+      if (refusal.code === 'NOT_DURABLE') return this.reject(conn, new LicensegateError('NOT_DURABLE', undefined, { retryAfterMs: this.admission.retryAfter(Date.now()), cause: refusal }));
       return this.reject(conn, refusal);
     }
     if (this.supersededEarly.delete(conn.token)) {

@@ -178,8 +178,8 @@ export class SessionStore {
   }
 
   /**
-   * Re-registers live connections of one tenant whose online record is missing (SPEC F1),
-   * token-guarded (C5): see reregister-1.lua. One reply per pair, in order.
+   * Re-registers live connections of one tenant (SPEC F1, C5), decided by connection epochs:
+   * see reregister-1.lua. One reply per connection, in order.
    */
   async reregister(tenantId: string, pairs: { clientId: string; connToken: string; epoch: number }[]): Promise<ReregisterResult[]> {
     if (pairs.length === 0) return [];

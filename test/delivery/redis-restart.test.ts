@@ -6,6 +6,7 @@
  * or skipped, and new commands must never reuse a seq the agent already has.
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { crash } from '../helpers/durable-stack.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
@@ -74,8 +75,7 @@ async function startRig(gatewayOptions: Partial<GatewayOptions>): Promise<Rig> {
       cpSync(join(dataDir, 'redis'), saved, { recursive: true });
     },
     async crashToCheckpoint() {
-      process.kill(server.pid!, 'SIGKILL');
-      await eventually(() => !alive(server.pid!), 'redis-server gone', 10_000);
+      await crash(server);
       rmSync(join(dataDir, 'redis'), { recursive: true, force: true });
       cpSync(saved, join(dataDir, 'redis'), { recursive: true });
       server = await startEmbeddedRedis({ dataDir, port });
@@ -91,15 +91,6 @@ async function startRig(gatewayOptions: Partial<GatewayOptions>): Promise<Rig> {
       rmSync(saved, { recursive: true, force: true });
     },
   };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const unassign = (r: Rig, id: string) => unassignClient(r.ctx, TECHNICIAN, DEFAULT_TENANT, id);
