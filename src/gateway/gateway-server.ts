@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Redis } from 'ioredis';
+import { duplicateClient, type RedisClient } from '../store/redis-connection.ts';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { wallClock } from '../clock.ts';
 import { nodeOfConn, parseNodeMessage, type NodeMessage } from '../delivery/node-message.ts';
@@ -44,7 +44,7 @@ export class GatewayServer {
   private readonly supersededEarly = new Set<string>();
   private http: Server | undefined;
   private wss: WebSocketServer | undefined;
-  private subscriber: Redis | undefined;
+  private subscriber: RedisClient | undefined;
   private readonly tasks: PeriodicTasks;
   private nextConnId = 1;
   private stopping = false;
@@ -89,10 +89,11 @@ export class GatewayServer {
   /** Listens and joins the cluster of nodes. Resolves with the bound address. */
   async start(): Promise<AddressInfo> {
     const o = this.options;
-    this.subscriber = o.redis.duplicate({ connectionName: `licensegate:node:${this.nodeId}`, enableAutoPipelining: false });
-    this.subscriber.on('error', (err) => this.log.error({ err }, 'node channel connection error'));
-    this.subscriber.on('message', (_channel: string, raw: string) => this.onNodeMessage(raw));
-    await this.subscriber.subscribe(o.keys.nodeChannel(this.nodeId));
+    const subscriber = duplicateClient(o.redis, `licensegate:node:${this.nodeId}`);
+    this.subscriber = subscriber;
+    subscriber.on('error', (err) => this.log.error({ err }, 'node channel connection error'));
+    subscriber.on('message', (_channel: string, raw: string) => this.onNodeMessage(raw));
+    await subscriber.subscribe(o.keys.nodeChannel(this.nodeId));
     await this.presence.livenessRound();
 
     this.http = createServer((_req, res) => {

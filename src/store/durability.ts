@@ -16,7 +16,8 @@
  * The mode travels with the connection (createRedis sets it): the code that writes and then
  * acknowledges — the gateway's TurnBatcher, the admin worker — asks the connection it wrote on.
  */
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import { nodesOf, type RedisClient } from './redis-connection.ts';
 import type { Logger } from 'pino';
 import { LicensegateError } from '../errors.ts';
 
@@ -74,7 +75,7 @@ export class ReplicaGate {
   waits = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly replicas: number,
     readonly timeoutMs: number,
   ) {}
@@ -129,16 +130,16 @@ export class ReplicaGate {
   }
 }
 
-const gates = new WeakMap<Redis, ReplicaGate>();
+const gates = new WeakMap<RedisClient, ReplicaGate>();
 
 /** Records the mode of a connection (createRedis does this); only `replicas:<n>` needs a gate. */
-export function setDurability(redis: Redis, mode: DurabilityMode): void {
+export function setDurability(redis: RedisClient, mode: DurabilityMode): void {
   if (mode.kind === 'replicas') gates.set(redis, new ReplicaGate(redis, mode.replicas, mode.timeoutMs));
   else gates.delete(redis);
 }
 
 /** The connection's WAIT gate, when its mode is `replicas:<n>`. */
-export function replicaGateOf(redis: Redis): ReplicaGate | undefined {
+export function replicaGateOf(redis: RedisClient): ReplicaGate | undefined {
   return gates.get(redis);
 }
 
@@ -147,7 +148,7 @@ export function replicaGateOf(redis: Redis): ReplicaGate | undefined {
  * connections is durable in their mode, or rejects with NOT_DURABLE. In `everysec` and `always`
  * it returns at once: the replies already received are all the proof those modes give.
  */
-export async function awaitDurable(...connections: Redis[]): Promise<void> {
+export async function awaitDurable(...connections: RedisClient[]): Promise<void> {
   await Promise.all(
     [...new Set(connections)].map(async (redis) => {
       const gate = gates.get(redis);
@@ -164,11 +165,16 @@ export async function awaitDurable(...connections: Redis[]): Promise<void> {
  * renamed or forbidden, the operator asserts it with DURABILITY_CHECK=skip. `replicas:<n>` warns
  * when fewer replicas are connected now (they may still be starting). `everysec` warns when AOF is off.
  */
-export async function verifyRedisDurability(redis: Redis, mode: DurabilityMode, o: { check: 'config' | 'skip'; logger: Logger }): Promise<void> {
+export async function verifyRedisDurability(redis: RedisClient, mode: DurabilityMode, o: { check: 'config' | 'skip'; logger: Logger }): Promise<void> {
+  // On a Cluster every master holds some tenants: each must keep the promise.
+  for (const node of nodesOf(redis)) await verifyNode(node, mode, o);
+}
+
+async function verifyNode(redis: RedisClient, mode: DurabilityMode, o: { check: 'config' | 'skip'; logger: Logger }): Promise<void> {
   if (mode.kind === 'replicas') {
     const info = await redis.info('replication');
     const role = /^role:(\S+)/m.exec(info)?.[1];
-    if (role !== 'master') throw new Error(`DURABILITY=${durabilityName(mode)}: REDIS_URL must name the primary, but that Redis has role ${role ?? 'unknown'}`);
+    if (role !== 'master') throw new Error(`DURABILITY=${durabilityName(mode)}: the Redis must be a primary, but it has role ${role ?? 'unknown'}`);
     const connected = Number(/^connected_slaves:(\d+)/m.exec(info)?.[1] ?? 0);
     if (connected < mode.replicas) {
       o.logger.warn({ connected, wanted: mode.replicas }, `DURABILITY=${durabilityName(mode)}: only ${connected} replica(s) connected; Welcomes and job results are refused (NOT_DURABLE) until ${mode.replicas} acknowledge`);
@@ -206,7 +212,7 @@ export async function verifyRedisDurability(redis: Redis, mode: DurabilityMode, 
   }
 }
 
-async function readConfig(redis: Redis, names: string[]): Promise<Record<string, string>> {
+async function readConfig(redis: RedisClient, names: string[]): Promise<Record<string, string>> {
   const reply = (await redis.call('CONFIG', 'GET', ...names)) as string[] | Record<string, string>;
   if (!Array.isArray(reply)) return { ...reply }; // a RESP3 map, when the connection maps replies so
   const out: Record<string, string> = {};

@@ -14,7 +14,8 @@
  * only after that WAIT, and a WAIT that fell short rejects them all with NOT_DURABLE: whatever
  * the gateway tells an agent from these replies (a Welcome above all) is on n replicas (SPEC F5).
  */
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from './redis-connection.ts';
 import { replicaGateOf } from './durability.ts';
 
 interface Pending {
@@ -28,7 +29,7 @@ export class TurnBatcher {
   private pending: Pending[] = [];
   private scheduled = false;
 
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   /** Queues one command for this turn's pipeline; resolves with its reply. */
   run<T = unknown>(add: (pipeline: ChainableCommander) => void): Promise<T> {
