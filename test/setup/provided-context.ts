@@ -5,21 +5,10 @@
  * against — one server, a Sentinel setup or a Cluster — with its password/TLS when it has them.
  */
 import type {} from 'vitest';
+import type { RedisTarget } from '../../src/store/redis-target.ts';
 
-export interface HostPort {
-  host: string;
-  port: number;
-}
-
-/** TLS for tests: the CA that signed the servers' test certificate, as PEM text. */
-export interface ProvidedTls {
-  ca: string;
-}
-
-export type ProvidedRedisTarget =
-  | { kind: 'single'; url: string }
-  | { kind: 'sentinel'; sentinels: HostPort[]; name: string; password?: string; tls?: ProvidedTls }
-  | { kind: 'cluster'; nodes: HostPort[]; password?: string; tls?: ProvidedTls };
+/** JSON-able: RedisTarget holds only strings, numbers and booleans (a CA is passed as a file path). */
+export type ProvidedRedisTarget = RedisTarget;
 
 declare module 'vitest' {
   export interface ProvidedContext {
