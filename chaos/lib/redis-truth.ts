@@ -2,8 +2,8 @@
  * What Redis says, read in one go for the convergence checker: each fleet Client's record
  * (status, license type, reason, seq, acked), every tenant's `online` hash, the grants per
  * tenant and type, the serial keys' status, and the invariant checker's report. Key names come
- * from src/store/keys.ts; one pipeline per tenant (one slot on a Cluster). Not atomic across keys; the checker only trusts a clean reading that
- * holds for a while (see convergence.ts).
+ * from src/store/keys.ts. One pipeline per tenant (one slot on a Cluster). Not atomic across
+ * keys; the checker only trusts a clean reading that holds for a while (see convergence.ts).
  */
 import type { ChainableCommander } from 'ioredis';
 import { checkInvariants, type InvariantReport } from '../../src/licensing/check-invariants.ts';

@@ -53,8 +53,8 @@ export interface StormScenario {
   env?: Record<string, string>;
   /** Injects the fault (the storm is under way); resolves when the fault is over. */
   inject(run: StormRun): Promise<FaultReport>;
-  /** After the verdict: notes, and findings about the fault itself (was it in effect?). */
-  observe?(run: StormRun): { notes: string[]; findings: Finding[] };
+  /** After the verdict: notes, findings about the fault itself (was it in effect?), measurements. */
+  observe?(run: StormRun): { notes: string[]; findings: Finding[]; details?: Record<string, unknown> };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -133,7 +133,7 @@ export async function runStormScenario(ctx: ScenarioContext, s: StormScenario): 
     violations: [...observed.findings, ...verdict.violations],
     excused: verdict.excused,
     notes: [...(report.notes ?? []), ...observed.notes],
-    details: { ...report.details, jobOutcomes: outcomes, polls: verdict.polls, relapses: verdict.relapses, lossWindow: report.lossWindow ?? null },
+    details: { ...report.details, ...observed.details, jobOutcomes: outcomes, polls: verdict.polls, relapses: verdict.relapses, lossWindow: report.lossWindow ?? null },
   };
 }
 

@@ -1,0 +1,60 @@
+/**
+ * How long a Redis failover kept the fleet from being served, read afterwards from the ground
+ * truth (every agent's Welcomes and closes, every job's answer, on the suite's clock): the
+ * time from the kill until every agent that should be connected held a connection again, the
+ * first Welcome and the first answered job after the kill, and the errors agents were told
+ * meanwhile (REDIS_UNAVAILABLE, NOT_DURABLE, …). It measures an upper bound of the outage an
+ * agent saw: a storm still under way after the kill keeps some agents connecting anyway.
+ */
+import type { GroundTruthFleet, TruthAgent } from './fleet.ts';
+import type { JobRecord } from './job-ledger.ts';
+
+export interface ServedAgain {
+  /** Kill → the first moment every agent that should be connected was (null: never). */
+  allAgentsMs: number | null;
+  /** Kill → the first Welcome after it. */
+  firstWelcomeMs: number | null;
+  /** Kill → the first job sent after the kill that was answered (ok or a rule's refusal). */
+  firstJobMs: number | null;
+  /** Agents not connected at the kill or dropped after it that had to be served again. */
+  agentsReconnected: number;
+  /** Error frames agents received after the kill, by code. */
+  errorsAfterKill: Record<string, number>;
+  /** Answers of the jobs sent after the kill, by outcome (and code). */
+  jobsAfterKill: Record<string, number>;
+}
+
+/** Connected at `t` (suite clock): the last Welcome or close up to `t` was a Welcome. */
+function connectedAt(a: TruthAgent, t: number): boolean {
+  let connected = false;
+  for (const o of a.observations) {
+    if (o.t > t) break;
+    if (o.kind === 'welcome') connected = true;
+    else if (o.kind === 'close') connected = false;
+  }
+  return connected;
+}
+
+export function servedAgain(fleet: GroundTruthFleet, jobs: readonly JobRecord[], killAt: number): ServedAgain {
+  const agents = fleet.agents.filter((a) => a.shouldBeConnected);
+  const welcomes = agents.flatMap((a) => a.observations.filter((o) => o.kind === 'welcome' && o.t >= killAt).map((o) => o.t));
+  const candidates = [killAt, ...welcomes].sort((x, y) => x - y);
+  const allAt = candidates.find((t) => agents.every((a) => connectedAt(a, t)));
+  const errors: Record<string, number> = {};
+  for (const a of agents) for (const o of a.observations) if (o.kind === 'error' && o.t >= killAt) errors[o.code] = (errors[o.code] ?? 0) + 1;
+  const after = jobs.filter((j) => j.tEnq >= killAt);
+  const answered = after.filter((j) => j.tRes !== null && (j.outcome === 'ok' || j.outcome === 'refused')).map((j) => j.tRes!);
+  const outcomes: Record<string, number> = {};
+  for (const j of after) {
+    const k = j.code && j.outcome !== 'ok' ? `${j.outcome} ${j.code}` : j.outcome;
+    outcomes[k] = (outcomes[k] ?? 0) + 1;
+  }
+  return {
+    allAgentsMs: allAt === undefined ? null : allAt - killAt,
+    firstWelcomeMs: welcomes.length ? Math.min(...welcomes) - killAt : null,
+    firstJobMs: answered.length ? Math.min(...answered) - killAt : null,
+    agentsReconnected: agents.filter((a) => a.observations.some((o) => o.kind === 'welcome' && o.t >= killAt)).length,
+    errorsAfterKill: errors,
+    jobsAfterKill: outcomes,
+  };
+}
