@@ -60,11 +60,14 @@ export class JobLedger {
     if (!this.clients) {
       const connection = createRedis(this.target, { maxRetriesPerRequest: null, connectionName: 'licensegate:chaos-admin' });
       connection.on('error', () => {});
+      const queue = new Queue(ADMIN_QUEUE, { connection, prefix: this.queuePrefix });
+      // BullMQ prints a queue's connection errors when nobody listens: a failover would fill stderr.
+      queue.on('error', () => {});
       this.clients = {
         // Our own connection, with an error listener: a Redis restart must not print as unhandled.
         admin: new AdminClient({ connection, prefix: this.queuePrefix, actor: TECHNICIAN, timeoutMs: this.timeoutMs }),
         connection,
-        queue: new Queue(ADMIN_QUEUE, { connection, prefix: this.queuePrefix }),
+        queue,
       };
     }
     return this.clients;

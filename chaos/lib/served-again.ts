@@ -10,13 +10,17 @@ import type { GroundTruthFleet, TruthAgent } from './fleet.ts';
 import type { JobRecord } from './job-ledger.ts';
 
 export interface ServedAgain {
-  /** Kill → the first moment every agent that should be connected was (null: never). */
+  /**
+   * Kill → the moment from which every agent that should be connected stayed connected (null:
+   * some agent is not connected at the end). An agent that lost its connection after the kill
+   * counts from the Welcome after its last close.
+   */
   allAgentsMs: number | null;
   /** Kill → the first Welcome after it. */
   firstWelcomeMs: number | null;
   /** Kill → the first job sent after the kill that was answered (ok or a rule's refusal). */
   firstJobMs: number | null;
-  /** Agents not connected at the kill or dropped after it that had to be served again. */
+  /** Agents that got a Welcome after the kill. */
   agentsReconnected: number;
   /** Error frames agents received after the kill, by code. */
   errorsAfterKill: Record<string, number>;
@@ -24,22 +28,30 @@ export interface ServedAgain {
   jobsAfterKill: Record<string, number>;
 }
 
-/** Connected at `t` (suite clock): the last Welcome or close up to `t` was a Welcome. */
-function connectedAt(a: TruthAgent, t: number): boolean {
+/**
+ * From when on (≥ `since`) the agent stayed connected to the end: `since` when no close came
+ * after it, else the Welcome that followed its last close (null: not connected at the end).
+ */
+function servedFrom(a: TruthAgent, since: number): number | null {
+  let from: number | null = since;
   let connected = false;
   for (const o of a.observations) {
-    if (o.t > t) break;
-    if (o.kind === 'welcome') connected = true;
-    else if (o.kind === 'close') connected = false;
+    if (o.kind === 'welcome') {
+      connected = true;
+      if (from === null) from = Math.max(o.t, since);
+    } else if (o.kind === 'close') {
+      connected = false;
+      if (o.t >= since) from = null;
+    }
   }
-  return connected;
+  return connected ? from : null;
 }
 
 export function servedAgain(fleet: GroundTruthFleet, jobs: readonly JobRecord[], killAt: number): ServedAgain {
   const agents = fleet.agents.filter((a) => a.shouldBeConnected);
   const welcomes = agents.flatMap((a) => a.observations.filter((o) => o.kind === 'welcome' && o.t >= killAt).map((o) => o.t));
-  const candidates = [killAt, ...welcomes].sort((x, y) => x - y);
-  const allAt = candidates.find((t) => agents.every((a) => connectedAt(a, t)));
+  const from = agents.map((a) => servedFrom(a, killAt));
+  const allAt = from.includes(null) ? undefined : Math.max(killAt, ...(from as number[]));
   const errors: Record<string, number> = {};
   for (const a of agents) for (const o of a.observations) if (o.kind === 'error' && o.t >= killAt) errors[o.code] = (errors[o.code] ?? 0) + 1;
   const after = jobs.filter((j) => j.tEnq >= killAt);
