@@ -129,6 +129,31 @@ export class ChaosStack {
     return out;
   }
 
+  /**
+   * What each process logged at warn level or above, counted by message and error (its JSON log
+   * lines): how the processes lived through a fault, for the report.
+   */
+  loggedProblems(): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    const all = [...this.gateways.entries(), ...(this.worker ? [['worker', this.worker] as const] : [])];
+    for (const [name, h] of all) {
+      const counts: Record<string, number> = {};
+      for (const line of h.output().split('\n')) {
+        if (!line.startsWith('{')) continue;
+        try {
+          const rec = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+          if ((rec.level ?? 0) < 40) continue;
+          const k = `${rec.msg ?? ''}${rec.err?.message ? `: ${rec.err.message.slice(0, 160)}` : ''}`;
+          counts[k] = (counts[k] ?? 0) + 1;
+        } catch {
+          // a torn line
+        }
+      }
+      out[name] = counts;
+    }
+    return out;
+  }
+
   /** Everything the processes printed, for the report when something went wrong. */
   outputs(): Record<string, string> {
     const out: Record<string, string> = {};

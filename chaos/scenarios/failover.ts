@@ -91,9 +91,9 @@ function failover(engine: Engine, durability: Durability): ScenarioDef {
             details: { killAtMs: killAt, failoverMs, durability, engine },
           };
         },
-        observe({ fleet, jobs }) {
+        observe({ stack, fleet, jobs }) {
           const s = servedAgain(fleet, jobs.records, killAt);
-          return { notes: [summary(s)], findings: [], details: { servedAgain: s } };
+          return { notes: [summary(s)], findings: [], details: { servedAgain: s, logged: stack.loggedProblems() } };
         },
       });
       if (everysec) outcome.notes.push(lossReport(outcome.excused));
