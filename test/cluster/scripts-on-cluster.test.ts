@@ -111,6 +111,25 @@ describe('licensegate on a real Redis Cluster', () => {
     expect(await redis.hlen(keys.online(other))).toBe(25);
   });
 
+  it('X2 C2: an enrollment is three commands in two round trips: the {g} claim (HSETNX + HGET, one turn), then the tenant script', async () => {
+    const agent = new Agent({ url: gatewayUrl, clientId: clientId('e'), tenantId: other, enrollmentToken: otherToken, os: OS.linux, heartbeat: false });
+    await agent.connect();
+    const seen = await eachNode(async (r) => {
+      const log = (await r.call('SLOWLOG', 'GET', '-1')) as [number, number, number, string[], string, string][];
+      // Sent by the gateway (replicas log the replicated effects too, from their master link).
+      const sent = log.filter((e) => String(e[5]) === 'licensegate:test' && e[3].map(String).includes(agent.clientId));
+      return sent.map((e) => ({ port: r.options.port, cmd: String(e[3][0]).toLowerCase().replace('evalsha', 'eval') }));
+    });
+    const cmds = seen.flat();
+    expect(cmds.map((c) => c.cmd).sort()).toEqual(['eval', 'hget', 'hsetnx']);
+    // The claim went to the master of `{g}`, the script to the tenant's master.
+    const portOf = (cmd: string) => `127.0.0.1:${cmds.find((c) => c.cmd === cmd)!.port}`;
+    expect(portOf('hsetnx')).toBe(masterOf(keys.clientTenant()));
+    expect(portOf('hget')).toBe(masterOf(keys.clientTenant()));
+    expect(portOf('eval')).toBe(masterOf(keys.tenant(other)));
+    agents.push(agent);
+  });
+
   it('X2 C7 A1: an unassign job through BullMQ on the cluster; StopMonitoring arrives by the sharded doorbell', async () => {
     const conn = connectCluster({ maxRetriesPerRequest: null });
     defineScripts(conn);
