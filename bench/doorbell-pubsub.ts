@@ -9,7 +9,11 @@
  *   npx tsx bench/doorbell-pubsub.ts [N]
  */
 import { Cluster, Redis } from 'ioredis';
-import { startLocalCluster } from '../test/cluster/local-cluster.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RedisClusterTopology } from '../chaos/lib/redis-cluster.ts';
+import { Scope } from './lib/scope.ts';
 
 const N = Number(process.argv[2] ?? 20_000);
 const CHUNK = 200;
@@ -61,17 +65,20 @@ async function measure(ports: number[], nodes: { host: string; port: number }[],
   return { ms, cpuMs };
 }
 
-const cluster = await startLocalCluster();
+const scope = new Scope();
+const dir = mkdtempSync(join(tmpdir(), 'lg-doorbell-bench-'));
 try {
-  const ports = cluster.nodes.map((n) => n.port);
+  const cluster = await RedisClusterTopology.start(scope, { dir });
+  const ports = cluster.seedNodes().map((n) => n.port);
   const rows = [];
   for (const round of [1, 2]) {
     for (const mode of ['publish', 'spublish'] as const) {
-      const r = await measure(ports, cluster.nodes, mode);
+      const r = await measure(ports, cluster.seedNodes(), mode);
       rows.push({ round, mode, n: N, wallMs: Math.round(r.ms), redisCpuMs: Math.round(r.cpuMs), cpuUsPerMessage: Math.round((r.cpuMs * 1000) / N) });
     }
   }
   console.table(rows);
 } finally {
-  await cluster.stop();
+  await scope.close();
+  rmSync(dir, { recursive: true, force: true });
 }

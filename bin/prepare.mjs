@@ -4,6 +4,8 @@
 //  - redis-server (Debian's package) when missing: `apt-get install redis-server` when running
 //    as root with apt-get available and LICENSEGATE_NO_APT unset; otherwise a clear message.
 //    `npm start` with REDIS_URL set does not need it.
+//  - redis-sentinel (Debian's package) for everything but `npm start` (tests, bench, chaos start
+//    real Sentinel setups), installed the same way; `npm start` needs only redis-server.
 // Plain JavaScript with no dependencies: it runs before anything is installed.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -32,26 +34,55 @@ function haveRedis() {
   return spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status === 0;
 }
 
+function canApt() {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+  return isRoot && hasApt && !process.env.LICENSEGATE_NO_APT;
+}
+
+let aptUpdated = false;
+// Installs a Debian package and stops the system-wide service it starts (licensegate and its
+// tests run their own servers; a system redis-server on 6379 or sentinel on 26379 is in the way).
+function aptInstall(pkg, service) {
+  say(`installing ${pkg} (apt-get)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (!aptUpdated) execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  aptUpdated = true;
+  execFileSync('apt-get', ['install', '-y', '-qq', pkg], { stdio: 'inherit', env });
+  spawnSync('sh', ['-c', `service ${service} stop || systemctl stop ${service}`], { stdio: 'ignore' });
+}
+
 function ensureRedis() {
   const needed = lifecycle !== 'prestart' || !process.env.REDIS_URL;
   if (!needed || haveRedis()) return;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
-  if (!isRoot || !hasApt || process.env.LICENSEGATE_NO_APT) {
+  if (!canApt()) {
     say('redis-server is not installed. Install Debian\'s package (`sudo apt-get install redis-server`) or set REDIS_URL to an existing Redis, then run this again.');
     process.exit(1);
   }
-  say('installing redis-server (apt-get)');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', 'redis-server'], { stdio: 'inherit', env });
-  // The package starts a system-wide server on 6379; licensegate runs its own.
-  spawnSync('sh', ['-c', 'service redis-server stop || systemctl stop redis-server'], { stdio: 'ignore' });
+  aptInstall('redis-server', 'redis-server');
   if (!haveRedis()) {
     say('redis-server still not found after apt-get install');
     process.exit(1);
   }
 }
 
+// The path chaos/lib/redis-sentinel.ts looks for (Debian's package, not `redis-server --sentinel`).
+const SENTINEL_PATHS = ['/usr/bin/redis-sentinel', '/usr/local/bin/redis-sentinel'];
+const haveSentinel = () => SENTINEL_PATHS.some((p) => existsSync(p));
+
+function ensureSentinel() {
+  if (lifecycle === 'prestart' || haveSentinel()) return;
+  if (!canApt()) {
+    say('redis-sentinel is not installed. Install Debian\'s redis-sentinel package (`sudo apt-get install redis-sentinel`), then run this again.');
+    process.exit(1);
+  }
+  aptInstall('redis-sentinel', 'redis-sentinel');
+  if (!haveSentinel()) {
+    say('redis-sentinel still not found after apt-get install redis-sentinel');
+    process.exit(1);
+  }
+}
+
 ensurePackages();
 ensureRedis();
+ensureSentinel();

@@ -10,11 +10,11 @@ import type { KeyObject } from 'node:crypto';
 import { loadPublicKeys } from './licensing/vendor-keys.ts';
 import { DEFAULT_OS_LICENSE_MAP, osLicenseMapSchema, type OsLicenseRule } from './licensing/os-license-map.ts';
 import { DURABILITY_PATTERN, parseDurability, type DurabilityMode } from './store/durability.ts';
+import { RedisTargetError, targetFromEnv, type RedisTarget } from './store/redis-target.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const envSchema = z.object({
-  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
   GATEWAY_PORT: int(0, 65535).default(8080),
   HTTP_PORT: int(0, 65535).default(8081),
@@ -50,7 +50,8 @@ const envSchema = z.object({
 });
 
 export interface Config {
-  redisUrl: string | undefined;
+  /** REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES (+ credentials/TLS); undefined: the embedded Redis. */
+  redisTarget: RedisTarget | undefined;
   gatewayHost: string;
   gatewayPort: number;
   httpPort: number;
@@ -119,12 +120,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  let redisTarget: RedisTarget | undefined;
+  try {
+    redisTarget = targetFromEnv(raw);
+  } catch (err) {
+    if (err instanceof RedisTargetError) throw new ConfigError(err.message);
+    throw err;
+  }
   if (e.NODE_TIMEOUT_MS <= e.NODE_HEARTBEAT_MS) throw new ConfigError('NODE_TIMEOUT_MS must be greater than NODE_HEARTBEAT_MS');
   if (e.RETRY_MAX_MS < e.RETRY_BASE_MS) throw new ConfigError('RETRY_MAX_MS must be at least RETRY_BASE_MS');
   if (e.GATEWAY_PORT !== 0 && e.GATEWAY_PORT === e.HTTP_PORT) throw new ConfigError('GATEWAY_PORT and HTTP_PORT must differ');
   const durability = parseDurability(e.DURABILITY, e.DURABILITY_TIMEOUT_MS);
   if (durability.kind === 'replicas') {
-    if (!e.REDIS_URL) throw new ConfigError(`DURABILITY=${e.DURABILITY} needs REDIS_URL: the embedded Redis has no replicas`);
+    if (!redisTarget) throw new ConfigError(`DURABILITY=${e.DURABILITY} needs REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES: the embedded Redis has no replicas`);
     // A WAIT holds the gateway's connection (node heartbeats included) for up to this long.
     if (e.NODE_HEARTBEAT_MS + e.DURABILITY_TIMEOUT_MS >= e.NODE_TIMEOUT_MS) {
       throw new ConfigError('DURABILITY_TIMEOUT_MS plus NODE_HEARTBEAT_MS must be less than NODE_TIMEOUT_MS');
@@ -139,7 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   return {
-    redisUrl: e.REDIS_URL,
+    redisTarget,
     gatewayHost: e.GATEWAY_HOST,
     gatewayPort: e.GATEWAY_PORT,
     httpPort: e.HTTP_PORT,

@@ -21,12 +21,14 @@ import { appendfsyncFor, verifyRedisDurability } from './store/durability.ts';
 import { startEmbeddedRedis, type EmbeddedRedis } from './store/embedded-redis.ts';
 import { DEFAULT_TENANT, Keys } from './store/keys.ts';
 import { createRedis, waitReady } from './store/redis-connection.ts';
+import { describeTarget, singleTarget, type RedisTarget } from './store/redis-target.ts';
 import { startupFailure, type StartupSettings, type StartupStep } from './startup-error.ts';
 
 export interface RunningService {
   wsUrl: string;
   healthUrl: string;
-  redisUrl: string;
+  /** The Redis this service uses (the embedded one: a single target with its URL). */
+  redisTarget: RedisTarget;
   enrollmentToken: string;
   nodeId: string;
   stop(): Promise<void>;
@@ -36,21 +38,22 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
   setClockOffset(config.clockOffsetMs);
   if (config.clockOffsetMs !== 0) logger.warn({ clockOffsetMs: config.clockOffsetMs }, 'CLOCK_OFFSET_MS shifts this process wall clock (fault testing)');
   let embedded: EmbeddedRedis | undefined;
-  let redisUrl = config.redisUrl;
+  let redisTarget = config.redisTarget;
   // Only these steps may stop start-up, each with a recovery hint (src/startup-error.ts).
   let step: StartupStep = 'embedded-redis';
-  const settings: StartupSettings = { ...config, embedded: !config.redisUrl };
-  if (!redisUrl) {
+  const settings: StartupSettings = { ...config, embedded: !config.redisTarget };
+  if (!redisTarget) {
     embedded = await startEmbeddedRedis({ dataDir: config.dataDir, appendfsync: appendfsyncFor(config.durability) }).catch((err: unknown) => {
       throw startupFailure('embedded-redis', err, settings);
     });
-    redisUrl = embedded.url;
-    logger.info({ redisUrl, owned: embedded.owned, dataDir: config.dataDir }, 'embedded redis ready');
+    redisTarget = singleTarget(embedded.url);
+    logger.info({ redisUrl: embedded.url, owned: embedded.owned, dataDir: config.dataDir }, 'embedded redis ready');
   }
   const durability = config.durability;
-  const redis = createRedis(redisUrl, { connectionName: 'licensegate:gateway', autoPipelining: true, durability });
+  if (config.redisTarget) logger.info({ redis: describeTarget(config.redisTarget) }, 'connecting to redis');
+  const redis = createRedis(redisTarget, { connectionName: 'licensegate:gateway', autoPipelining: true, durability });
   // BullMQ needs its own connection that never gives up on a request.
-  const bull = createRedis(redisUrl, { connectionName: 'licensegate:scheduler', maxRetriesPerRequest: null, durability });
+  const bull = createRedis(redisTarget, { connectionName: 'licensegate:scheduler', maxRetriesPerRequest: null, durability });
   for (const c of [redis, bull]) c.on('error', (err) => logger.error({ err }, 'redis connection error'));
   const stack: (() => Promise<unknown>)[] = [];
   const unwind = async () => {
@@ -76,7 +79,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     const scheduler = new LedgerScheduler(bull, keys.queuePrefix);
     stack.push(() => scheduler.close());
     const vendorKeys = [...config.vendorPublicKeys];
-    const dev = embedded && !config.redisUrl ? loadDevLicense(config.dataDir, logger) : undefined;
+    const dev = embedded && !config.redisTarget ? loadDevLicense(config.dataDir, logger) : undefined;
     if (dev) vendorKeys.push(dev.publicKey);
     const ctx: LedgerContext = { redis, keys, vendorKeys, scheduler, now: wallClock };
     if (dev) await activateDevLicense(ctx, dev, logger);
@@ -128,7 +131,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     return {
       wsUrl: `ws://${host}:${ws.port}`,
       healthUrl: `http://${host}:${health.address.port}`,
-      redisUrl,
+      redisTarget,
       enrollmentToken,
       nodeId: gateway.nodeId,
       stop: unwind,

@@ -58,7 +58,7 @@ function recoveryOf(step: StartupStep, err: unknown, s: StartupSettings): string
     case 'redis':
       return s.embedded
         ? `the embedded Redis recorded in ${s.dataDir}/redis.url does not answer: stop whatever still uses that DATA_DIR, or delete redis.url and start again`
-        : 'check that the Redis named by REDIS_URL is running, reachable from here, and accepts the URL\'s credentials';
+        : 'check that the Redis named by REDIS_URL (or the sentinels of REDIS_SENTINELS, or the nodes of REDIS_CLUSTER_NODES) is running, reachable from here, and accepts the credentials (REDIS_USERNAME/REDIS_PASSWORD, or the URL\'s)';
     case 'durability':
       return 'make the Redis side match DURABILITY as the message says (docs/durability.md), choose another DURABILITY, or set DURABILITY_CHECK=skip if you assert it yourself';
     case 'default-tenant':

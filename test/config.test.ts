@@ -11,7 +11,7 @@ describe('configuration', () => {
   it('R3: every setting has a safe default', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({
-      redisUrl: undefined,
+      redisTarget: undefined,
       gatewayHost: '127.0.0.1',
       gatewayPort: 8080,
       httpPort: 8081,

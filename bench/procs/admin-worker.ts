@@ -12,11 +12,11 @@ import { createRedis, waitReady } from '../../src/store/redis-connection.ts';
 import { serveRequests } from '../lib/ipc.ts';
 
 const config = loadConfig();
-if (!config.redisUrl) throw new Error('REDIS_URL is required');
+if (!config.redisTarget) throw new Error('REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES is required');
 const logger = createLogger(config.logLevel, 'json');
 // In the connections' DURABILITY mode, as `licensegate serve` creates them (a result waits for its WAIT).
-const redis = createRedis(config.redisUrl, { connectionName: 'licensegate:bench-worker', durability: config.durability });
-const bull = createRedis(config.redisUrl, { connectionName: 'licensegate:bench-worker-bull', maxRetriesPerRequest: null, durability: config.durability });
+const redis = createRedis(config.redisTarget, { connectionName: 'licensegate:bench-worker', durability: config.durability });
+const bull = createRedis(config.redisTarget, { connectionName: 'licensegate:bench-worker-bull', maxRetriesPerRequest: null, durability: config.durability });
 for (const c of [redis, bull]) c.on('error', (err) => logger.error({ err }, 'redis connection error'));
 await waitReady(redis);
 const keys = new Keys(config.keyPrefix, config.queuePrefix);

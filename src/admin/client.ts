@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { ClientState, TenantPolicy } from '../licensing/client-admin.ts';
 import type { PamUser } from '../licensing/pam-seats.ts';
 import type { Actor } from '../licensing/permissions.ts';
@@ -13,11 +12,17 @@ import type { ActivationResult } from '../licensing/serial-key-ledger.ts';
 import type { TenantInfo } from '../licensing/tenants.ts';
 import type { LicenseTypeName } from '../licensing/license-types.ts';
 import { DEFAULT_QUEUE_PREFIX } from '../store/keys.ts';
+import { createRedis, duplicateClient, type RedisClient } from '../store/redis-connection.ts';
+import type { RedisTarget } from '../store/redis-target.ts';
 import { ADMIN_QUEUE, IDEMPOTENCY_KEY, parseFailedReason, type JobName, type JobPayload } from '../jobs/contract.ts';
 
 export interface AdminClientOptions {
-  /** A Redis URL or an ioredis connection (used for enqueueing; a duplicate listens for results). */
-  connection: string | Redis;
+  /**
+   * Where the queue lives: a Redis URL, a RedisTarget (Sentinel, Cluster; see
+   * src/store/redis-target.ts, or `targetFromEnv()` for the REDIS_* variables), or an ioredis
+   * connection (used for enqueueing; a duplicate listens for results).
+   */
+  connection: string | RedisTarget | RedisClient;
   /** BullMQ prefix. Default `{licensegate}`. */
   prefix?: string;
   /** Actor of every call that names none. */
@@ -51,16 +56,18 @@ const JOB_OPTIONS: JobsOptions = {
 
 export class AdminClient {
   private readonly queue: Queue;
-  private readonly owned: Redis[] = [];
+  private readonly owned: RedisClient[] = [];
   private readonly actor: Actor;
   private readonly timeoutMs: number;
   /** The result listener, started once from a known stream position (see listen()). */
   private readonly events: Promise<QueueEvents>;
 
   constructor(options: AdminClientOptions) {
-    const base = typeof options.connection === 'string' ? new Redis(options.connection, { maxRetriesPerRequest: null }) : options.connection;
-    if (typeof options.connection === 'string') base.on('error', () => undefined); // as for the listener below
-    if (typeof options.connection === 'string') this.owned.push(base);
+    const c = options.connection;
+    const own = typeof c === 'string' || 'kind' in c;
+    const base = own ? createRedis(c, { maxRetriesPerRequest: null, connectionName: 'licensegate:admin-client' }) : c;
+    if (own) base.on('error', () => undefined); // as for the listener below
+    if (own) this.owned.push(base);
     const prefix = options.prefix ?? DEFAULT_QUEUE_PREFIX;
     this.queue = new Queue(ADMIN_QUEUE, { connection: base, prefix });
     // Every call in flight listens for the queue closing; hundreds at once are normal here.
@@ -77,9 +84,9 @@ export class AdminClient {
    * and after waitUntilFinished's one state check: the result is then lost and the call times
    * out. Reading from the stream's last id taken before any job is added closes that gap.
    */
-  private async listen(base: Redis): Promise<QueueEvents> {
+  private async listen(base: RedisClient): Promise<QueueEvents> {
     const [last] = (await base.xrevrange(this.queue.keys.events, '+', '-', 'COUNT', 1)) as [string, string[]][];
-    const listener = base.duplicate({ maxRetriesPerRequest: null });
+    const listener = duplicateClient(base, 'licensegate:admin-events', { maxRetriesPerRequest: null });
     // ioredis reconnects by itself; a connection error reaches the caller through its call (a
     // JOB_TIMEOUT or a rejected add), never as an unhandled 'error' event of a library.
     listener.on('error', () => undefined);

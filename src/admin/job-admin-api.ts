@@ -3,7 +3,8 @@
  * makes takes the same path as an admin service's — schema, permissions, idempotency, audit.
  * Reads go straight to Redis.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
+import type { RedisTarget } from '../store/redis-target.ts';
 import { readAudit } from '../licensing/audit.ts';
 import type { LedgerContext } from '../licensing/ledger-context.ts';
 import { authorizeTenant, type Actor } from '../licensing/permissions.ts';
@@ -14,8 +15,8 @@ import { DEFAULT_TENANT } from '../store/keys.ts';
 import type { AdminApi } from './admin-api.ts';
 import { AdminClient } from './client.ts';
 
-export function jobAdminApi(ctx: LedgerContext, actor: Actor, redisUrl: string, owned: Redis[] = [], timeoutMs = 30_000): AdminApi {
-  const client = new AdminClient({ connection: redisUrl, prefix: ctx.keys.queuePrefix, actor, timeoutMs });
+export function jobAdminApi(ctx: LedgerContext, actor: Actor, redis: RedisTarget, owned: RedisClient[] = [], timeoutMs = 30_000): AdminApi {
+  const client = new AdminClient({ connection: redis, prefix: ctx.keys.queuePrefix, actor, timeoutMs });
   return {
     activateSerial: (key) => client.activateSerial({ key }),
     removeSerial: (keyId) => client.removeSerial({ keyId }),

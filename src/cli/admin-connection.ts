@@ -1,10 +1,10 @@
 /**
  * How `licensegate admin` reaches licensegate: the one place that builds its AdminApi.
  *
- * Redis: REDIS_URL, else the running embedded instance recorded in DATA_DIR (default ./data)
+ * Redis: REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES (src/store/redis-target.ts), else the running embedded instance recorded in DATA_DIR (default ./data)
  * by `licensegate serve`, else REDIS_UNAVAILABLE. Keys: KEY_PREFIX / QUEUE_PREFIX. Vendor public
  * keys (serial activate): VENDOR_PUBLIC_KEYS, plus the zero-config dev key
- * DATA_DIR/dev-vendor/vendor.pub when REDIS_URL is unset. Only these settings are read; the
+ * DATA_DIR/dev-vendor/vendor.pub when none of them is set. Only these settings are read; the
  * gateway's own settings are not required.
  *
  * Changes go through the admin job queue (jobAdminApi), so the CLI exercises the same path as
@@ -13,7 +13,6 @@
 import type { KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Redis } from 'ioredis';
 import type { AdminApi } from '../admin/admin-api.ts';
 import { jobAdminApi } from '../admin/job-admin-api.ts';
 import { LicensegateError } from '../errors.ts';
@@ -22,12 +21,14 @@ import type { Actor } from '../licensing/permissions.ts';
 import { loadPublicKey, loadPublicKeys, VENDOR_PUBLIC_KEY_FILE } from '../licensing/vendor-keys.ts';
 import { findRunningEmbedded } from '../store/embedded-redis.ts';
 import { DEFAULT_QUEUE_PREFIX, Keys } from '../store/keys.ts';
-import { defineScripts } from '../store/scripts.ts';
+import { createRedis, type RedisClient } from '../store/redis-connection.ts';
+import { describeTarget, RedisTargetError, singleTarget, targetFromEnv, type RedisTarget } from '../store/redis-target.ts';
 
 const CONNECT_TIMEOUT_MS = 5_000;
 
 export interface AdminSettings {
-  redisUrl: string | undefined;
+  /** REDIS_URL / REDIS_SENTINELS / REDIS_CLUSTER_NODES; undefined: the embedded Redis of DATA_DIR. */
+  redisTarget: RedisTarget | undefined;
   dataDir: string;
   keys: Keys;
   vendorKeys: KeyObject[];
@@ -37,15 +38,12 @@ const setting = (env: NodeJS.ProcessEnv, name: string): string | undefined => (e
 
 /** The settings the admin CLI needs; a wrong one is CONFIG_INVALID naming the variable. */
 export function adminSettings(env: NodeJS.ProcessEnv = process.env): AdminSettings {
-  const redisUrl = setting(env, 'REDIS_URL');
-  if (redisUrl !== undefined) {
-    let protocol = '';
-    try {
-      protocol = new URL(redisUrl).protocol;
-    } catch {
-      // reported below
-    }
-    if (protocol !== 'redis:' && protocol !== 'rediss:') throw new LicensegateError('CONFIG_INVALID', 'REDIS_URL: must be a redis:// or rediss:// URL');
+  let redisTarget: RedisTarget | undefined;
+  try {
+    redisTarget = targetFromEnv(env);
+  } catch (err) {
+    if (err instanceof RedisTargetError) throw new LicensegateError('CONFIG_INVALID', err.message);
+    throw err;
   }
   const dataDir = resolve(setting(env, 'DATA_DIR') ?? './data');
   let keys: Keys;
@@ -61,56 +59,44 @@ export function adminSettings(env: NodeJS.ProcessEnv = process.env): AdminSettin
     throw new LicensegateError('CONFIG_INVALID', `VENDOR_PUBLIC_KEYS: ${(err as Error).message}`);
   }
   const devKey = join(dataDir, 'dev-vendor', VENDOR_PUBLIC_KEY_FILE);
-  if (redisUrl === undefined && existsSync(devKey)) {
+  if (redisTarget === undefined && existsSync(devKey)) {
     try {
       vendorKeys.push(loadPublicKey(devKey));
     } catch (err) {
       throw new LicensegateError('CONFIG_INVALID', `dev vendor key: ${(err as Error).message}`);
     }
   }
-  return { redisUrl, dataDir, keys, vendorKeys };
+  return { redisTarget, dataDir, keys, vendorKeys };
 }
 
-/** A URL without its password, for messages. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'REDIS_URL';
-  }
-}
-
-async function locateRedis(settings: AdminSettings): Promise<string> {
-  if (settings.redisUrl !== undefined) return settings.redisUrl;
+async function locateRedis(settings: AdminSettings): Promise<RedisTarget> {
+  if (settings.redisTarget !== undefined) return settings.redisTarget;
   const embedded = await findRunningEmbedded(settings.dataDir);
-  if (embedded) return embedded;
+  if (embedded) return singleTarget(embedded);
   throw new LicensegateError(
     'REDIS_UNAVAILABLE',
     `REDIS_URL is not set and no running licensegate Redis is recorded in ${join(settings.dataDir, 'redis.url')}; ` +
-      'start licensegate with `npm start` (same DATA_DIR), or set REDIS_URL to its Redis',
+      'start licensegate with `npm start` (same DATA_DIR), or set REDIS_URL (or REDIS_SENTINELS, REDIS_CLUSTER_NODES) to its Redis',
   );
 }
 
 /** One short-lived connection with licensegate's scripts: fails fast instead of retrying. */
-async function connect(url: string): Promise<Redis> {
-  const redis = new Redis(url, {
+async function connect(target: RedisTarget): Promise<RedisClient> {
+  const redis = createRedis(target, {
     connectionName: 'licensegate:admin',
-    lazyConnect: true,
-    connectTimeout: CONNECT_TIMEOUT_MS,
     maxRetriesPerRequest: 1,
-    retryStrategy: () => null,
-    enableAutoPipelining: false,
+    extra: { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, retryStrategy: () => null },
   });
   let lastError: Error | undefined;
   redis.on('error', (err: Error) => (lastError = err)); // later failures surface as rejected commands
-  defineScripts(redis);
   try {
-    await redis.connect();
+    await Promise.race([
+      redis.connect(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer after ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS).unref()),
+    ]);
   } catch (err) {
     redis.disconnect();
-    throw new LicensegateError('REDIS_UNAVAILABLE', `cannot connect to ${redact(url)} (${(lastError ?? (err as Error)).message})`);
+    throw new LicensegateError('REDIS_UNAVAILABLE', `cannot connect to ${describeTarget(target)} (${(lastError ?? (err as Error)).message})`);
   }
   return redis;
 }
@@ -131,10 +117,10 @@ function jobTimeout(env: NodeJS.ProcessEnv): number {
 export async function openAdminApi(actor: Actor, env: NodeJS.ProcessEnv = process.env): Promise<AdminApi> {
   const settings = adminSettings(env);
   const timeoutMs = jobTimeout(env);
-  const url = await locateRedis(settings);
-  const redis = await connect(url);
+  const target = await locateRedis(settings);
+  const redis = await connect(target);
   const ctx: LedgerContext = { redis, keys: settings.keys, vendorKeys: settings.vendorKeys };
-  return jobAdminApi(ctx, actor, url, [redis], timeoutMs);
+  return jobAdminApi(ctx, actor, target, [redis], timeoutMs);
 }
 
 /** A lost Redis connection in the middle of a command, as REDIS_UNAVAILABLE; null otherwise. */

@@ -3,7 +3,7 @@
  * `0-<seq>`, fields k (kind) and a (argument). Appended by Lua scripts, trimmed only up to the
  * Client's acknowledged seq, replayed after Hello.last_acked_seq, read again on a doorbell.
  */
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 import { isEndpointLicenseType, type EndpointLicenseType } from '../licensing/license-types.ts';
 import type { Keys } from '../store/keys.ts';
 
@@ -40,7 +40,7 @@ export function commandOf(seq: number, kind: string, arg: string): ClientCommand
 
 /** Commands with seq > afterSeq, oldest first, at most `max`. */
 export async function readCommandsAfter(
-  redis: Redis | Cluster,
+  redis: RedisClient,
   keys: Keys,
   tenantId: string,
   clientId: string,

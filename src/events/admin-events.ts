@@ -5,7 +5,7 @@
  * same atomic step; key events go to the default tenant's stream. Events are notifications;
  * the audit trail is the record.
  */
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 import type { Keys } from '../store/keys.ts';
 
 export const EVENT_TYPES = [
@@ -23,7 +23,7 @@ export type EventType = (typeof EVENT_TYPES)[number];
 /** Stream length kept (approximately): old events are trimmed, the audit trail is not. */
 export const EVENTS_MAXLEN = 100_000;
 
-export async function emitEvent(redis: Redis | Cluster, keys: Keys, tenantId: string, type: EventType, data: Record<string, unknown>, now = Date.now()): Promise<void> {
+export async function emitEvent(redis: RedisClient, keys: Keys, tenantId: string, type: EventType, data: Record<string, unknown>, now = Date.now()): Promise<void> {
   await redis.xadd(keys.events(tenantId), 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'type', type, 'ts', String(now), 'data', JSON.stringify(data));
 }
 
@@ -35,7 +35,7 @@ export interface AdminEvent {
 }
 
 /** Reads events after `afterId` (exclusive; '0' for all), oldest first. */
-export async function readEvents(redis: Redis | Cluster, keys: Keys, tenantId: string, afterId = '0', count = 1000): Promise<AdminEvent[]> {
+export async function readEvents(redis: RedisClient, keys: Keys, tenantId: string, afterId = '0', count = 1000): Promise<AdminEvent[]> {
   const entries = (await redis.xrange(keys.events(tenantId), afterId === '0' ? '-' : `(${afterId}`, '+', 'COUNT', count)) as [string, string[]][];
   return entries.map(([id, f]) => {
     const m: Record<string, string> = {};

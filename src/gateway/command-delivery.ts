@@ -5,7 +5,7 @@
  * whose stored seq fell below what the connection sent (Redis lost its last writes) is
  * repaired; an Uninstall starts its acknowledgement deadline.
  */
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 import { readCommandsAfter, type ClientCommand } from '../delivery/client-command.ts';
 import { repairLostCommands } from '../delivery/seq-repair.ts';
 import type { Keys } from '../store/keys.ts';
@@ -18,7 +18,7 @@ import type { AgentConnection } from './agent-connection.ts';
 export const UNINSTALL_GRACE_HEARTBEATS = 2;
 
 export interface CommandDeliveryOptions {
-  redis: Redis | Cluster;
+  redis: RedisClient;
   keys: Keys;
   /** Most commands read from the log at once. */
   maxReplay: number;

@@ -17,10 +17,9 @@
  * closed: unknown or hostile tenant ids in Hellos cannot pile subscriptions up beyond what one
  * interval of handshakes allows, and a tenant whose agents reconnect does not churn.
  */
-import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Keys } from '../store/keys.ts';
-import { isCluster } from '../store/slot-routing.ts';
+import { duplicateClient, type RedisClient } from '../store/redis-connection.ts';
 
 interface Subscription {
   /** Connections of the tenant on this node that asked for it. */
@@ -30,11 +29,11 @@ interface Subscription {
 }
 
 export class DoorbellChannels {
-  private subscriber: Redis | Cluster | undefined;
+  private subscriber: RedisClient | undefined;
   private readonly subs = new Map<string, Subscription>();
 
   constructor(
-    private readonly redis: Redis | Cluster,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly nodeId: string,
     private readonly onMessage: (raw: string) => void,
@@ -43,10 +42,7 @@ export class DoorbellChannels {
 
   /** Opens the subscriber connection (a Cluster with one sharded subscriber per master). */
   start(): void {
-    const connectionName = `licensegate:node:${this.nodeId}`;
-    const sub = isCluster(this.redis)
-      ? this.redis.duplicate(undefined, { shardedSubscribers: true, redisOptions: { ...this.redis.options.redisOptions, connectionName, enableAutoPipelining: false } })
-      : this.redis.duplicate({ connectionName, enableAutoPipelining: false });
+    const sub = duplicateClient(this.redis, `licensegate:node:${this.nodeId}`);
     sub.on('error', (err: unknown) => this.log.error({ err }, 'doorbell connection error'));
     sub.on('smessage', (_channel: string, raw: string) => this.onMessage(raw));
     this.subscriber = sub;

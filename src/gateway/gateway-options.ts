@@ -1,12 +1,12 @@
 /** Options of one gateway node, with their defaults (spread once, validated at construction). */
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 import type { Logger } from 'pino';
 import { DEFAULT_OS_LICENSE_MAP, type OsLicenseRule } from '../licensing/os-license-map.ts';
 import type { Keys } from '../store/keys.ts';
 
 export interface GatewayOptions {
   /** Command connection (scripts defined). Required. */
-  redis: Redis | Cluster;
+  redis: RedisClient;
   /** Key namer. Required. */
   keys: Keys;
   /** Logger; the server hands each connection a child. Required. */

@@ -18,7 +18,7 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 import { DEFAULT_TENANT, type Keys } from '../store/keys.ts';
 import { runScript, type ScriptName } from '../store/scripts.ts';
 import type { DisconnectEntry, SessionStore } from './session-store.ts';
@@ -57,7 +57,7 @@ export class NodeRegistry {
   private joined = false;
 
   constructor(
-    private readonly redis: Redis | Cluster,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly sessions: SessionStore,
     readonly nodeId: string,

@@ -18,7 +18,7 @@
  * So no record can be wrong for longer than one interval while its node lives; a dead node's
  * records are the reaper's (node timeout).
  */
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 import type { Logger } from 'pino';
 import { nodeOfConn } from '../delivery/node-message.ts';
 import type { Keys } from '../store/keys.ts';
@@ -54,7 +54,7 @@ export class PresenceReconciler {
   private shadowed = new Map<string, number>();
 
   constructor(
-    private readonly redis: Redis | Cluster,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly sessions: SessionStore,
     private readonly nodeId: string,

@@ -3,7 +3,7 @@
  * auto-assign, mark online, replay), acks, disconnects, batched last-seen and uninstall.
  * Turns script status codes into coded LicensegateErrors.
  */
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 import { hashSecret, newClientCredential } from '../auth/secrets.ts';
 import { parseCommandEntry, type ClientCommand, type StreamEntry } from '../delivery/client-command.ts';
 import { isErrorCode, LicensegateError } from '../errors.ts';
@@ -78,7 +78,7 @@ export class SessionStore {
   private readonly batch: TurnBatcher;
 
   constructor(
-    private readonly redis: Redis | Cluster,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {
     this.batch = new TurnBatcher(redis);

@@ -5,7 +5,7 @@
  * backoff, safe because every operation is idempotent by job id or by state.
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { LicensegateError } from '../errors.ts';
@@ -41,7 +41,7 @@ export async function processAdminJob(ctx: LedgerContext, job: Pick<Job, 'name' 
  * worker's connection. NOT_DURABLE fails the attempt as retryable: the effect stays applied on
  * the primary, BullMQ retries with backoff, and the retry finds it done (F3) and waits again.
  */
-async function durableResult<T>(result: Promise<T>, ...connections: (Redis | Cluster)[]): Promise<T> {
+async function durableResult<T>(result: Promise<T>, ...connections: RedisClient[]): Promise<T> {
   const value = await result;
   try {
     await awaitDurable(...connections);
@@ -51,7 +51,7 @@ async function durableResult<T>(result: Promise<T>, ...connections: (Redis | Clu
   return value;
 }
 
-export function startAdminWorker(connection: Redis | Cluster, queuePrefix: string, ctx: LedgerContext, logger: Logger, options: AdminWorkerOptions = {}): Worker {
+export function startAdminWorker(connection: RedisClient, queuePrefix: string, ctx: LedgerContext, logger: Logger, options: AdminWorkerOptions = {}): Worker {
   const worker = new Worker(ADMIN_QUEUE, (job) => durableResult(processAdminJob(ctx, job), ctx.redis, connection), {
     connection,
     prefix: queuePrefix,

@@ -6,7 +6,7 @@
  * sagas and ends due keys. Internal: not part of the admin job contract.
  */
 import { Queue, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 import type { Logger } from 'pino';
 import type { KeyScheduler, LedgerContext } from '../licensing/ledger-context.ts';
 import { resumeLedger } from '../licensing/resume-ledger.ts';
@@ -33,7 +33,7 @@ type SchedulerJob =
 export class LedgerScheduler implements KeyScheduler {
   readonly queue: Queue;
 
-  constructor(connection: Redis, queuePrefix: string) {
+  constructor(connection: RedisClient, queuePrefix: string) {
     this.queue = new Queue(SCHEDULER_QUEUE, { connection, prefix: queuePrefix });
   }
 
@@ -69,7 +69,7 @@ export class LedgerScheduler implements KeyScheduler {
 }
 
 /** Runs scheduled ledger jobs. */
-export function startSchedulerWorker(connection: Redis, queuePrefix: string, ctx: LedgerContext, logger: Logger): Worker {
+export function startSchedulerWorker(connection: RedisClient, queuePrefix: string, ctx: LedgerContext, logger: Logger): Worker {
   const worker = new Worker(
     SCHEDULER_QUEUE,
     async (job: Job) => {

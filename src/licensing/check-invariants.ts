@@ -8,7 +8,7 @@
  * saga records, keys left half-ended. A saga in flight shows these for a moment, so run it on
  * a quiescent ledger. Tests call it after every scenario. Not a hot path: it reads everything.
  */
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 import { DEFAULT_TENANT, type Keys } from '../store/keys.ts';
 import { ALL_LICENSE_TYPES, SEAT_LICENSE_TYPE } from './license-types.ts';
 import type { SerialKeyRecord } from './serial-key-ledger.ts';
@@ -22,7 +22,7 @@ function parseAlloc(flat: Record<string, string>): Map<string, number> {
   return new Map(Object.entries(flat).map(([k, v]) => [k, Number(v)]));
 }
 
-export async function checkInvariants(redis: Redis | Cluster, keys: Keys, now = Date.now()): Promise<InvariantReport> {
+export async function checkInvariants(redis: RedisClient, keys: Keys, now = Date.now()): Promise<InvariantReport> {
   const v: string[] = [];
   const serials = new Map(Object.entries(await redis.hgetall(keys.serials())).map(([id, raw]) => [id, JSON.parse(raw) as SerialKeyRecord]));
   const grants = parseAlloc(await redis.hgetall(keys.grants()));

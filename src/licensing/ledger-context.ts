@@ -1,6 +1,6 @@
 /** What every ledger operation needs: Redis, the key namer, a clock, and the vendor keys. */
 import type { KeyObject } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 import { isErrorCode, LicensegateError } from '../errors.ts';
 import type { Keys } from '../store/keys.ts';
 import { runScript, type ScriptName } from '../store/scripts.ts';
@@ -11,7 +11,7 @@ export interface KeyScheduler {
 }
 
 export interface LedgerContext {
-  redis: Redis | Cluster;
+  redis: RedisClient;
   keys: Keys;
   /** Public keys that verify serial keys (VENDOR_PUBLIC_KEYS). */
   vendorKeys: KeyObject[];

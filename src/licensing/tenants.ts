@@ -5,7 +5,7 @@
  * technician grants them.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connection.ts';
 import { hashSecret, newEnrollmentToken } from '../auth/secrets.ts';
 import { LicensegateError } from '../errors.ts';
 import { DEFAULT_TENANT, type Keys } from '../store/keys.ts';
@@ -24,7 +24,7 @@ export interface EnsureTenantOptions {
 }
 
 /** Creates the tenant if missing; returns its enrollment token. Safe to race. */
-export async function ensureTenant(redis: Redis | Cluster, keys: Keys, tenantId: string, options: EnsureTenantOptions = {}): Promise<string> {
+export async function ensureTenant(redis: RedisClient, keys: Keys, tenantId: string, options: EnsureTenantOptions = {}): Promise<string> {
   const key = keys.tenant(tenantId);
   await redis.hsetnx(key, 'name', options.name ?? tenantId);
   await redis.hsetnx(key, 'createdAt', Date.now());

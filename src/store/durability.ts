@@ -16,10 +16,11 @@
  * The mode travels with the connection (createRedis sets it): the code that writes and then
  * acknowledges — the gateway's TurnBatcher, the admin worker — asks the connection it wrote on.
  */
-import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import { isCluster, nodesOf, type RedisClient } from './redis-connection.ts';
 import type { Logger } from 'pino';
 import { LicensegateError } from '../errors.ts';
-import { hashTagOf, isCluster } from './slot-routing.ts';
+import { hashTagOf } from './slot-routing.ts';
 
 export type DurabilityMode =
   | { kind: 'everysec' }
@@ -85,7 +86,7 @@ export class ReplicaGate {
   waits = 0;
 
   constructor(
-    private readonly redis: Redis | Cluster,
+    private readonly redis: RedisClient,
     readonly replicas: number,
     readonly timeoutMs: number,
   ) {}
@@ -113,7 +114,7 @@ export class ReplicaGate {
    * that carried this process's writes to it (a Cluster keeps one per node).
    */
   async everyMaster(): Promise<{ replicas: number; durable: boolean }> {
-    const masters = (this.redis as Cluster).nodes('master');
+    const masters = nodesOf(this.redis);
     this.waits += masters.length;
     const acked = await Promise.all(masters.map((m) => m.wait(this.replicas, this.timeoutMs).then(Number, () => 0)));
     const replicas = acked.length ? Math.min(...acked) : 0;
@@ -163,16 +164,16 @@ export class ReplicaGate {
   }
 }
 
-const gates = new WeakMap<Redis | Cluster, ReplicaGate>();
+const gates = new WeakMap<RedisClient, ReplicaGate>();
 
 /** Records the mode of a connection (createRedis does this); only `replicas:<n>` needs a gate. */
-export function setDurability(redis: Redis | Cluster, mode: DurabilityMode): void {
+export function setDurability(redis: RedisClient, mode: DurabilityMode): void {
   if (mode.kind === 'replicas') gates.set(redis, new ReplicaGate(redis, mode.replicas, mode.timeoutMs));
   else gates.delete(redis);
 }
 
 /** The connection's WAIT gate, when its mode is `replicas:<n>`. */
-export function replicaGateOf(redis: Redis | Cluster): ReplicaGate | undefined {
+export function replicaGateOf(redis: RedisClient): ReplicaGate | undefined {
   return gates.get(redis);
 }
 
@@ -181,7 +182,7 @@ export function replicaGateOf(redis: Redis | Cluster): ReplicaGate | undefined {
  * connections is durable in their mode, or rejects with NOT_DURABLE. In `everysec` and `always`
  * it returns at once: the replies already received are all the proof those modes give.
  */
-export async function awaitDurable(...connections: (Redis | Cluster)[]): Promise<void> {
+export async function awaitDurable(...connections: RedisClient[]): Promise<void> {
   await Promise.all(
     [...new Set(connections)].map(async (redis) => {
       const gate = gates.get(redis);
@@ -199,11 +200,16 @@ export async function awaitDurable(...connections: (Redis | Cluster)[]): Promise
  * renamed or forbidden, the operator asserts it with DURABILITY_CHECK=skip. `replicas:<n>` warns
  * when fewer replicas are connected now (they may still be starting). `everysec` warns when AOF is off.
  */
-export async function verifyRedisDurability(redis: Redis, mode: DurabilityMode, o: { check: 'config' | 'skip'; logger: Logger }): Promise<void> {
+export async function verifyRedisDurability(redis: RedisClient, mode: DurabilityMode, o: { check: 'config' | 'skip'; logger: Logger }): Promise<void> {
+  // On a Cluster every master holds some tenants: each must keep the promise.
+  for (const node of nodesOf(redis)) await verifyNode(node, mode, o);
+}
+
+async function verifyNode(redis: RedisClient, mode: DurabilityMode, o: { check: 'config' | 'skip'; logger: Logger }): Promise<void> {
   if (mode.kind === 'replicas') {
     const info = await redis.info('replication');
     const role = /^role:(\S+)/m.exec(info)?.[1];
-    if (role !== 'master') throw new Error(`DURABILITY=${durabilityName(mode)}: REDIS_URL must name the primary, but that Redis has role ${role ?? 'unknown'}`);
+    if (role !== 'master') throw new Error(`DURABILITY=${durabilityName(mode)}: the Redis must be a primary, but it has role ${role ?? 'unknown'}`);
     const connected = Number(/^connected_slaves:(\d+)/m.exec(info)?.[1] ?? 0);
     if (connected < mode.replicas) {
       o.logger.warn({ connected, wanted: mode.replicas }, `DURABILITY=${durabilityName(mode)}: only ${connected} replica(s) connected; Welcomes and job results are refused (NOT_DURABLE) until ${mode.replicas} acknowledge`);
@@ -241,7 +247,7 @@ export async function verifyRedisDurability(redis: Redis, mode: DurabilityMode, 
   }
 }
 
-async function readConfig(redis: Redis, names: string[]): Promise<Record<string, string>> {
+async function readConfig(redis: RedisClient, names: string[]): Promise<Record<string, string>> {
   const reply = (await redis.call('CONFIG', 'GET', ...names)) as string[] | Record<string, string>;
   if (!Array.isArray(reply)) return { ...reply }; // a RESP3 map, when the connection maps replies so
   const out: Record<string, string> = {};

@@ -6,7 +6,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from './redis-connection.ts';
 import { ALL_LICENSE_TYPES } from '../licensing/license-types.ts';
 import { luaKeyPrelude } from './keys.ts';
 
@@ -56,10 +57,10 @@ export function loadScripts(): ScriptSource[] {
   return sources;
 }
 
-const defined = new WeakSet<Redis | Cluster>();
+const defined = new WeakSet<RedisClient>();
 
 /** Registers every script on a connection, a single Redis or a Cluster (idempotent). */
-export function defineScripts(redis: Redis | Cluster): void {
+export function defineScripts(redis: RedisClient): void {
   if (defined.has(redis)) return;
   for (const s of loadScripts()) {
     redis.defineCommand(`lg_${s.name}`, { numberOfKeys: s.numberOfKeys, lua: s.lua });
@@ -70,7 +71,7 @@ export function defineScripts(redis: Redis | Cluster): void {
 type ScriptArg = string | number;
 
 /** Runs a script on a connection (after defineScripts). */
-export function runScript(redis: Redis | Cluster, name: ScriptName, keys: string[], args: ScriptArg[]): Promise<unknown> {
+export function runScript(redis: RedisClient, name: ScriptName, keys: string[], args: ScriptArg[]): Promise<unknown> {
   const fn = (redis as unknown as Record<string, (...a: ScriptArg[]) => Promise<unknown>>)[`lg_${name}`];
   if (!fn) throw new Error(`script ${name} is not defined on this connection`);
   return fn.call(redis, ...keys, ...args);

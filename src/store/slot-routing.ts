@@ -11,7 +11,8 @@
  * On a single Redis none of this applies: every helper here keeps one pipeline, in the
  * caller's order, exactly as before.
  */
-import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import { isCluster, type RedisClient } from './redis-connection.ts';
 
 /** What the slot of a key is computed from: its hash tag (Redis' rule), else the whole key. */
 export function hashTagOf(key: string): string {
@@ -39,16 +40,11 @@ export function keySlot(key: string): number {
   return crc % 16384;
 }
 
-/** True for an ioredis Cluster (its `isCluster` is true; a plain Redis' is false). */
-export function isCluster(redis: Redis | Cluster): redis is Cluster {
-  return redis.isCluster === true;
-}
-
 /**
  * Splits items into the groups that may share a pipeline, keeping each group in the items'
  * order: one group on a single Redis, one per hash tag on a Cluster.
  */
-export function groupBySlot<T>(redis: Redis | Cluster, items: readonly T[], routingKeyOf: (item: T) => string): T[][] {
+export function groupBySlot<T>(redis: RedisClient, items: readonly T[], routingKeyOf: (item: T) => string): T[][] {
   if (!isCluster(redis)) return items.length ? [items.slice()] : [];
   const groups = new Map<string, T[]>();
   for (const item of items) {
@@ -66,7 +62,7 @@ export function groupBySlot<T>(redis: Redis | Cluster, items: readonly T[], rout
  * ([error, reply]) come back in the items' order.
  */
 export async function pipelineBySlot<T>(
-  redis: Redis | Cluster,
+  redis: RedisClient,
   items: readonly T[],
   routingKeyOf: (item: T) => string,
   add: (pipeline: ChainableCommander, item: T) => void,

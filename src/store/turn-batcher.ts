@@ -14,9 +14,10 @@
  * only after that WAIT, and a WAIT that fell short rejects them all with NOT_DURABLE: whatever
  * the gateway tells an agent from these replies (a Welcome above all) is on n replicas (SPEC F5).
  */
-import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import { isCluster, type RedisClient } from './redis-connection.ts';
 import { replicaGateOf } from './durability.ts';
-import { groupBySlot, isCluster } from './slot-routing.ts';
+import { groupBySlot } from './slot-routing.ts';
 
 interface Pending {
   /** A key of the command: its slot decides which pipeline it joins on a Cluster. */
@@ -38,7 +39,7 @@ export class TurnBatcher {
   private pending: Pending[] = [];
   private scheduled = false;
 
-  constructor(private readonly redis: Redis | Cluster) {}
+  constructor(private readonly redis: RedisClient) {}
 
   /** Queues one command for this turn's pipeline; resolves with its reply. routingKey: a key of that command. */
   run<T = unknown>(routingKey: string, add: (pipeline: ChainableCommander) => void): Promise<T> {

@@ -27,14 +27,21 @@ import { resumePendingPromotions } from '../../src/licensing/promotion.ts';
 import { activateSerialKey, removeSerialKey } from '../../src/licensing/serial-key-ledger.ts';
 import { createTenant, ensureTenant, grantLicenses, takeBackLicenses } from '../../src/licensing/tenants.ts';
 import { DEFAULT_TENANT, Keys } from '../../src/store/keys.ts';
-import { defineScripts, loadScripts, SCRIPT_NAMES } from '../../src/store/scripts.ts';
+import { loadScripts, SCRIPT_NAMES } from '../../src/store/scripts.ts';
 import { keySlot } from '../../src/store/slot-routing.ts';
 import { OS, clientId } from '../helpers/agents.ts';
 import { eventually, TEST_TOKEN } from '../helpers/gateway.ts';
 import { mintKey, vendor } from '../helpers/ledger.ts';
-import { startLocalCluster, type LocalCluster } from './local-cluster.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Scope } from '../../bench/lib/scope.ts';
+import { RedisClusterTopology } from '../../chaos/lib/redis-cluster.ts';
+import { createRedis } from '../../src/store/redis-connection.ts';
 
-let cluster: LocalCluster;
+const scope = new Scope();
+const dir = mkdtempSync(join(tmpdir(), 'lg-scripts-cluster-'));
+let cluster: RedisClusterTopology;
 let redis: Cluster;
 let ctx: LedgerContext;
 let gateway: GatewayServer;
@@ -47,15 +54,15 @@ const errorLogs: string[] = [];
 const agents: Agent[] = [];
 const logger = pino({ level: 'warn' }, { write: (line: string) => void (JSON.parse(line).level >= 50 && errorLogs.push(line)) });
 
-function connectCluster(extra: Record<string, unknown> = {}): Cluster {
-  const c = new Cluster(cluster.nodes, { redisOptions: { connectionName: 'licensegate:test', ...extra } });
+function connectCluster(maxRetriesPerRequest?: null): Cluster {
+  const c = createRedis({ kind: 'cluster', nodes: cluster.seedNodes() }, { connectionName: 'licensegate:test', ...(maxRetriesPerRequest === null ? { maxRetriesPerRequest } : {}) }) as Cluster;
   c.on('error', () => {});
   return c;
 }
 
 async function eachNode<T>(fn: (r: Redis) => Promise<T>): Promise<T[]> {
   return Promise.all(
-    cluster.nodes.map(async (n) => {
+    cluster.seedNodes().map(async (n) => {
       const r = new Redis({ host: n.host, port: n.port });
       try {
         return await fn(r);
@@ -70,12 +77,15 @@ async function eachNode<T>(fn: (r: Redis) => Promise<T>): Promise<T[]> {
 const masterOf = (key: string) => redis.slots[keySlot(key)]![0];
 
 beforeAll(async () => {
-  cluster = await startLocalCluster();
+  cluster = await RedisClusterTopology.start(scope, { dir });
   // Every command into SLOWLOG: which scripts ran is read back from Redis at the end.
   await eachNode((r) => r.config('SET', 'slowlog-log-slower-than', '0', 'slowlog-max-len', '500000'));
   redis = connectCluster();
-  defineScripts(redis);
   await redis.ping();
+  // Our slot arithmetic (src/store/slot-routing.ts) is Redis' own.
+  for (const key of [keys.tenant(DEFAULT_TENANT), keys.clientTenant(), keys.nodes(), keys.doorbellChannel('acme', 'n1')]) {
+    expect(keySlot(key)).toBe(Number(await redis.call('CLUSTER', 'KEYSLOT', key)));
+  }
   // A second tenant whose slot lives on another master than the default tenant's.
   for (let i = 0; ; i++) {
     other = `acme-${i}`;
@@ -88,7 +98,8 @@ afterAll(async () => {
   for (const a of agents) a.terminate();
   await gateway?.stop();
   redis?.disconnect();
-  await cluster?.stop();
+  await scope.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('licensegate on a real Redis Cluster', () => {
@@ -131,8 +142,7 @@ describe('licensegate on a real Redis Cluster', () => {
   });
 
   it('X2 C7 A1: an unassign job through BullMQ on the cluster; StopMonitoring arrives by the sharded doorbell', async () => {
-    const conn = connectCluster({ maxRetriesPerRequest: null });
-    defineScripts(conn);
+    const conn = connectCluster(null);
     const worker: Worker = startAdminWorker(conn, keys.queuePrefix, ctx, logger);
     const queue = new Queue(ADMIN_QUEUE, { connection: conn, prefix: keys.queuePrefix });
     try {

@@ -64,7 +64,7 @@ describe('durability start-up check', () => {
     const primary = await ownRedis();
     const replica = await ownRedis({ extraArgs: ['--replicaof', '127.0.0.1', new URL(primary.url).port] });
     await expect(verifyRedisDurability(await connect(replica.url), { kind: 'replicas', replicas: 1, timeoutMs: 100 }, { check: 'config', logger: silent })).rejects.toThrow(
-      /REDIS_URL must name the primary, but that Redis has role slave/,
+      /the Redis must be a primary, but it has role slave/,
     );
   });
 
