@@ -26,6 +26,50 @@ export interface ServedAgain {
   errorsAfterKill: Record<string, number>;
   /** Answers of the jobs sent after the kill, by outcome (and code). */
   jobsAfterKill: Record<string, number>;
+  /**
+   * Doorbells after the kill: for each assign / unassign answered after it whose agent was
+   * connected, the time from the answer until the agent saw its StartMonitoring /
+   * StopMonitoring (a command that came only with a later Welcome counts as undelivered).
+   */
+  commandsAfterKill: { answered: number; delivered: number; medianMs: number | null; maxMs: number | null };
+}
+
+function commandDelivery(fleet: GroundTruthFleet, jobs: readonly JobRecord[], killAt: number): ServedAgain['commandsAfterKill'] {
+  const agents = fleet.byKey();
+  const delays: number[] = [];
+  let answered = 0;
+  for (const j of jobs) {
+    if (j.outcome !== 'ok' || j.tRes === null || j.tRes < killAt) continue;
+    if (j.name !== 'client.assign' && j.name !== 'client.unassign') continue;
+    const a = agents.get(`${String(j.input.tenantId)}/${String(j.input.clientId)}`);
+    if (!a || !connectedAt(a, j.tRes)) continue;
+    const licensed = j.name === 'client.assign' && Boolean((j.result as { license?: string | null } | undefined)?.license);
+    if (j.name === 'client.assign' && !licensed) continue;
+    answered++;
+    const want = j.name === 'client.assign' ? 'start' : 'stop';
+    // The command may arrive a little before the job's answer does: look from its enqueueing.
+    const seen = a.observations.find((o) => o.t >= j.tEnq && o.kind === 'command' && o.cmd === want);
+    const reconnected = a.observations.find((o) => o.t >= j.tEnq && (o.kind === 'close' || o.kind === 'welcome'));
+    if (seen && (!reconnected || seen.t <= reconnected.t)) delays.push(Math.max(0, seen.t - j.tRes));
+  }
+  delays.sort((x, y) => x - y);
+  return {
+    answered,
+    delivered: delays.length,
+    medianMs: delays.length ? delays[Math.floor(delays.length / 2)]! : null,
+    maxMs: delays.length ? delays[delays.length - 1]! : null,
+  };
+}
+
+/** Connected at `t` (suite clock): the last Welcome or close up to `t` was a Welcome. */
+function connectedAt(a: TruthAgent, t: number): boolean {
+  let connected = false;
+  for (const o of a.observations) {
+    if (o.t > t) break;
+    if (o.kind === 'welcome') connected = true;
+    else if (o.kind === 'close') connected = false;
+  }
+  return connected;
 }
 
 /**
@@ -68,5 +112,6 @@ export function servedAgain(fleet: GroundTruthFleet, jobs: readonly JobRecord[],
     agentsReconnected: agents.filter((a) => a.observations.some((o) => o.kind === 'welcome' && o.t >= killAt)).length,
     errorsAfterKill: errors,
     jobsAfterKill: outcomes,
+    commandsAfterKill: commandDelivery(fleet, jobs, killAt),
   };
 }

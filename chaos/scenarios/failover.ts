@@ -34,7 +34,9 @@ function summary(s: ServedAgain): string {
   const ms = (v: number | null) => (v === null ? 'never' : `${v} ms`);
   const errors = Object.entries(s.errorsAfterKill).map(([k, n]) => `${k} ×${n}`).join(', ') || 'none';
   const jobs = Object.entries(s.jobsAfterKill).map(([k, n]) => `${k} ×${n}`).join(', ') || 'none';
-  return `served again: every agent ${ms(s.allAgentsMs)} after the kill (${s.agentsReconnected} agents welcomed after it), first Welcome ${ms(s.firstWelcomeMs)}, first job answered ${ms(s.firstJobMs)}; errors told to agents after the kill: ${errors}; jobs sent after the kill: ${jobs}`;
+  const c = s.commandsAfterKill;
+  const commands = `${c.delivered}/${c.answered} delivered on the open connection (median ${ms(c.medianMs)}, max ${ms(c.maxMs)} after the answer)`;
+  return `served again: every agent ${ms(s.allAgentsMs)} after the kill (${s.agentsReconnected} agents welcomed after it), first Welcome ${ms(s.firstWelcomeMs)}, first job answered ${ms(s.firstJobMs)}; errors told to agents after the kill: ${errors}; jobs sent after the kill: ${jobs}; their commands: ${commands}`;
 }
 
 function lossReport(excused: Finding[]): string {
@@ -62,6 +64,7 @@ function failover(engine: Engine, durability: Durability): ScenarioDef {
           const e = stack.engine;
           let fault: string;
           let promoted: string;
+          let nodesKeyOnKilledMaster: boolean | undefined;
           if (e.kind === 'sentinel') {
             const old = await e.topology.primary();
             const pid = e.topology.server(old.port).pid;
@@ -72,6 +75,9 @@ function failover(engine: Engine, durability: Durability): ScenarioDef {
             promoted = `:${next.port}`;
           } else if (e.kind === 'cluster') {
             const node = await e.topology.masterForKey(stack.keys.tenant(DEFAULT_TENANT));
+            // The node registry's key lives in its own slot: when it is on the same master the
+            // gateways' beats stop too, longer than NODE_TIMEOUT_MS (F1: no reaping of each other).
+            nodesKeyOnKilledMaster = (await e.topology.masterForKey(stack.keys.nodes())).port === node.port;
             const pid = node.pid;
             killAt = fleet.now();
             await e.topology.kill9(node);
@@ -88,7 +94,7 @@ function failover(engine: Engine, durability: Durability): ScenarioDef {
             // everysec: replication is asynchronous and its lag unbounded; whatever was
             // acknowledged before the kill may be lost with the primary.
             lossWindow: everysec ? { from: 0, to: killAt, why: 'DURABILITY=everysec: asynchronous replication, acknowledged before the promoted replica had it' } : null,
-            details: { killAtMs: killAt, failoverMs, durability, engine },
+            details: { killAtMs: killAt, failoverMs, durability, engine, ...(nodesKeyOnKilledMaster !== undefined ? { nodesKeyOnKilledMaster } : {}) },
           };
         },
         observe({ stack, fleet, jobs }) {
