@@ -28,37 +28,37 @@ export interface ServedAgain {
   jobsAfterKill: Record<string, number>;
   /**
    * Doorbells after the kill: for each assign / unassign answered after it whose agent was
-   * connected, the time from the answer until the agent saw its StartMonitoring /
-   * StopMonitoring (a command that came only with a later Welcome counts as undelivered).
+   * connected at the answer, whether its StartMonitoring / StopMonitoring came on the open
+   * connection (the doorbell rang; time from the answer), only with a later Welcome (replayed
+   * after a reconnect — the storm bounces agents), or never.
    */
-  commandsAfterKill: { answered: number; delivered: number; medianMs: number | null; maxMs: number | null };
+  commandsAfterKill: { answered: number; onOpenConnection: number; afterReconnect: number; never: number; medianMs: number | null; maxMs: number | null };
 }
 
 function commandDelivery(fleet: GroundTruthFleet, jobs: readonly JobRecord[], killAt: number): ServedAgain['commandsAfterKill'] {
   const agents = fleet.byKey();
   const delays: number[] = [];
-  let answered = 0;
+  const out = { answered: 0, onOpenConnection: 0, afterReconnect: 0, never: 0 };
   for (const j of jobs) {
     if (j.outcome !== 'ok' || j.tRes === null || j.tRes < killAt) continue;
     if (j.name !== 'client.assign' && j.name !== 'client.unassign') continue;
     const a = agents.get(`${String(j.input.tenantId)}/${String(j.input.clientId)}`);
     if (!a || !connectedAt(a, j.tRes)) continue;
-    const licensed = j.name === 'client.assign' && Boolean((j.result as { license?: string | null } | undefined)?.license);
-    if (j.name === 'client.assign' && !licensed) continue;
-    answered++;
+    if (j.name === 'client.assign' && !(j.result as { license?: string | null } | undefined)?.license) continue;
+    out.answered++;
     const want = j.name === 'client.assign' ? 'start' : 'stop';
-    // The command may arrive a little before the job's answer does: look from its enqueueing.
+    // The command may reach the agent a little before the job's answer reaches the suite.
     const seen = a.observations.find((o) => o.t >= j.tEnq && o.kind === 'command' && o.cmd === want);
     const reconnected = a.observations.find((o) => o.t >= j.tEnq && (o.kind === 'close' || o.kind === 'welcome'));
-    if (seen && (!reconnected || seen.t <= reconnected.t)) delays.push(Math.max(0, seen.t - j.tRes));
+    if (!seen) out.never++;
+    else if (reconnected && reconnected.t < seen.t) out.afterReconnect++;
+    else {
+      out.onOpenConnection++;
+      delays.push(Math.max(0, seen.t - j.tRes));
+    }
   }
   delays.sort((x, y) => x - y);
-  return {
-    answered,
-    delivered: delays.length,
-    medianMs: delays.length ? delays[Math.floor(delays.length / 2)]! : null,
-    maxMs: delays.length ? delays[delays.length - 1]! : null,
-  };
+  return { ...out, medianMs: delays.length ? delays[Math.floor(delays.length / 2)]! : null, maxMs: delays.length ? delays[delays.length - 1]! : null };
 }
 
 /** Connected at `t` (suite clock): the last Welcome or close up to `t` was a Welcome. */

@@ -35,7 +35,7 @@ function summary(s: ServedAgain): string {
   const errors = Object.entries(s.errorsAfterKill).map(([k, n]) => `${k} ×${n}`).join(', ') || 'none';
   const jobs = Object.entries(s.jobsAfterKill).map(([k, n]) => `${k} ×${n}`).join(', ') || 'none';
   const c = s.commandsAfterKill;
-  const commands = `${c.delivered}/${c.answered} delivered on the open connection (median ${ms(c.medianMs)}, max ${ms(c.maxMs)} after the answer)`;
+  const commands = `of ${c.answered}, ${c.onOpenConnection} came on the open connection (median ${ms(c.medianMs)}, max ${ms(c.maxMs)} after the answer), ${c.afterReconnect} after a reconnect, ${c.never} never`;
   return `served again: every agent ${ms(s.allAgentsMs)} after the kill (${s.agentsReconnected} agents welcomed after it), first Welcome ${ms(s.firstWelcomeMs)}, first job answered ${ms(s.firstJobMs)}; errors told to agents after the kill: ${errors}; jobs sent after the kill: ${jobs}; their commands: ${commands}`;
 }
 
