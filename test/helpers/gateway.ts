@@ -22,6 +22,13 @@ export interface TestGateway {
 
 export const TEST_TOKEN = 'test-enrollment-token-0001';
 
+/**
+ * For tests that snapshot Redis to prove an action changed nothing: the node heartbeat (a timer
+ * that rewrites this node's score in the node registry every 5 s) stays out of the snapshot's
+ * way. On a slower engine (a Cluster) a test crosses that tick often enough to flake.
+ */
+export const QUIET_NODE = { nodeHeartbeatMs: 600_000, nodeTimeoutMs: 1_200_000 } as const;
+
 export async function startTestGateway(
   opts: { pool?: Partial<Record<LicenseTypeName, number>>; keys?: Keys; gateway?: Partial<GatewayOptions> } = {},
 ): Promise<TestGateway> {
