@@ -39,7 +39,6 @@ const onEveryEngine = [
   'test/jobs/multi-process-jobs.test.ts',
   'test/jobs/retries.test.ts',
   'test/cli/admin.test.ts',
-  'test/cli/admin-errors.test.ts',
 ];
 
 export default defineConfig({
