@@ -125,7 +125,9 @@ describe('admin jobs', () => {
     // client's result listener has issued its first read. No call may miss its result.
     await activatePool(gw.ctx, { 'pam-seat': 1 }); // a multi-tenant key, so that tenants can be made
     const tenant = await createTenant(gw.ctx, TECHNICIAN, 'First Call Ltd');
-    const clients = Array.from({ length: 80 }, () => new AdminClient({ connection: redisTarget(), prefix: gw.keys.queuePrefix, actor: TECHNICIAN, timeoutMs: 10_000 }));
+    // 30 s, the CLI's own wait: on a Cluster each client first opens a connection per master
+    // (80 × 2 Cluster clients at once on a busy machine); a missed result still times out.
+    const clients = Array.from({ length: 80 }, () => new AdminClient({ connection: redisTarget(), prefix: gw.keys.queuePrefix, actor: TECHNICIAN, timeoutMs: 30_000 }));
     try {
       const results = await Promise.all(clients.map((c, i) => c.setPolicy({ tenantId: tenant.id, policy: { reclaimAfterDays: i + 1 } })));
       expect(results.map((r) => r.reclaimAfterDays)).toEqual(clients.map((_, i) => i + 1));
