@@ -80,7 +80,9 @@ describe('admin jobs across processes', () => {
     await agent.waitFor(() => agent.monitoring);
     const script = join(import.meta.dirname, '../fixtures/plain-admin-service.mjs');
     const payload = JSON.stringify({ actor: TECHNICIAN, tenantId: DEFAULT_TENANT, clientId: agent.clientId });
-    const { stdout } = await run(process.execPath, [script, JSON.stringify(redisTarget()), keys.queuePrefix, 'client.unassign', payload, 'plain-unassign-1']);
+    const { stdout } = await run(process.execPath, [script, JSON.stringify(redisTarget()), keys.queuePrefix, 'client.unassign', payload, 'plain-unassign-1']).catch((e: { stdout: string; stderr: string }) => {
+      throw new Error(`plain admin service failed: ${e.stdout}${e.stderr}`);
+    });
     expect(JSON.parse(stdout)).toMatchObject({ clientId: agent.clientId, license: null, reason: 'UNASSIGNED_BY_ADMIN' });
     await agent.waitFor(() => !agent.monitoring);
     const forbidden = JSON.stringify({ actor: { userId: 'x', tenantId: DEFAULT_TENANT, permissions: [] }, tenantId: DEFAULT_TENANT, clientId: agent.clientId });
