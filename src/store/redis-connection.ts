@@ -52,6 +52,9 @@ function nodeOptions(target: RedisTarget, options: RedisConnectionOptions): Redi
     connectionName: options.connectionName ?? 'licensegate',
     lazyConnect: false,
     reconnectOnError: reconnectOnReadonly,
+    // ioredis waits up to 2 s between reconnects by default: after a Sentinel promotion that is
+    // up to 2 s more without Redis. Half a second keeps retries cheap and failover short.
+    retryStrategy: (times: number) => Math.min(times * 50, 500),
     ...options.extra,
   };
   if (options.maxRetriesPerRequest !== undefined) o.maxRetriesPerRequest = options.maxRetriesPerRequest;
@@ -88,7 +91,8 @@ export function createRedis(target: RedisTarget | string, options: RedisConnecti
       // reconnectOnReadonly asks the sentinels again.
     });
   } else {
-    const { maxRetriesPerRequest, ...redisOptions } = base;
+    // A Cluster reconnects its nodes itself (clusterRetryStrategy); a node must not retry on its own.
+    const { maxRetriesPerRequest, retryStrategy: _nodeRetry, ...redisOptions } = base;
     const clusterOptions: ClusterOptions = {
       redisOptions: { ...redisOptions, ...(maxRetriesPerRequest !== undefined ? { maxRetriesPerRequest } : {}) },
       enableAutoPipelining: options.autoPipelining ?? false,
