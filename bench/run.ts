@@ -12,6 +12,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ENGINES, type BenchEngine } from './lib/engine.ts';
 import { ROOT } from './lib/gateway.ts';
 import { gitState, machineInfo } from './lib/machine.ts';
 import { InspectorSession } from './lib/inspector.ts';
@@ -40,6 +41,9 @@ const USAGE = `usage: npm run bench -- [options]
   --agents N          fleet size of every scenario (overrides the full/quick defaults)
   --out DIR           results directory (default bench/results)
   --concurrency C     handshakes the driver keeps in flight (default 200)
+  --engine E          Redis engine of the stacks: single (default), sentinel (1 primary + 2
+                      replicas + 3 sentinels) or cluster (3 masters + 3 replicas); lua-bounds
+                      always runs on one Redis, cluster-storm and failover choose their own
   --profile           CPU-profile the gateway and worker during each measured window and
                       report their top functions (.cpuprofile files under DIR/tmp/profiles)
   -h, --help          this text`;
@@ -58,6 +62,7 @@ function parseOptions(argv: string[]): BenchOptions | 'help' {
         out: { type: 'string' },
         concurrency: { type: 'string' },
         profile: { type: 'boolean' },
+        engine: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -78,7 +83,10 @@ function parseOptions(argv: string[]): BenchOptions | 'help' {
     .map((s) => s.trim())
     .filter(Boolean);
   for (const name of only) if (!known.has(name)) throw new UsageError(`--only: unknown scenario "${name}" (one of ${[...known].join(', ')})`);
+  const engine = (values.engine ?? 'single') as BenchEngine;
+  if (!ENGINES.includes(engine)) throw new UsageError(`--engine: "${values.engine}" must be one of ${ENGINES.join(', ')}`);
   return {
+    engine,
     quick: values.quick === true,
     agents: positive('agents', values.agents, 18_000),
     only,
@@ -222,7 +230,7 @@ async function main(argv: string[]): Promise<number> {
     loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
     git: gitState(ROOT),
     quick: options.quick,
-    options: { agents: options.agents ?? null, only: options.only, concurrency: options.concurrency, profile: options.profile },
+    options: { agents: options.agents ?? null, only: options.only, concurrency: options.concurrency, profile: options.profile, engine: options.engine },
     scenarios: {},
   };
   let interrupted = false;
@@ -246,7 +254,7 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   const sizes = sizesFor(options);
-  log(`${options.quick ? 'quick' : 'full'} run ${runId}: fleet ${sizes.fleet}, stop-latency ${sizes.stopAgents} agents, job-throughput ${sizes.throughputAgents} agents, driver concurrency ${options.concurrency}`);
+  log(`${options.quick ? 'quick' : 'full'} run ${runId}: fleet ${sizes.fleet}, stop-latency ${sizes.stopAgents} agents, job-throughput ${sizes.throughputAgents} agents, driver concurrency ${options.concurrency}, engine ${options.engine}`);
   for (const def of selected) {
     if (interrupted) break;
     let out = await runScenario(def, options, runId, results.scenarios);

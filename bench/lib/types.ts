@@ -1,5 +1,6 @@
 /** Shapes shared by the bench orchestrator, its scenarios and the results files. */
 import type { PercentileSummary } from '../../agent-sim/histogram.ts';
+import type { BenchEngine } from './engine.ts';
 
 /** What `bench/run.ts` was asked to do. */
 export interface BenchOptions {
@@ -14,6 +15,8 @@ export interface BenchOptions {
   concurrency: number;
   /** CPU-profile the gateway and the worker during measured windows (through the inspector) and summarise the top functions. */
   profile: boolean;
+  /** The Redis engine of every stack (cluster-storm and failover choose their own). Default single. */
+  engine: BenchEngine;
 }
 
 /** One row of the results: a measured value, its same-run baseline, their ratio and the goal. */
@@ -51,7 +54,7 @@ export interface BenchResults {
   /** The code measured: HEAD and the files changed in the working tree. */
   git: { commit: string | null; dirty: string[] };
   quick: boolean;
-  options: { agents: number | null; only: string[]; concurrency: number; profile: boolean };
+  options: { agents: number | null; only: string[]; concurrency: number; profile: boolean; engine?: BenchEngine };
   scenarios: Record<string, ScenarioResult>;
 }
 

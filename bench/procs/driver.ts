@@ -8,7 +8,8 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Queue, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import { createRedis } from '../../src/store/redis-connection.ts';
+import type { RedisTarget } from '../../src/store/redis-target.ts';
 import WebSocket from 'ws';
 import { Agent, AgentError, type AgentCommand } from '../../agent-sim/agent.ts';
 import { Histogram, type HistogramData } from '../../agent-sim/histogram.ts';
@@ -227,7 +228,8 @@ async function atRate(count: number, rate: number, fn: (k: number) => Promise<vo
 }
 
 interface RateParams {
-  redisUrl: string;
+  /** The stack's Redis (a URL would only reach one Redis). */
+  target: RedisTarget;
   queuePrefix: string;
   rate: number;
   count: number;
@@ -238,7 +240,7 @@ interface RateParams {
 
 /** stop-latency: unassign agents 0..count-1 at `rate`; time from enqueue to StopMonitoring. */
 async function unassignRun(p: RateParams) {
-  const connection = new Redis(p.redisUrl, { maxRetriesPerRequest: null });
+  const connection = createRedis(p.target, { connectionName: 'licensegate:bench-driver', maxRetriesPerRequest: null });
   connection.on('error', () => {});
   const queue = new Queue(ADMIN_QUEUE, { connection, prefix: p.queuePrefix });
   const latency = new Histogram();
@@ -400,7 +402,7 @@ async function rawConnect(p: { url: string; count: number; concurrency: number; 
 
 /** stop-latency baseline: jobs {i} on a no-op worker that pushes one frame to raw client i. */
 async function pushRun(p: RateParams & { queueName: string }) {
-  const connection = new Redis(p.redisUrl, { maxRetriesPerRequest: null });
+  const connection = createRedis(p.target, { connectionName: 'licensegate:bench-driver', maxRetriesPerRequest: null });
   connection.on('error', () => {});
   const queue = new Queue(p.queueName, { connection, prefix: p.queuePrefix });
   const latency = new Histogram();
