@@ -23,6 +23,7 @@ import { killAllChildren, Scope } from './lib/scope.ts';
 import type { BenchOptions, BenchResults, ScenarioResult } from './lib/types.ts';
 import { baselineWs } from './scenarios/baseline-ws.ts';
 import { bootStorm } from './scenarios/boot-storm.ts';
+import { clusterStorm } from './scenarios/cluster-storm.ts';
 import { durability } from './scenarios/durability.ts';
 import { idle } from './scenarios/idle.ts';
 import { jobThroughput } from './scenarios/job-throughput.ts';
@@ -31,7 +32,7 @@ import { reconnectStorm } from './scenarios/reconnect-storm.ts';
 import { stopLatency } from './scenarios/stop-latency.ts';
 
 /** In running order. */
-const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, reconnectStorm, idle, stopLatency, jobThroughput, durability, luaBounds];
+const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, reconnectStorm, idle, stopLatency, jobThroughput, durability, clusterStorm, luaBounds];
 
 const USAGE = `usage: npm run bench -- [options]
 
