@@ -6,7 +6,6 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { duplicateClient, type RedisClient } from '../store/redis-connection.ts';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { wallClock } from '../clock.ts';
 import { nodeOfConn, parseNodeMessage, type NodeMessage } from '../delivery/node-message.ts';
@@ -18,6 +17,7 @@ import { encodeWelcome } from '../protocol/encode-server-frame.ts';
 import { Admission } from './admission.ts';
 import { AgentConnection, connectionKey } from './agent-connection.ts';
 import { CommandDelivery } from './command-delivery.ts';
+import { DoorbellChannels } from './doorbell-channels.ts';
 import { PeriodicTasks, withTimeout } from './periodic-tasks.ts';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.ts';
 import { newNodeId, NodeRegistry } from './node-registry.ts';
@@ -44,7 +44,10 @@ export class GatewayServer {
   private readonly supersededEarly = new Set<string>();
   private http: Server | undefined;
   private wss: WebSocketServer | undefined;
-  private subscriber: RedisClient | undefined;
+  /** The node's doorbell subscriptions, per tenant (sharded pub/sub). */
+  private readonly doorbells: DoorbellChannels;
+  /** Tenant of each connection that holds a doorbell subscription, by token. */
+  private readonly ringing = new Map<string, string>();
   private readonly tasks: PeriodicTasks;
   private nextConnId = 1;
   private stopping = false;
@@ -71,6 +74,7 @@ export class GatewayServer {
       supersede: (conn, why) => this.supersede(conn, why),
     }, this.log, this.options.reconcileIntervalMs);
     this.presence = new PresenceKeeper(this.registry, reconciler, this.options.nodeTimeoutMs, this.log);
+    this.doorbells = new DoorbellChannels(this.options.redis, this.options.keys, this.nodeId, (raw) => this.onNodeMessage(raw), this.log);
   }
 
   get log() {
@@ -89,11 +93,8 @@ export class GatewayServer {
   /** Listens and joins the cluster of nodes. Resolves with the bound address. */
   async start(): Promise<AddressInfo> {
     const o = this.options;
-    const subscriber = duplicateClient(o.redis, `licensegate:node:${this.nodeId}`);
-    this.subscriber = subscriber;
-    subscriber.on('error', (err) => this.log.error({ err }, 'node channel connection error'));
-    subscriber.on('message', (_channel: string, raw: string) => this.onNodeMessage(raw));
-    await subscriber.subscribe(o.keys.nodeChannel(this.nodeId));
+    // Doorbells are subscribed per tenant, before that tenant's first Hello here (authenticate).
+    this.doorbells.start();
     await this.presence.livenessRound();
 
     this.http = createServer((_req, res) => {
@@ -118,6 +119,7 @@ export class GatewayServer {
     this.tasks.every(o.lastSeenFlushMs, () => this.flushLastSeen());
     this.tasks.every(o.nodeHeartbeatMs, () => this.presence.livenessRound());
     this.tasks.every(o.reconcileIntervalMs, () => this.presence.reconcile());
+    this.tasks.every(o.reconcileIntervalMs, () => this.doorbells.sweep());
     const address = this.http.address() as AddressInfo;
     this.log.info({ node: this.nodeId, address: `${address.address}:${address.port}` }, 'gateway listening');
     return address;
@@ -153,7 +155,7 @@ export class GatewayServer {
       this.http.closeAllConnections();
       await new Promise<void>((resolve) => this.http!.close(() => resolve()));
     }
-    if (this.subscriber) this.subscriber.disconnect();
+    this.doorbells.stop();
     this.log.info({ node: this.nodeId, closed: offline.length }, 'gateway stopped');
   }
 
@@ -254,6 +256,13 @@ export class GatewayServer {
     const wantType = licenseTypeForOs(os, this.options.osLicenseMap);
     let outcome;
     try {
+      // The tenant's doorbell is subscribed before this Hello can record the connection online,
+      // so no doorbell rung for it is missed (doorbell-channels.ts).
+      if (!this.ringing.has(conn.token)) {
+        await this.doorbells.acquire(hello.tenantId);
+        if (!this.connections.has(conn.token)) this.doorbells.release(hello.tenantId); // it closed meanwhile
+        else this.ringing.set(conn.token, hello.tenantId);
+      }
       outcome = await this.sessions.hello({ hello, os, wantType, connToken: conn.token, now: wallClock(), maxReplay: this.options.maxReplay });
     } catch (err) {
       // The script may have run and recorded this connection online although we got no reply
@@ -342,7 +351,7 @@ export class GatewayServer {
       const node = nodeOfConn(previousConn);
       if (node !== this.nodeId) {
         const msg: NodeMessage = { t: 'supersede', tenant: conn.tenantId, client: conn.clientId, conn: previousConn };
-        this.options.redis.publish(this.options.keys.nodeChannel(node), JSON.stringify(msg)).catch((err: unknown) => this.log.error({ err }, 'supersede publish failed'));
+        this.options.redis.spublish(this.options.keys.doorbellChannel(conn.tenantId, node), JSON.stringify(msg)).catch((err: unknown) => this.log.error({ err }, 'supersede publish failed'));
       }
     }
   }
@@ -382,6 +391,11 @@ export class GatewayServer {
     conn.state = 'closed';
     this.connections.delete(conn.token);
     this.supersededEarly.delete(conn.token);
+    const ringing = this.ringing.get(conn.token);
+    if (ringing !== undefined) {
+      this.ringing.delete(conn.token);
+      this.doorbells.release(ringing);
+    }
     // Only the Client's current connection (the one in byClient) may mark it offline; a
     // superseded or uninstalled connection was removed from byClient before it was closed.
     if (!conn.clientId || this.byClient.get(conn.key) !== conn) return;

@@ -12,6 +12,7 @@ import type { OsFacts } from '../licensing/os-license-map.ts';
 import type { HelloMessage } from '../protocol/client-message.ts';
 import type { Keys } from '../store/keys.ts';
 import { queueScript, runScript, type ScriptName } from '../store/scripts.ts';
+import { pipelineBySlot } from '../store/slot-routing.ts';
 import { TurnBatcher } from '../store/turn-batcher.ts';
 
 export interface HelloInput {
@@ -84,7 +85,7 @@ export class SessionStore {
   }
 
   private script(name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
-    return this.batch.run((p) => queueScript(p, name, keys, args));
+    return this.batch.run(keys[0]!, (p) => queueScript(p, name, keys, args));
   }
 
   async hello(input: HelloInput): Promise<HelloOutcome> {
@@ -93,12 +94,18 @@ export class SessionStore {
     const credential = enrolling ? newClientCredential() : undefined;
     let claimed = false;
     if (enrolling) {
-      // A client id lives in one tenant: claim it globally before registering (SPEC C2).
-      claimed = (await this.batch.run<number>((p) => p.hsetnx(this.keys.clientTenant(), hello.clientId, hello.tenantId))) === 1;
-      if (!claimed) {
-        const owner = await this.redis.hget(this.keys.clientTenant(), hello.clientId);
-        if (owner !== null && owner !== hello.tenantId) throw new LicensegateError('CLIENT_IN_OTHER_TENANT');
-      }
+      // A client id lives in one tenant: claim it globally before registering (SPEC C2). The
+      // claim and the read of its owner go in the same turn (same `{g}` slot), so an enrollment
+      // costs two round trips, claim then script, whether the claim is new or already ours (a
+      // retry after a lost Welcome). The script cannot run alongside: the claim decides whether
+      // it may register at all, and it lives in another slot (docs/redis-modes.md).
+      const claimKey = this.keys.clientTenant();
+      const [won, owner] = await Promise.all([
+        this.batch.run<number>(claimKey, (p) => p.hsetnx(claimKey, hello.clientId, hello.tenantId)),
+        this.batch.run<string | null>(claimKey, (p) => p.hget(claimKey, hello.clientId)),
+      ]);
+      claimed = won === 1;
+      if (!claimed && owner !== null && owner !== hello.tenantId) throw new LicensegateError('CLIENT_IN_OTHER_TENANT');
     }
     const reply = (await this.script('hello', [this.keys.tenant(hello.tenantId)], [
       this.keys.tenantBase(hello.tenantId),
@@ -144,7 +151,8 @@ export class SessionStore {
 
   /** Records that the agent has its credential (it sent a frame after its Welcome). */
   async confirm(tenantId: string, clientId: string): Promise<void> {
-    await this.batch.run((p) => p.hset(this.keys.client(tenantId, clientId), 'confirmed', '1'));
+    const key = this.keys.client(tenantId, clientId);
+    await this.batch.run(key, (p) => p.hset(key, 'confirmed', '1'));
   }
 
   /**
@@ -167,14 +175,15 @@ export class SessionStore {
     return reply[0] === 1;
   }
 
-  /** Many disconnects in one round trip (shutdown, reaping a dead node, reconciliation). */
+  /**
+   * Many disconnects in one round trip (shutdown, reaping a dead node, reconciliation): one
+   * pipeline on a single Redis, one per tenant slot on a Cluster (entries may mix tenants).
+   */
   async disconnectMany(entries: DisconnectEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const e of entries) {
+    await pipelineBySlot(this.redis, entries, (e) => this.keys.tenant(e.tenantId), (pipeline, e) => {
       queueScript(pipeline, 'disconnect', [this.keys.tenant(e.tenantId)], [this.keys.tenantBase(e.tenantId), e.clientId, e.connToken, e.lastSeen ?? '']);
-    }
-    await pipeline.exec();
+    });
   }
 
   /**

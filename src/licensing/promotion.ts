@@ -8,6 +8,7 @@
  * Redis: resumePendingPromotions — the periodic pass — finishes it. See docs/bounded-work.md.
  */
 import { DEFAULT_TENANT } from '../store/keys.ts';
+import { pipelineBySlot } from '../store/slot-routing.ts';
 import { idsOf, nowOf, runJsonScript, type LedgerContext } from './ledger-context.ts';
 import { SYSTEM_ACTOR } from './permissions.ts';
 
@@ -45,9 +46,9 @@ export async function drainPromotions(ctx: LedgerContext, tenantId: string, opti
 export async function resumePendingPromotions(ctx: LedgerContext): Promise<{ tenants: number; promoted: number }> {
   const tenants = await ctx.redis.smembers(ctx.keys.tenants());
   if (!tenants.includes(DEFAULT_TENANT)) tenants.push(DEFAULT_TENANT);
-  const p = ctx.redis.pipeline();
-  for (const t of tenants) p.exists(ctx.keys.promoting(t));
-  const pending = ((await p.exec()) ?? []).map(([, n]) => n === 1);
+  // One key per tenant, so one slot each: one pipeline on a single Redis, one per slot on a Cluster.
+  const replies = await pipelineBySlot(ctx.redis, tenants, (t) => ctx.keys.promoting(t), (p, t) => p.exists(ctx.keys.promoting(t)));
+  const pending = replies.map(([, n]) => n === 1);
   let drained = 0;
   let promoted = 0;
   for (const [i, tenantId] of tenants.entries()) {

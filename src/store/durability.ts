@@ -17,9 +17,10 @@
  * acknowledges — the gateway's TurnBatcher, the admin worker — asks the connection it wrote on.
  */
 import type { ChainableCommander } from 'ioredis';
-import { nodesOf, type RedisClient } from './redis-connection.ts';
+import { isCluster, nodesOf, type RedisClient } from './redis-connection.ts';
 import type { Logger } from 'pino';
 import { LicensegateError } from '../errors.ts';
+import { hashTagOf } from './slot-routing.ts';
 
 export type DurabilityMode =
   | { kind: 'everysec' }
@@ -61,16 +62,26 @@ interface Commit {
   reject: (err: unknown) => void;
 }
 
+/** Commits waiting for, or riding on, one WAIT: one lane per connection, per slot on a Cluster. */
+interface Lane {
+  queue: Commit[];
+  inFlight: boolean;
+}
+
 /**
  * Group commit for `replicas:<n>` on one connection: the commands of every commit queued meanwhile
  * go out as one pipeline ending in one `WAIT n timeout`, with at most one WAIT in flight. WAIT
  * covers every write this connection made before it, whoever made it; and a WAIT blocks the whole
  * connection in Redis until it returns, so sending one per caller would stall the connection for
  * up to `timeout` per caller when replicas lag — one in flight bounds that stall to one timeout.
+ *
+ * On a Cluster the writes of a commit live on the master that owns their slot, and WAIT counts
+ * only that master's replicas: each commit names a routing key, commits queue per slot (hash
+ * tag), and each slot group's pipeline ends in its own WAIT, which ioredis sends with it to that
+ * master (docs/redis-modes.md). On a single Redis the routing key is ignored: one lane, as before.
  */
 export class ReplicaGate {
-  private queue: Commit[] = [];
-  private inFlight = false;
+  private readonly lanes = new Map<string, Lane>();
   /** WAITs sent (tests and the bench read it). */
   waits = 0;
 
@@ -80,18 +91,40 @@ export class ReplicaGate {
     readonly timeoutMs: number,
   ) {}
 
-  /** Sends build's commands followed by the WAIT (with other commits queued meanwhile). */
-  commit(build: (pipeline: ChainableCommander) => void): Promise<CommitResult> {
+  /**
+   * Sends build's commands followed by the WAIT (with other commits queued meanwhile).
+   * routingKey: a key every command of build hashes with (needed on a Cluster only).
+   */
+  commit(build: (pipeline: ChainableCommander) => void, routingKey = ''): Promise<CommitResult> {
+    const laneKey = isCluster(this.redis) ? hashTagOf(routingKey) : '';
+    let lane = this.lanes.get(laneKey);
+    if (!lane) {
+      lane = { queue: [], inFlight: false };
+      this.lanes.set(laneKey, lane);
+    }
+    const l = lane;
     return new Promise<CommitResult>((resolve, reject) => {
-      this.queue.push({ build, resolve, reject });
-      if (!this.inFlight) this.send();
+      l.queue.push({ build, resolve, reject });
+      if (!l.inFlight) this.send(laneKey, l);
     });
   }
 
-  private send(): void {
-    const batch = this.queue;
-    this.queue = [];
-    this.inFlight = true;
+  /**
+   * The barrier of awaitDurable on a Cluster: one WAIT on every master, each on the connection
+   * that carried this process's writes to it (a Cluster keeps one per node).
+   */
+  async everyMaster(): Promise<{ replicas: number; durable: boolean }> {
+    const masters = nodesOf(this.redis);
+    this.waits += masters.length;
+    const acked = await Promise.all(masters.map((m) => m.wait(this.replicas, this.timeoutMs).then(Number, () => 0)));
+    const replicas = acked.length ? Math.min(...acked) : 0;
+    return { replicas, durable: replicas >= this.replicas };
+  }
+
+  private send(laneKey: string, lane: Lane): void {
+    const batch = lane.queue;
+    lane.queue = [];
+    lane.inFlight = true;
     this.waits++;
     const pipeline = this.redis.pipeline();
     const spans = batch.map((c) => {
@@ -119,8 +152,9 @@ export class ReplicaGate {
         },
       )
       .finally(() => {
-        this.inFlight = false;
-        if (this.queue.length) this.send();
+        lane.inFlight = false;
+        if (lane.queue.length) this.send(laneKey, lane);
+        else this.lanes.delete(laneKey);
       });
   }
 
@@ -153,7 +187,8 @@ export async function awaitDurable(...connections: RedisClient[]): Promise<void>
     [...new Set(connections)].map(async (redis) => {
       const gate = gates.get(redis);
       if (!gate) return;
-      const r = await gate.commit(() => {});
+      // A Cluster spreads a job's writes over masters: WAIT on each (one connection per node).
+      const r = isCluster(redis) ? await gate.everyMaster() : await gate.commit(() => {});
       if (!r.durable) throw gate.shortfall(r.replicas);
     }),
   );

@@ -186,6 +186,14 @@ export class Keys {
   nodeChannel(nodeId: string): string {
     return `${this.prefix}:${NODE_CHANNEL_SEGMENT}${nodeId}`;
   }
+  /**
+   * Sharded pub/sub channel of one gateway node for one tenant: the doorbell for its connections
+   * of that tenant. In the tenant's slot, so that the tenant's scripts SPUBLISH to it on a Cluster
+   * (src/gateway/doorbell-channels.ts).
+   */
+  doorbellChannel(tenantId: string, nodeId: string): string {
+    return this.tenantBase(tenantId) + NODE_CHANNEL_SEGMENT + nodeId;
+  }
 }
 
 /** Lua functions that build per-tenant keys from ARGV[1] (the tenant base). */
@@ -199,6 +207,7 @@ export function luaKeyPrelude(): string {
     "local TENANT_ID = string.sub(BASE, #PREFIX + 5, -3)",
     `local DEFAULT_TENANT_ID = ${q(DEFAULT_TENANT)}`,
     `local function kNodeChannel(node) return PREFIX .. ':' .. ${q(NODE_CHANNEL_SEGMENT)} .. node end`,
+    `local function kDoorbellChannel(node) return BASE .. ${q(NODE_CHANNEL_SEGMENT)} .. node end`,
     `local K_TENANT = BASE .. ${q(s.tenant)}`,
     `local K_ALLOC = BASE .. ${q(s.alloc)}`,
     `local K_KEYS = BASE .. ${q(s.keys)}`,

@@ -59,7 +59,7 @@ export function loadScripts(): ScriptSource[] {
 
 const defined = new WeakSet<RedisClient>();
 
-/** Registers every script on a connection (idempotent). */
+/** Registers every script on a connection, a single Redis or a Cluster (idempotent). */
 export function defineScripts(redis: RedisClient): void {
   if (defined.has(redis)) return;
   for (const s of loadScripts()) {

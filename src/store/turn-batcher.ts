@@ -15,26 +15,36 @@
  * the gateway tells an agent from these replies (a Welcome above all) is on n replicas (SPEC F5).
  */
 import type { ChainableCommander } from 'ioredis';
-import type { RedisClient } from './redis-connection.ts';
+import { isCluster, type RedisClient } from './redis-connection.ts';
 import { replicaGateOf } from './durability.ts';
+import { groupBySlot } from './slot-routing.ts';
 
 interface Pending {
+  /** A key of the command: its slot decides which pipeline it joins on a Cluster. */
+  routingKey: string;
   /** Adds exactly one command to the pipeline. */
   add: (pipeline: ChainableCommander) => void;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
 
+/**
+ * On a Cluster the turn is split by slot (hash tag): one pipeline per slot group, each written
+ * to the master that owns it and, with `replicas:<n>`, ending in its own WAIT there — a Cluster
+ * refuses a pipeline across nodes, and WAIT counts only the replicas of the master it runs on.
+ * Commands keep their order within a slot; nothing orders work across tenants anyway. On a
+ * single Redis the turn stays one pipeline, exactly as before.
+ */
 export class TurnBatcher {
   private pending: Pending[] = [];
   private scheduled = false;
 
   constructor(private readonly redis: RedisClient) {}
 
-  /** Queues one command for this turn's pipeline; resolves with its reply. */
-  run<T = unknown>(add: (pipeline: ChainableCommander) => void): Promise<T> {
+  /** Queues one command for this turn's pipeline; resolves with its reply. routingKey: a key of that command. */
+  run<T = unknown>(routingKey: string, add: (pipeline: ChainableCommander) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ add, resolve: resolve as (value: unknown) => void, reject });
+      this.pending.push({ routingKey, add, resolve: resolve as (value: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -46,11 +56,17 @@ export class TurnBatcher {
     this.scheduled = false;
     const batch = this.pending;
     this.pending = [];
+    if (!isCluster(this.redis)) return this.send(batch);
+    for (const group of groupBySlot(this.redis, batch, (p) => p.routingKey)) this.send(group);
+  }
+
+  /** One pipeline (one slot group on a Cluster), ending in a WAIT in `replicas:<n>`. */
+  private send(batch: Pending[]): void {
     const gate = replicaGateOf(this.redis);
     if (gate) {
       gate.commit((pipeline) => {
         for (const p of batch) p.add(pipeline);
-      }).then(
+      }, batch[0]!.routingKey).then(
         ({ results, replicas, durable }) => {
           batch.forEach((p, i) => {
             const [err, reply] = results[i] ?? [new Error('no reply in pipeline'), null];

@@ -61,7 +61,8 @@ async function startRig(gatewayOptions: Partial<GatewayOptions>): Promise<Rig> {
   await activatePool(ctx, { linux: 2 });
   const gateway = new GatewayServer({ redis, keys, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), port: 0, ...gatewayOptions });
   const address = await gateway.start();
-  const channel = keys.nodeChannel(gateway.nodeId);
+  // The default tenant's doorbell (subscribed at its first Hello on this node).
+  const channel = keys.doorbellChannel(DEFAULT_TENANT, gateway.nodeId);
   return {
     url: `ws://127.0.0.1:${address.port}`,
     redis,
@@ -81,7 +82,7 @@ async function startRig(gatewayOptions: Partial<GatewayOptions>): Promise<Rig> {
       server = await startEmbeddedRedis({ dataDir, port });
       await eventually(() => redis.status === 'ready', 'gateway connection back', 15_000);
       // The doorbell needs the node's channel subscription back too.
-      await eventually(async () => Number(((await redis.pubsub('NUMSUB', channel)) as [string, number])[1]) > 0, 'node channel resubscribed', 15_000);
+      await eventually(async () => Number(((await redis.call('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number])[1]) > 0, 'doorbell channel resubscribed', 15_000);
     },
     async stop() {
       await gateway.stop();

@@ -108,14 +108,14 @@ describe('DURABILITY=replicas:1', () => {
       const before = gate.waits;
       // 100 writes in one turn: one pipeline, one WAIT.
       const key = (i: number) => `${stack.keys.prefix}:durable-test:${i}`;
-      await Promise.all(Array.from({ length: 100 }, (_, i) => batcher.run((p) => p.set(key(i), 'v'))));
+      await Promise.all(Array.from({ length: 100 }, (_, i) => batcher.run(key(i), (p) => p.set(key(i), 'v'))));
       expect(gate.waits - before).toBe(1);
       expect(await pair.replicaConn.get(key(99))).toBe('v');
 
       // Replica paused: the first turn's WAIT runs into its timeout; 30 turns of writes made
       // meanwhile go out behind one more WAIT, not one each.
       const results = await whilePaused(async () => {
-        const outcome = (i: number) => batcher.run((p) => p.set(key(i), 'w')).then(() => 'durable', (e: { code?: string }) => e.code);
+        const outcome = (i: number) => batcher.run(key(i), (p) => p.set(key(i), 'w')).then(() => 'durable', (e: { code?: string }) => e.code);
         const all = [outcome(0)];
         for (let i = 1; i <= 30; i++) {
           await new Promise((r) => setImmediate(r));

@@ -42,7 +42,7 @@ for i = 2, #ARGV - 2, 3 do
       if current then
         local node = string.match(current, '^(.*):[^:]*$')
         if node then
-          redis.call('PUBLISH', kNodeChannel(node), cjson.encode({ t = 'supersede', tenant = TENANT_ID, client = clientId, conn = current }))
+          redis.call('SPUBLISH', kDoorbellChannel(node), cjson.encode({ t = 'supersede', tenant = TENANT_ID, client = clientId, conn = current }))
         end
       end
       result = 'added'

@@ -49,9 +49,10 @@ local function appendCommand(clientId, kind, arg)
 end
 
 -- The doorbell (SPEC C7), rung from inside the script that changed the logs, so no caller can
--- forget it or crash before it: one PUBLISH per gateway node holding an online Client whose
+-- forget it or crash before it: one SPUBLISH per gateway node holding an online Client whose
 -- log grew, carrying the new commands so that the node sends them without reading the log.
 -- The log stays the truth: a node that sees a gap, or no message at all, reads the log.
+-- Sharded, in this tenant's slot: on a Cluster it stays in this shard (docs/redis-modes.md).
 -- skipId: the Client whose own Hello is running (its commands go back in the reply).
 local function ringAppended(skipId)
   local byNode, nodes = {}, {}
@@ -72,6 +73,6 @@ local function ringAppended(skipId)
     end
   end
   for _, node in ipairs(nodes) do
-    redis.call('PUBLISH', kNodeChannel(node), cjson.encode(byNode[node]))
+    redis.call('SPUBLISH', kDoorbellChannel(node), cjson.encode(byNode[node]))
   end
 end
