@@ -54,7 +54,11 @@ type Side = {
 
 async function side(ctx: ScenarioContext, engine: BenchEngine, tenants: string[], trial: number): Promise<Side> {
   const n = ctx.sizes.fleet;
-  const pools = tenantPools(tenants, n + PROBE, 0);
+  // The probe agents are agents 0..PROBE-1 of their own prefix: the same tenants and OSes as the storm's first ones.
+  const pools = tenantPools(tenants, n, 0);
+  tenantPools(tenants, PROBE, 0).forEach(({ pool }, k) => {
+    for (const [type, c] of Object.entries(pool) as [keyof typeof pool, number][]) pools[k]!.pool[type] = (pools[k]!.pool[type] ?? 0) + c;
+  });
   const stack = await startStack(ctx, { engine, pool: poolFor(0), tenants: pools, replica: engine === 'single', durability: 'everysec' });
   try {
     const cluster = stack.redis.topology?.cluster;
