@@ -25,6 +25,7 @@ import { baselineWs } from './scenarios/baseline-ws.ts';
 import { bootStorm } from './scenarios/boot-storm.ts';
 import { clusterStorm } from './scenarios/cluster-storm.ts';
 import { durability } from './scenarios/durability.ts';
+import { failover } from './scenarios/failover.ts';
 import { idle } from './scenarios/idle.ts';
 import { jobThroughput } from './scenarios/job-throughput.ts';
 import { luaBounds } from './scenarios/lua-bounds.ts';
@@ -32,7 +33,7 @@ import { reconnectStorm } from './scenarios/reconnect-storm.ts';
 import { stopLatency } from './scenarios/stop-latency.ts';
 
 /** In running order. */
-const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, reconnectStorm, idle, stopLatency, jobThroughput, durability, clusterStorm, luaBounds];
+const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, reconnectStorm, idle, stopLatency, jobThroughput, durability, clusterStorm, failover, luaBounds];
 
 const USAGE = `usage: npm run bench -- [options]
 

@@ -17,7 +17,7 @@ import { ADMIN_QUEUE } from '../../src/jobs/contract.ts';
 import { TECHNICIAN } from '../../src/licensing/permissions.ts';
 import { DEFAULT_TENANT } from '../../src/store/keys.ts';
 import { clientIdOf, osOfAgent } from '../lib/fleet.ts';
-import { markFailover, servedView, watchForFailover } from './failover-view.ts';
+import { markFailover, probeEnroll, servedView, watchForFailover, type ProbeParams } from './failover-view.ts';
 import { serveRequests } from '../lib/ipc.ts';
 import { epochNow, RAW_HEARTBEAT_FRAME, RAW_HELLO, RAW_PUSH, rawHello } from '../lib/raw-protocol.ts';
 
@@ -510,6 +510,7 @@ serveRequests(
     'close-raws': (p) => closeRaws(Number(p.timeoutMs ?? 10_000)),
     'failover-mark': () => markFailover(),
     'failover-view': () => servedView(agents),
+    'probe-enroll': (p) => probeEnroll(Agent, p as unknown as ProbeParams),
     'forget-agents': () => {
       const n = agents.length;
       for (const a of agents) if (a?.connected) a.terminate();
