@@ -8,7 +8,7 @@
  * results file is always written. Exit code 0 when the bench ran (goals missed or not), 1 when
  * a scenario failed with an error, 2 on bad arguments, 130 when interrupted.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -43,6 +43,8 @@ const USAGE = `usage: npm run bench -- [options]
   --agents N          fleet size of every scenario (overrides the full/quick defaults)
   --out DIR           results directory (default bench/results)
   --concurrency C     handshakes the driver keeps in flight (default 200)
+ --merge             keep the other scenarios' rows of DIR/latest.json (and rewrite
+                      latest.md from the whole): rerun some scenarios without losing the rest
   --engine E          Redis engine of the stacks: single (default), sentinel (1 primary + 2
                       replicas + 3 sentinels) or cluster (3 masters + 3 replicas); lua-bounds
                       always runs on one Redis, cluster-storm and failover choose their own
@@ -64,6 +66,7 @@ function parseOptions(argv: string[]): BenchOptions | 'help' {
         out: { type: 'string' },
         concurrency: { type: 'string' },
         profile: { type: 'boolean' },
+        merge: { type: 'boolean' },
         engine: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -95,12 +98,13 @@ function parseOptions(argv: string[]): BenchOptions | 'help' {
     outDir: resolve(values.out ?? join(ROOT, 'bench/results')),
     concurrency: positive('concurrency', values.concurrency, 5_000) ?? 200,
     profile: values.profile === true,
+    merge: values.merge === true,
   };
 }
 
 /** The scenarios to run: the ones asked for plus what they need, in running order. */
-function selectScenarios(only: string[]): ScenarioDef[] {
-  if (only.length === 0) return SCENARIOS;
+function selectScenarios(only: string[], quick: boolean): ScenarioDef[] {
+  if (only.length === 0) return SCENARIOS.filter((s) => !(quick && s.fullRunOnly));
   const wanted = new Set(SCENARIOS.filter((s) => s.produces.some((p) => only.includes(p))).map((s) => s.name));
   for (const s of SCENARIOS) if (wanted.has(s.name)) for (const need of s.needs ?? []) wanted.add(need);
   return SCENARIOS.filter((s) => wanted.has(s.name));
@@ -154,6 +158,7 @@ async function runScenario(def: ScenarioDef, opts: BenchOptions, runId: string, 
   const scratch = join(opts.outDir, 'tmp', runId, def.name);
   mkdirSync(scratch, { recursive: true });
   const t0 = performance.now();
+  const loadAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
   log(`${def.name}: starting (timeout ${Math.round(timeoutMs / 1000)} s)`);
   let out: Record<string, ScenarioResult>;
   let timer: NodeJS.Timeout | undefined;
@@ -182,6 +187,8 @@ async function runScenario(def: ScenarioDef, opts: BenchOptions, runId: string, 
   for (const r of Object.values(out)) {
     if (r.error) r.met = false;
     r.details.scenarioMs = elapsedMs;
+    // The box is shared: what else ran shows in the load average (1, 5, 15 min).
+    r.details.loadAverage = { atStart: loadAtStart, atEnd: loadavg().map((x) => Math.round(x * 100) / 100) };
     // Other work on the machine during the measured window (e.g. a concurrent npm test).
     const others = (r.details.cpuPercent as Record<string, number | null> | undefined)?.others ?? null;
     if (others !== null && others > NOISY_OTHERS_PCT) {
@@ -199,8 +206,27 @@ let current: Scope | undefined;
 /** Above this much CPU (% of one core) used by processes outside the scenario, a result is flagged noisy. */
 const NOISY_OTHERS_PCT = 25;
 
-function writeResults(opts: BenchOptions, results: BenchResults): void {
+/**
+ * --merge: the rows of DIR/latest.json this run did not produce are kept, and the rows it did
+ * produce say which run measured them (details.run); the file's header stays the earlier run's,
+ * with this run listed in `mergedRuns`.
+ */
+function mergeInto(opts: BenchOptions, results: BenchResults): BenchResults {
+  let old: BenchResults;
+  try {
+    old = JSON.parse(readFileSync(join(opts.outDir, 'latest.json'), 'utf8')) as BenchResults;
+  } catch {
+    return results;
+  }
+  const run = { startedAt: results.startedAt, quick: results.quick, options: results.options, git: results.git, loadAverageAtStart: results.loadAverageAtStart };
+  const fresh = Object.fromEntries(Object.entries(results.scenarios).map(([k, r]) => [k, { ...r, details: { ...r.details, run } }]));
+  const mergedRuns = [...(old.mergedRuns ?? []).filter((m) => m.startedAt !== results.startedAt), run];
+  return { ...old, mergedRuns, scenarios: { ...old.scenarios, ...fresh } };
+}
+
+function writeResults(opts: BenchOptions, current: BenchResults): void {
   mkdirSync(opts.outDir, { recursive: true });
+  const results = opts.merge ? mergeInto(opts, current) : current;
   const json = `${JSON.stringify(results, null, 2)}\n`;
   writeFileSync(join(opts.outDir, 'latest.json'), json);
   writeFileSync(join(opts.outDir, 'latest.md'), markdown(results));
@@ -236,7 +262,7 @@ async function main(argv: string[]): Promise<number> {
     scenarios: {},
   };
   let interrupted = false;
-  const selected = selectScenarios(options.only);
+  const selected = selectScenarios(options.only, options.quick);
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) return;
     interrupted = true;

@@ -87,6 +87,10 @@ export function markdown(results: BenchResults): string {
     '',
     `${results.startedAt} · ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB · Node ${m.node} · ${m.redis.split(' ').slice(0, 3).join(' ')} · ${m.os}`,
     `Agents: ${results.options.agents ?? (results.quick ? 'quick defaults' : 'full defaults')}, driver concurrency ${results.options.concurrency}. Baselines are measured in the same run on the same machine (see bench/README.md).`,
+    ...(results.mergedRuns ?? []).map((m) => {
+      const rows = Object.entries(results.scenarios).filter(([, r]) => (r.details.run as { startedAt?: string } | undefined)?.startedAt === m.startedAt).map(([k]) => k);
+      return `Rows ${rows.join(', ')}: measured by a later ${m.quick ? 'quick' : 'full'} run (${m.startedAt}, commit ${m.git.commit?.slice(0, 7) ?? '?'}, load average ${m.loadAverageAtStart.join(' / ')} at its start; details.run).`;
+    }),
     '',
     table,
     ...(Object.values(results.scenarios).some(paired) ? ['', PAIRED_NOTE] : []),

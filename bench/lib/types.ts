@@ -15,6 +15,8 @@ export interface BenchOptions {
   concurrency: number;
   /** CPU-profile the gateway and the worker during measured windows (through the inspector) and summarise the top functions. */
   profile: boolean;
+  /** Keep the other rows of the existing latest.json (run.ts --merge). */
+  merge?: boolean;
   /** The Redis engine of every stack (cluster-storm and failover choose their own). Default single. */
   engine: BenchEngine;
 }
@@ -56,6 +58,8 @@ export interface BenchResults {
   quick: boolean;
   options: { agents: number | null; only: string[]; concurrency: number; profile: boolean; engine?: BenchEngine };
   scenarios: Record<string, ScenarioResult>;
+  /** Runs merged into this file with --merge (their rows carry details.run). */
+  mergedRuns?: { startedAt: string; quick: boolean; options: BenchResults['options']; git: BenchResults['git']; loadAverageAtStart: number[] }[];
 }
 
 /** CPU use of one process over a window, in percent of one core. */

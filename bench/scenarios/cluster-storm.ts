@@ -124,6 +124,7 @@ const median = (xs: number[]): number | null => (xs.length ? medianTrial(xs, (x)
 
 export const clusterStorm: ScenarioDef = {
   name: 'cluster-storm',
+  fullRunOnly: true,
   produces: ['cluster-storm'],
   rows: { 'cluster-storm': { unit: 'licensed/s per gateway', goal: `cluster/single ≥ ${GOAL_CLUSTER_RATIO}` } },
   // Per trial and side: topology start-up, gateway, probe, storm, teardown.
