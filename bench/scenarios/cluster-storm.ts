@@ -49,6 +49,10 @@ type Side = {
   cpuPercent: Record<string, number | null>;
   redisCommandsPerEnrollment: CommandDelta;
   roundTrips: { perEnrollment: number | null; reads: number; backgroundReadsPerSec: number; probeMs: number; probeCommandsPerEnrollment: number };
+  /** Redis reads per enrollment during the storm (batched turns: fewer than the serial probe's). */
+  stormReadsPerEnrollment: number;
+  /** Gateway CPU per enrollment (ms): what the rate would follow on a quiet, CPU-bound box. */
+  gatewayCpuMsPerEnrollment: number | null;
   tenantShards?: Record<string, string>;
 };
 
@@ -97,11 +101,16 @@ async function side(ctx: ScenarioContext, engine: BenchEngine, tenants: string[]
     await sleep(500);
 
     const commands = await RedisCommandWindow.start(stack.redis.redis);
+    const s0 = await readsProcessed(stack.redis.redis);
     const cpu = new CpuWindow({ ...stack.pids() });
     const r = await enroll(`cs${trial}`, n, ctx.opts.concurrency);
     const cpuPercent = cpu.stop();
+    const stormReads = (await readsProcessed(stack.redis.redis)) - s0;
     const redisCommandsPerEnrollment = await commands.stop(n, 'enrollment');
-    ctx.log(`trial ${trial} ${engine}: ${r.licensed}/${n} licensed at ${r.ratePerSec}/s (p99 ${r.timeToLicense?.p99} ms); ${redisCommandsPerEnrollment.perUnit} commands and ${perEnrollment} round trips per enrollment`);
+    const gw = cpuPercent.gateway ?? null;
+    const wall = cpuPercent.wallSeconds ?? null;
+    const gatewayCpuMsPerEnrollment = gw === null || wall === null ? null : round2((gw / 100) * wall * 1000 / n);
+    ctx.log(`trial ${trial} ${engine}: ${r.licensed}/${n} licensed at ${r.ratePerSec}/s (p99 ${r.timeToLicense?.p99} ms); ${redisCommandsPerEnrollment.perUnit} commands and ${perEnrollment} round trips per enrollment (storm: ${round2(stormReads / n)} reads); gateway ${gatewayCpuMsPerEnrollment} ms CPU per enrollment, others ${cpuPercent.others}%`);
     return {
       engine,
       ratePerSec: r.ratePerSec,
@@ -113,6 +122,8 @@ async function side(ctx: ScenarioContext, engine: BenchEngine, tenants: string[]
       cpuPercent,
       redisCommandsPerEnrollment,
       roundTrips: { perEnrollment, reads, backgroundReadsPerSec: round2(bgRate), probeMs: Math.round(probeMs), probeCommandsPerEnrollment: probeCmd.perUnit },
+      stormReadsPerEnrollment: round2(stormReads / n),
+      gatewayCpuMsPerEnrollment,
       ...(tenantShards ? { tenantShards } : {}),
     };
   } finally {
@@ -154,6 +165,8 @@ export const clusterStorm: ScenarioDef = {
       redisCommandsPerEnrollment: s.redisCommandsPerEnrollment,
       roundTripsPerEnrollment: s.roundTrips.perEnrollment,
       roundTrips: s.roundTrips,
+      stormReadsPerEnrollment: s.stormReadsPerEnrollment,
+      gatewayCpuMsPerEnrollment: s.gatewayCpuMsPerEnrollment,
       cpuPercent: s.cpuPercent,
       ...(s.tenantShards ? { tenantShards: s.tenantShards } : {}),
     });
@@ -175,7 +188,10 @@ export const clusterStorm: ScenarioDef = {
           engineSetup: { single: 'one redis-server, AOF everysec, one in-memory replica', cluster: '3 masters + 3 replicas, AOF everysec (chaos/lib/redis-cluster.ts)' },
           // Not `ratioMethod`: that marks rows paired with bare-ws trials in the table (report.ts).
           pairsMethod: 'ratio: the median of per-trial ratios cluster / single (licensed/s per gateway process), both sides in every trial, order alternating',
-          pairs: pairs.map((p) => ({ trial: p.trial, single: p.single.perGatewayPerSec, cluster: p.cluster.perGatewayPerSec, ratio: p.ratio })),
+          pairs: pairs.map((p) => ({ trial: p.trial, single: p.single.perGatewayPerSec, cluster: p.cluster.perGatewayPerSec, ratio: p.ratio, gatewayCpuMsPerEnrollment: { single: p.single.gatewayCpuMsPerEnrollment, cluster: p.cluster.gatewayCpuMsPerEnrollment }, othersCpuPercent: { single: p.single.cpuPercent.others ?? null, cluster: p.cluster.cpuPercent.others ?? null } })),
+          // Gateway CPU per enrollment single / cluster, median over trials: the per-process ratio
+          // a CPU-bound gateway would show, whatever else ran on the box meanwhile.
+          cpuRatio: median(pairs.flatMap((p) => (p.single.gatewayCpuMsPerEnrollment && p.cluster.gatewayCpuMsPerEnrollment ? [Math.round((p.single.gatewayCpuMsPerEnrollment / p.cluster.gatewayCpuMsPerEnrollment) * 1000) / 1000] : []))),
           // The median pair's figures per engine.
           engines: { single: summary(mid.single), cluster: summary(mid.cluster) },
           roundTripsMethod: `${PROBE} agents enrolled one at a time before each storm; Redis reads (INFO stats total_reads_processed, all masters) minus the background rate measured just before, per enrollment`,
