@@ -28,7 +28,9 @@ import { activateSerialKey, removeSerialKey } from '../../src/licensing/serial-k
 import { createTenant, ensureTenant, grantLicenses, takeBackLicenses } from '../../src/licensing/tenants.ts';
 import { DEFAULT_TENANT, Keys } from '../../src/store/keys.ts';
 import { loadScripts, SCRIPT_NAMES } from '../../src/store/scripts.ts';
+import { awaitDurable, replicaGateOf } from '../../src/store/durability.ts';
 import { keySlot } from '../../src/store/slot-routing.ts';
+import { TurnBatcher } from '../../src/store/turn-batcher.ts';
 import { OS, clientId } from '../helpers/agents.ts';
 import { eventually, TEST_TOKEN } from '../helpers/gateway.ts';
 import { mintKey, vendor } from '../helpers/ledger.ts';
@@ -200,6 +202,24 @@ describe('licensegate on a real Redis Cluster', () => {
     expect(await redis.hlen(keys.online(DEFAULT_TENANT))).toBe(0);
     expect(await redis.hlen(keys.online(other))).toBe(0);
     expect(await checkInvariants(redis, keys)).toEqual({ ok: true, violations: [] });
+  });
+
+  it('X2 F5: DURABILITY=replicas:1 on a cluster: a turn of two tenants is two pipelines, each ending in its own WAIT on its master', async () => {
+    const durable = createRedis({ kind: 'cluster', nodes: cluster.seedNodes() }, { connectionName: 'licensegate:test', durability: { kind: 'replicas', replicas: 1, timeoutMs: 5000 } });
+    try {
+      const gate = replicaGateOf(durable)!;
+      const batcher = new TurnBatcher(durable);
+      const before = gate.waits;
+      const key = (t: string, i: number) => `${keys.tenantBase(t)}durable-test:${i}`;
+      const writes = [DEFAULT_TENANT, other].flatMap((t) => Array.from({ length: 10 }, (_, i) => batcher.run(key(t, i), (p) => p.set(key(t, i), 'v'))));
+      expect(new Set(await Promise.all(writes))).toEqual(new Set(['OK']));
+      expect(gate.waits - before).toBe(2);
+      // An admin job's barrier: one WAIT on each of the three masters.
+      await awaitDurable(durable);
+      expect(gate.waits - before).toBe(5);
+    } finally {
+      durable.disconnect();
+    }
   });
 
   it('X2: every script ran on a master, and no node counted a cross-slot or non-local error', async () => {
