@@ -17,6 +17,7 @@ import { killAllChildren, Scope } from '../bench/lib/scope.ts';
 import { markdown, textTable, type ChaosResults } from './lib/report.ts';
 import { sizesFor, type ChaosOptions, type ScenarioDef, type ScenarioResult } from './lib/scenario.ts';
 import { clockAhead, clockBehind } from './scenarios/clock-skew.ts';
+import { clusterFailover, clusterFailoverEverysec, sentinelFailover, sentinelFailoverEverysec } from './scenarios/failover.ts';
 import { gatewayKill } from './scenarios/gateway-kill.ts';
 import { netBlackhole, netDrop } from './scenarios/network-cut.ts';
 import { redisKillAlways, redisKillEverysec } from './scenarios/redis-kill.ts';
@@ -24,7 +25,8 @@ import { redisPause } from './scenarios/redis-pause.ts';
 import { workerKill } from './scenarios/worker-kill.ts';
 
 /** In running order. */
-const SCENARIOS: ScenarioDef[] = [gatewayKill, workerKill, redisKillEverysec, redisKillAlways, redisPause, clockAhead, clockBehind, netBlackhole, netDrop];
+const SCENARIOS: ScenarioDef[] = [gatewayKill, workerKill, redisKillEverysec, redisKillAlways, redisPause, clockAhead, clockBehind, netBlackhole, netDrop,
+  sentinelFailover, sentinelFailoverEverysec, clusterFailover, clusterFailoverEverysec];
 
 const USAGE = `usage: npm run chaos -- [options]
 

@@ -5,10 +5,11 @@
  * state is read from BullMQ afterwards — finished by a retry or a resume, or not finished.
  */
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { AdminClient, AdminJobError, type CallInput } from '../../src/admin/client.ts';
 import { ADMIN_QUEUE, type JobName } from '../../src/jobs/contract.ts';
 import { TECHNICIAN } from '../../src/licensing/permissions.ts';
+import { createRedis, type RedisClient } from '../../src/store/redis-connection.ts';
+import type { RedisTarget } from '../../src/store/redis-target.ts';
 
 export type JobOutcome = 'pending' | 'ok' | 'refused' | 'error' | 'timeout';
 
@@ -38,12 +39,12 @@ const INFRASTRUCTURE_CODES = new Set(['JOB_TIMEOUT', 'INTERNAL_ERROR', 'REDIS_UN
 
 export class JobLedger {
   readonly records: JobRecord[] = [];
-  private clients: { admin: AdminClient; connection: Redis; queue: Queue } | undefined;
+  private clients: { admin: AdminClient; connection: RedisClient; queue: Queue } | undefined;
   private next = 0;
   private readonly running = new Set<Promise<void>>();
 
   constructor(
-    private readonly redisUrl: string,
+    private readonly target: RedisTarget | string,
     private readonly queuePrefix: string,
     private readonly label: string,
     private readonly now: () => number,
@@ -55,15 +56,18 @@ export class JobLedger {
    * client changes the order in which a resumed Redis serves its backlog — enough to hide the
    * reaping race of a Redis pause (issue 8 item 1). A scenario without jobs has none.
    */
-  private get c(): { admin: AdminClient; connection: Redis; queue: Queue } {
+  private get c(): { admin: AdminClient; connection: RedisClient; queue: Queue } {
     if (!this.clients) {
-      const connection = new Redis(this.redisUrl, { maxRetriesPerRequest: null });
+      const connection = createRedis(this.target, { maxRetriesPerRequest: null, connectionName: 'licensegate:chaos-admin' });
       connection.on('error', () => {});
+      const queue = new Queue(ADMIN_QUEUE, { connection, prefix: this.queuePrefix });
+      // BullMQ prints a queue's connection errors when nobody listens: a failover would fill stderr.
+      queue.on('error', () => {});
       this.clients = {
         // Our own connection, with an error listener: a Redis restart must not print as unhandled.
         admin: new AdminClient({ connection, prefix: this.queuePrefix, actor: TECHNICIAN, timeoutMs: this.timeoutMs }),
         connection,
-        queue: new Queue(ADMIN_QUEUE, { connection, prefix: this.queuePrefix }),
+        queue,
       };
     }
     return this.clients;

@@ -4,7 +4,6 @@
  * serial keys minted with the run's own vendor keypair, other tenants and their grants.
  */
 import { createPublicKey, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { LedgerContext } from '../../src/licensing/ledger-context.ts';
 import type { LicenseTypeName } from '../../src/licensing/license-types.ts';
 import { TECHNICIAN } from '../../src/licensing/permissions.ts';
@@ -13,6 +12,7 @@ import { mintSerialKey, type SerialKeyPayload } from '../../src/licensing/serial
 import { createTenant, ensureTenant, grantLicenses } from '../../src/licensing/tenants.ts';
 import { generateVendorKeyPair } from '../../src/licensing/vendor-keys.ts';
 import { DEFAULT_TENANT, Keys } from '../../src/store/keys.ts';
+import type { RedisClient } from '../../src/store/redis-connection.ts';
 
 /** One vendor keypair per run of the suite. */
 const vendor = generateVendorKeyPair();
@@ -37,7 +37,7 @@ export interface ChaosLedger {
   env: Record<string, string>;
 }
 
-export async function prepareLedger(redis: Redis, spec: LedgerSpec, dataDir: string): Promise<ChaosLedger> {
+export async function prepareLedger(redis: RedisClient, spec: LedgerSpec, dataDir: string): Promise<ChaosLedger> {
   const tag = randomBytes(4).toString('hex');
   const keys = new Keys(`chaos-${tag}`, `{chaos-${tag}}`);
   const defaultToken = `chaos-enroll-${randomBytes(12).toString('hex')}`;

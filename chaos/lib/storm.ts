@@ -8,6 +8,7 @@
 import type { Scope } from '../../bench/lib/scope.ts';
 import { DEFAULT_TENANT } from '../../src/store/keys.ts';
 import { agentSpecs, poolFor } from './agent-specs.ts';
+import { describeEngine, type EngineSpec } from './engine.ts';
 import type { Finding, LossWindow } from './checks/types.ts';
 import { GroundTruthFleet } from './fleet.ts';
 import { JobLedger } from './job-ledger.ts';
@@ -46,12 +47,14 @@ export interface StormScenario {
   /** Share of each license type's demand the pool covers (the rest wait, C9). Default 0.8. */
   poolShare?: number;
   appendfsync?: AppendFsync;
+  /** The Redis to run on (default one redis-server). */
+  engine?: EngineSpec;
   /** Extra environment of every licensegate process (e.g. DURABILITY). */
   env?: Record<string, string>;
   /** Injects the fault (the storm is under way); resolves when the fault is over. */
   inject(run: StormRun): Promise<FaultReport>;
-  /** After the verdict: notes, and findings about the fault itself (was it in effect?). */
-  observe?(run: StormRun): { notes: string[]; findings: Finding[] };
+  /** After the verdict: notes, findings about the fault itself (was it in effect?), measurements. */
+  observe?(run: StormRun): { notes: string[]; findings: Finding[]; details?: Record<string, unknown> };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -65,7 +68,7 @@ export function newFleet(scope: Scope): GroundTruthFleet {
 }
 
 export function newJobLedger(ctx: ScenarioContext, stack: ChaosStack, fleet: GroundTruthFleet, timeoutMs: number): JobLedger {
-  const jobs = new JobLedger(stack.redis.url, stack.keys.queuePrefix, ctx.name, () => fleet.now(), timeoutMs);
+  const jobs = new JobLedger(stack.target, stack.keys.queuePrefix, ctx.name, () => fleet.now(), timeoutMs);
   ctx.scope.defer('admin client', () => jobs.close());
   return jobs;
 }
@@ -77,11 +80,12 @@ export async function runStormScenario(ctx: ScenarioContext, s: StormScenario): 
     scope: ctx.scope,
     dir: ctx.dir,
     appendfsync: s.appendfsync ?? 'everysec',
+    ...(s.engine ? { engine: s.engine } : {}),
     ledger: { keys: [{ keyId: 'CHAOS-A', kind: 'perpetual', licenses: poolFor(n, s.poolShare ?? 0.8) }] },
     gateways: s.gateways,
     env: { ...sizes.env, ...s.env },
   });
-  ctx.log(`stack up: redis ${stack.redis.pid}, ${[...stack.gateways].map(([k, g]) => `${k} ${g.pid}`).join(', ')}, worker ${stack.worker?.pid}`);
+  ctx.log(`stack up: ${describeEngine(stack.engine)}, ${[...stack.gateways].map(([k, g]) => `${k} ${g.pid}`).join(', ')}, worker ${stack.worker?.pid}`);
   const fleet = newFleet(ctx.scope);
   const jobs = newJobLedger(ctx, stack, fleet, sizes.boundMs);
   const specs = agentSpecs({ n, tenantId: DEFAULT_TENANT, token: stack.ledger.tokens.get(DEFAULT_TENANT)!, urls: stack.gatewayUrls(), prefix: ctx.name });
@@ -129,7 +133,7 @@ export async function runStormScenario(ctx: ScenarioContext, s: StormScenario): 
     violations: [...observed.findings, ...verdict.violations],
     excused: verdict.excused,
     notes: [...(report.notes ?? []), ...observed.notes],
-    details: { ...report.details, jobOutcomes: outcomes, polls: verdict.polls, relapses: verdict.relapses, lossWindow: report.lossWindow ?? null },
+    details: { ...report.details, ...observed.details, jobOutcomes: outcomes, polls: verdict.polls, relapses: verdict.relapses, lossWindow: report.lossWindow ?? null },
   };
 }
 

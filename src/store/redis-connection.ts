@@ -81,8 +81,11 @@ export function createRedis(target: RedisTarget | string, options: RedisConnecti
       ...(t.sentinelUsername !== undefined ? { sentinelUsername: t.sentinelUsername } : {}),
       ...(t.sentinelPassword !== undefined ? { sentinelPassword: t.sentinelPassword } : {}),
       ...(tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
-      // Learn of a failover from the sentinels' +switch-master, not only from a broken socket.
-      failoverDetector: true,
+      // No `failoverDetector`: when its +switch-master arrives while the connection is already
+      // reconnecting (after a crashed primary it is), ioredis 6 aborts the reconnect and ends the
+      // connection for good (test/store/sentinel-reconnect.test.ts). A crash breaks the socket
+      // anyway; after a planned failover the old primary answers writes with READONLY, and
+      // reconnectOnReadonly asks the sentinels again.
     });
   } else {
     const { maxRetriesPerRequest, ...redisOptions } = base;
