@@ -59,8 +59,9 @@ export function commandsLine(results: BenchResults): string {
   const add = (label: string, v: number | null, extra = '') => {
     if (v !== null) parts.push(`${label} ${num(v)}${extra}`);
   };
-  add('enrollment', perUnitOf(d('boot-storm').redisCommandsPerEnrollment));
-  add('reconnect', perUnitOf(d('reconnect-storm').redisCommandsPerReconnect));
+  // Results written before these names existed called both `redisCommandsPerAgent`.
+  add('enrollment', perUnitOf(d('boot-storm').redisCommandsPerEnrollment ?? d('boot-storm').redisCommandsPerAgent));
+  add('reconnect', perUnitOf(d('reconnect-storm').redisCommandsPerReconnect ?? d('reconnect-storm').redisCommandsPerAgent));
   const flush = d('idle-cpu').redisCommandsPerHeartbeatFlush as { perUnit?: number; perAgent?: number } | undefined;
   add('heartbeat flush', perUnitOf(flush), flush?.perAgent !== undefined ? ` (${num(flush.perAgent)} per agent)` : '');
   add('job', perUnitOf(d('job-throughput').redisCommandsPerJob));
