@@ -7,8 +7,9 @@
  * waiting queue. Licenses are charged to keys that were activated or granted through the real
  * scripts, so the ledger stays consistent (checkInvariants is clean after building).
  */
-import type { Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import type { Keys } from '../../src/store/keys.ts';
+import type { RedisClient } from '../../src/store/redis-connection.ts';
 
 /** Clients per pipeline round trip. */
 const CHUNK = 2_000;
@@ -38,7 +39,7 @@ function clientFields(type: string, held: { key: string } | null, lastSeen: numb
   ];
 }
 
-async function writeClients(redis: Redis, keys: Keys, tenantId: string, o: BigClientsOptions, each: (p: ReturnType<Redis['pipeline']>, id: string, i: number, online: boolean, seen: number) => void): Promise<string[]> {
+async function writeClients(redis: RedisClient, keys: Keys, tenantId: string, o: BigClientsOptions, each: (p: ChainableCommander, id: string, i: number, online: boolean, seen: number) => void): Promise<string[]> {
   const online = o.online ?? ((i: number) => i % 2 === 0);
   const base = Date.now() - 10 * 86_400_000;
   const lastSeen = o.lastSeen ?? ((i: number) => base + i);
@@ -60,7 +61,7 @@ async function writeClients(redis: Redis, keys: Keys, tenantId: string, o: BigCl
 }
 
 /** Clients that hold a license of `type` charged to `keyId` (which must have room for them). */
-export function addHolders(redis: Redis, keys: Keys, tenantId: string, keyId: string, o: BigClientsOptions): Promise<string[]> {
+export function addHolders(redis: RedisClient, keys: Keys, tenantId: string, keyId: string, o: BigClientsOptions): Promise<string[]> {
   return writeClients(redis, keys, tenantId, o, (p, id, _i, on, seen) => {
     p.hset(keys.client(tenantId, id), ...clientFields(o.type, { key: keyId }, seen));
     p.sadd(keys.holders(tenantId, o.type), id);
@@ -70,7 +71,7 @@ export function addHolders(redis: Redis, keys: Keys, tenantId: string, keyId: st
 }
 
 /** Clients waiting for a license of `type`, in index order (waiting since their last-seen time). */
-export function addWaiting(redis: Redis, keys: Keys, tenantId: string, o: BigClientsOptions): Promise<string[]> {
+export function addWaiting(redis: RedisClient, keys: Keys, tenantId: string, o: BigClientsOptions): Promise<string[]> {
   return writeClients(redis, keys, tenantId, o, (p, id, _i, _on, seen) => {
     p.hset(keys.client(tenantId, id), ...clientFields(o.type, null, seen));
     p.zadd(keys.waiting(tenantId, o.type), seen, id);

@@ -27,6 +27,8 @@ export interface LedgerSpec {
   keys: KeySpec[];
   /** Tenants besides the default one, with what is granted to each at the start. */
   tenants?: { id: string; grants: Partial<Record<LicenseTypeName, number>> }[];
+  /** A condition on the fresh key prefix (e.g. where its keys land on a Cluster); tried anew until it holds. */
+  acceptKeys?: (keys: Keys) => Promise<boolean>;
 }
 
 export interface ChaosLedger {
@@ -37,9 +39,17 @@ export interface ChaosLedger {
   env: Record<string, string>;
 }
 
+async function freshKeys(accept?: (keys: Keys) => Promise<boolean>): Promise<Keys> {
+  for (let attempt = 1; ; attempt++) {
+    const tag = randomBytes(4).toString('hex');
+    const keys = new Keys(`chaos-${tag}`, `{chaos-${tag}}`);
+    if (!accept || (await accept(keys))) return keys;
+    if (attempt >= 200) throw new Error('no key prefix met the scenario\'s condition in 200 tries');
+  }
+}
+
 export async function prepareLedger(redis: RedisClient, spec: LedgerSpec, dataDir: string): Promise<ChaosLedger> {
-  const tag = randomBytes(4).toString('hex');
-  const keys = new Keys(`chaos-${tag}`, `{chaos-${tag}}`);
+  const keys = await freshKeys(spec.acceptKeys);
   const defaultToken = `chaos-enroll-${randomBytes(12).toString('hex')}`;
   await ensureTenant(redis, keys, DEFAULT_TENANT, { enrollmentToken: defaultToken });
   const ctx: LedgerContext = { redis, keys, vendorKeys: [createPublicKey(vendor.publicKeyPem)] };

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startGateway, type GatewayHandle } from '../../bench/lib/gateway.ts';
 import { createRedis, type RedisClient } from '../../src/store/redis-connection.ts';
 import type { RedisTarget } from '../../src/store/redis-target.ts';
+import { DEFAULT_TENANT } from '../../src/store/keys.ts';
 import type { Scope } from '../../bench/lib/scope.ts';
 import { engineEnv, startEngine, type ChaosEngine, type EngineSpec } from './engine.ts';
 import { kill9 } from './kill.ts';
@@ -36,6 +37,20 @@ export interface StackOptions {
   env: Record<string, string>;
 }
 
+/**
+ * On a Cluster the node registry (`<prefix>:nodes`, no hash tag) is put on the master that owns
+ * the default tenant's slot: a failover of that master then stops the gateways' liveness beats
+ * as well as their tenant work, for longer than NODE_TIMEOUT_MS in the quick form — the hardest
+ * case for F1 (gateways must not reap each other when Redis comes back).
+ */
+function colocation(engine: ChaosEngine): Pick<LedgerSpec, 'acceptKeys'> {
+  if (engine.kind !== 'cluster') return {};
+  const t = engine.topology;
+  return {
+    acceptKeys: async (keys) => (await t.masterForKey(keys.nodes())).port === (await t.masterForKey(keys.tenant(DEFAULT_TENANT))).port,
+  };
+}
+
 export class ChaosStack {
   readonly gateways = new Map<string, GatewayHandle>();
   readonly proxies = new Map<string, TcpProxy>();
@@ -56,7 +71,7 @@ export class ChaosStack {
     const reader = createRedis(engine.target, { maxRetriesPerRequest: 2, connectionName: 'licensegate:chaos-checker' });
     reader.on('error', () => {});
     o.scope.defer('checker connection', () => reader.disconnect());
-    const ledger = await prepareLedger(reader, o.ledger, join(o.dir, 'data'));
+    const ledger = await prepareLedger(reader, { ...o.ledger, ...colocation(engine) }, join(o.dir, 'data'));
     const stack = new ChaosStack(o, engine, reader, ledger);
     for (const g of o.gateways) {
       if (!g.viaProxy) continue;

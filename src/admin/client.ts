@@ -70,6 +70,9 @@ export class AdminClient {
     if (own) this.owned.push(base);
     const prefix = options.prefix ?? DEFAULT_QUEUE_PREFIX;
     this.queue = new Queue(ADMIN_QUEUE, { connection: base, prefix });
+    // BullMQ re-emits every connection error on the queue and prints it when nobody listens (a
+    // failover would fill the caller's stderr); callers learn of it through their calls.
+    this.queue.on('error', () => undefined);
     // Every call in flight listens for the queue closing; hundreds at once are normal here.
     this.queue.setMaxListeners(0);
     this.actor = options.actor;
@@ -93,6 +96,7 @@ export class AdminClient {
     this.owned.push(listener);
     const events = new QueueEvents(ADMIN_QUEUE, { connection: listener, prefix: this.queue.opts.prefix, lastEventId: last?.[0] ?? '0-0' });
     events.setMaxListeners(0);
+    events.on('error', () => undefined); // as for the queue: BullMQ would print it
     await events.waitUntilReady();
     return events;
   }

@@ -22,6 +22,7 @@ import { loadPublicKey, loadPublicKeys, VENDOR_PUBLIC_KEY_FILE } from '../licens
 import { findRunningEmbedded } from '../store/embedded-redis.ts';
 import { DEFAULT_QUEUE_PREFIX, Keys } from '../store/keys.ts';
 import { createRedis, type RedisClient } from '../store/redis-connection.ts';
+import { isRedisUnavailable } from '../store/redis-errors.ts';
 import { describeTarget, RedisTargetError, singleTarget, targetFromEnv, type RedisTarget } from '../store/redis-target.ts';
 
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -126,6 +127,5 @@ export async function openAdminApi(actor: Actor, env: NodeJS.ProcessEnv = proces
 /** A lost Redis connection in the middle of a command, as REDIS_UNAVAILABLE; null otherwise. */
 export function connectionFailure(err: unknown): LicensegateError | null {
   if (!(err instanceof Error) || err instanceof LicensegateError) return null;
-  const lost = err.name === 'MaxRetriesPerRequestError' || /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE/.test(err.message);
-  return lost ? new LicensegateError('REDIS_UNAVAILABLE', err.message, { cause: err }) : null;
+  return isRedisUnavailable(err) ? new LicensegateError('REDIS_UNAVAILABLE', err.message, { cause: err }) : null;
 }

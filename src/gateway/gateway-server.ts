@@ -18,6 +18,7 @@ import { Admission } from './admission.ts';
 import { AgentConnection, connectionKey } from './agent-connection.ts';
 import { CommandDelivery } from './command-delivery.ts';
 import { DoorbellChannels } from './doorbell-channels.ts';
+import { isRedisUnavailable } from '../store/redis-errors.ts';
 import { PeriodicTasks, withTimeout } from './periodic-tasks.ts';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.ts';
 import { newNodeId, NodeRegistry } from './node-registry.ts';
@@ -277,6 +278,10 @@ export class GatewayServer {
       // SPEC F5: the script ran but its writes did not reach the DURABILITY replicas in time, so
       // no Welcome: the agent retries (its record was released above, so that it can).
       if (refusal.code === 'NOT_DURABLE') return this.reject(conn, new LicensegateError('NOT_DURABLE', undefined, { retryAfterMs: this.admission.retryAfter(Date.now()), cause: refusal }));
+      // X3: Redis unreachable or failing over is not a server fault; the agent retries after the hint.
+      if (refusal.code === 'INTERNAL_ERROR' && isRedisUnavailable(err)) {
+        return this.reject(conn, new LicensegateError('REDIS_UNAVAILABLE', (err as Error).message, { retryAfterMs: this.admission.retryAfter(Date.now()), cause: err }));
+      }
       return this.reject(conn, refusal);
     }
     if (this.supersededEarly.delete(conn.token)) {

@@ -121,9 +121,9 @@ export class ReplicaGate {
     return { replicas, durable: replicas >= this.replicas };
   }
 
-  private send(laneKey: string, lane: Lane): void {
-    const batch = lane.queue;
-    lane.queue = [];
+  private send(laneKey: string, lane: Lane, retry?: { batch: Commit[]; attempt: number }): void {
+    const batch = retry?.batch ?? lane.queue;
+    if (!retry) lane.queue = [];
     lane.inFlight = true;
     this.waits++;
     const pipeline = this.redis.pipeline();
@@ -137,11 +137,22 @@ export class ReplicaGate {
       return [start, pipeline.length] as const;
     });
     pipeline.wait(this.replicas, this.timeoutMs);
+    let again = false;
     pipeline
       .exec()
       .then(
         (raw) => {
           const results = (raw ?? []) as [Error | null, unknown][];
+          const attempt = retry?.attempt ?? 0;
+          if (attempt < MAX_REDIRECT_RETRIES && isCluster(this.redis) && refusedBySlot(results)) {
+            // Nothing of the group ran: its slot lives elsewhere now (failover, resharding).
+            // ioredis does not retry it because the WAIT answered; send it again once the
+            // slot map is fresh, still ahead of what queued meanwhile.
+            again = true;
+            const cluster = this.redis;
+            setTimeout(() => cluster.refreshSlotsCache(() => this.send(laneKey, lane, { batch, attempt: attempt + 1 })), REDIRECT_RETRY_MS * (attempt + 1));
+            return;
+          }
           const [waitErr, acked] = results[results.length - 1] ?? [new Error('no WAIT reply'), 0];
           const replicas = waitErr ? 0 : Number(acked);
           const durable = replicas >= this.replicas;
@@ -152,6 +163,7 @@ export class ReplicaGate {
         },
       )
       .finally(() => {
+        if (again) return;
         lane.inFlight = false;
         if (lane.queue.length) this.send(laneKey, lane);
         else this.lanes.delete(laneKey);
@@ -162,6 +174,19 @@ export class ReplicaGate {
   shortfall(replicas: number): LicensegateError {
     return new LicensegateError('NOT_DURABLE', `${replicas} of ${this.replicas} replicas acknowledged within ${this.timeoutMs} ms`);
   }
+}
+
+/** A slot group refused by redirection is sent again at most this often, 100, 200, 300… ms apart. */
+const MAX_REDIRECT_RETRIES = 5;
+const REDIRECT_RETRY_MS = 100;
+
+/**
+ * True when every command before the trailing WAIT was refused because its slot is not served
+ * there (MOVED, ASK, TRYAGAIN, CLUSTERDOWN): then none of them ran and sending them again is safe.
+ */
+function refusedBySlot(results: [Error | null, unknown][]): boolean {
+  const writes = results.slice(0, -1);
+  return writes.length > 0 && writes.every(([err]) => err !== null && /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /.test(err.message));
 }
 
 const gates = new WeakMap<RedisClient, ReplicaGate>();

@@ -99,6 +99,9 @@ export function createRedis(target: RedisTarget | string, options: RedisConnecti
       retryDelayOnFailover: 200,
       maxRedirections: 32,
       slotsRefreshTimeout: 2000,
+      // A Cluster reads lazyConnect from its own options, not redisOptions: without this, a
+      // caller that asked for lazyConnect (the admin CLI) gets "already connecting" from connect().
+      lazyConnect: base.lazyConnect === true,
     };
     client = new Cluster(t.nodes, clusterOptions);
   }

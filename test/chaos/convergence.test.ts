@@ -18,6 +18,7 @@ import type { JobRecord } from '../../chaos/lib/job-ledger.ts';
 import { readRedisTruth } from '../../chaos/lib/redis-truth.ts';
 import { DEFAULT_TENANT } from '../../src/store/keys.ts';
 import { startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.ts';
+import { singleRedis } from '../helpers/redis.ts';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -35,7 +36,7 @@ async function setup(n: number): Promise<{ gw: TestGateway; fleet: GroundTruthFl
   await fleet.waitConnected(10_000);
   const input = async (jobs: JobRecord[] = []): Promise<CheckInput> => ({
     fleet,
-    truth: await readRedisTruth(gw.redis, gw.keys, fleet.agents.map((a) => a.spec)),
+    truth: await readRedisTruth(singleRedis(gw.redis), gw.keys, fleet.agents.map((a) => a.spec)),
     nodeOfUrl: new Map([[gw.url, gw.gateway.nodeId]]),
     jobs,
     lossWindow: null,

@@ -5,9 +5,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Keys } from '../../src/store/keys.ts';
+import type { RedisClient } from '../../src/store/redis-connection.ts';
+import { clearedTargetEnv } from '../../src/store/redis-target.ts';
 import { activatePool, ledgerContext, mintKey } from '../helpers/ledger.ts';
 import { connectRedis, newKeys } from '../helpers/redis.ts';
 import { CliDeployments, runAdminCli, type CliRun as Run } from '../helpers/admin-cli.ts';
@@ -44,7 +45,7 @@ async function inBatches<T, R>(items: readonly T[], limit: number, fn: (item: T)
   return out;
 }
 
-let redis: Redis;
+let redis: RedisClient;
 beforeAll(async () => {
   redis = await connectRedis();
 });
@@ -95,7 +96,7 @@ describe('licensegate admin failures', () => {
   it('bad command lines exit 2 with one line on stderr, before connecting to Redis', async () => {
     const keys = newKeys('adme');
     // No Redis at all: a command that tried to connect would exit 1, not 2.
-    const noRedis = { REDIS_URL: '', DATA_DIR: dataDir };
+    const noRedis = { ...clearedTargetEnv(), DATA_DIR: dataDir };
     const cases: string[][] = [
       [],
       ['frobnicate'],
@@ -128,9 +129,9 @@ describe('licensegate admin failures', () => {
     writeFileSync(join(stale, 'redis.url'), 'redis://127.0.0.1:1\n'); // recorded by a server that is gone
     try {
       const [asJson, forPeople, staleRecord] = await Promise.all([
-        admin(keys, ['licenses', '--json'], { REDIS_URL: '', DATA_DIR: empty }),
-        admin(keys, ['tenants', 'list'], { REDIS_URL: '', DATA_DIR: empty }),
-        admin(keys, ['serial', 'list', '--json'], { REDIS_URL: '', DATA_DIR: stale }),
+        admin(keys, ['licenses', '--json'], { ...clearedTargetEnv(), DATA_DIR: empty }),
+        admin(keys, ['tenants', 'list'], { ...clearedTargetEnv(), DATA_DIR: empty }),
+        admin(keys, ['serial', 'list', '--json'], { ...clearedTargetEnv(), DATA_DIR: stale }),
       ]);
       expect(jsonFailure(asJson)).toBe('REDIS_UNAVAILABLE');
       expect(humanFailure(forPeople)).toBe('REDIS_UNAVAILABLE');

@@ -6,11 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEDULER_QUEUE } from '../../src/jobs/scheduler.ts';
 import { ALL_LICENSE_TYPES } from '../../src/licensing/license-types.ts';
 import { DEFAULT_TENANT, type Keys } from '../../src/store/keys.ts';
+import type { RedisClient } from '../../src/store/redis-connection.ts';
 import { newAgent, OS } from '../helpers/agents.ts';
 import { eventually, startTestGateway } from '../helpers/gateway.ts';
 import { activatePool, ledgerContext, mintKey } from '../helpers/ledger.ts';
@@ -42,7 +42,7 @@ function failure(r: Run): string {
 
 const zeroRow = (type: string) => ({ type, total: 0, granted: 0, assigned: 0, available: 0 });
 
-let redis: Redis;
+let redis: RedisClient;
 beforeAll(async () => {
   redis = await connectRedis();
 });

@@ -10,19 +10,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Keys } from '../../src/store/keys.ts';
+import { clearedTargetEnv } from '../../src/store/redis-target.ts';
 import { runAdminCli } from '../helpers/admin-cli.ts';
 import { TEST_TOKEN } from '../helpers/gateway.ts';
 import { startGatewayProcess } from '../helpers/gateway-process.ts';
-import { connectRedis, newKeys, redisUrl } from '../helpers/redis.ts';
+import { connectRedis, newKeys, redisEnv } from '../helpers/redis.ts';
 
 const root = join(import.meta.dirname, '../..');
 const dataDir = mkdtempSync(join(tmpdir(), 'lg-startup-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** The zero-config default: no REDIS_URL, so serve starts and owns its redis-server. */
-const zeroConfig = { REDIS_URL: '', KEY_PREFIX: '', QUEUE_PREFIX: '', LICENSE_POOL: '', DATA_DIR: dataDir, ENROLLMENT_TOKEN: TEST_TOKEN, LOG_LEVEL: 'info' };
+const zeroConfig = { ...clearedTargetEnv(), KEY_PREFIX: '', QUEUE_PREFIX: '', LICENSE_POOL: '', DATA_DIR: dataDir, ENROLLMENT_TOKEN: TEST_TOKEN, LOG_LEVEL: 'info' };
 /** The admin CLI against that embedded Redis (found through DATA_DIR), default key names. */
-const adminEnv = { REDIS_URL: '', KEY_PREFIX: '', QUEUE_PREFIX: '', VENDOR_PUBLIC_KEYS: '' };
+const adminEnv = { ...clearedTargetEnv(), KEY_PREFIX: '', QUEUE_PREFIX: '', VENDOR_PUBLIC_KEYS: '' };
 const admin = (args: string[]) => runAdminCli(new Keys(), args, { dataDir, env: adminEnv });
 
 function logLines(output: string): Record<string, unknown>[] {
@@ -63,7 +64,7 @@ describe('start-up failures name their recovery', () => {
       const keys = newKeys('su');
       const r = spawnSync(process.execPath, [join(root, 'bin/licensegate.mjs'), 'serve'], {
         cwd: root,
-        env: { ...process.env, REDIS_URL: redisUrl(), KEY_PREFIX: keys.prefix, QUEUE_PREFIX: keys.queuePrefix, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(port), HTTP_PORT: '0', LOG_LEVEL: 'fatal', LOG_FORMAT: 'json', DATA_DIR: dataDir },
+        env: { ...process.env, ...redisEnv(), KEY_PREFIX: keys.prefix, QUEUE_PREFIX: keys.queuePrefix, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(port), HTTP_PORT: '0', LOG_LEVEL: 'fatal', LOG_FORMAT: 'json', DATA_DIR: dataDir },
         encoding: 'utf8',
         timeout: 60_000,
       });
@@ -81,7 +82,7 @@ describe('start-up failures name their recovery', () => {
     const redis = await connectRedis();
     try {
       await redis.hset(keys.serials(), 'K-DAMAGED', '{not json');
-      const gw = await startGatewayProcess({ REDIS_URL: redisUrl(), KEY_PREFIX: keys.prefix, QUEUE_PREFIX: keys.queuePrefix, DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+      const gw = await startGatewayProcess({ ...redisEnv(), KEY_PREFIX: keys.prefix, QUEUE_PREFIX: keys.queuePrefix, DATA_DIR: dataDir, LOG_LEVEL: 'info' });
       expect(logLines(gw.output()).some((l) => l.level === 50 && String(l.msg).includes('ledger'))).toBe(true);
       expect(await gw.stop()).toBe(0);
     } finally {

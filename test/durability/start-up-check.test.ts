@@ -11,14 +11,14 @@ import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyRedisDurability } from '../../src/store/durability.ts';
-import { createRedis, waitReady } from '../../src/store/redis-connection.ts';
+import { createRedis, waitReady, type RedisClient } from '../../src/store/redis-connection.ts';
 import { ownRedis } from '../helpers/durable-stack.ts';
 import { TEST_TOKEN } from '../helpers/gateway.ts';
 import { connectRedis, redisUrl } from '../helpers/redis.ts';
 
 const root = join(import.meta.dirname, '../..');
 const dataDir = mkdtempSync(join(tmpdir(), 'lg-durable-check-'));
-const opened: Redis[] = [];
+const opened: RedisClient[] = [];
 afterAll(() => {
   for (const r of opened) r.disconnect();
   rmSync(dataDir, { recursive: true, force: true });

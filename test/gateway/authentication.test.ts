@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTenant } from '../../src/licensing/tenants.ts';
 import { Agent } from '../../agent-sim/agent.ts';
 import { clientId, newAgent, OS } from '../helpers/agents.ts';
-import { eventually, startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.ts';
+import { eventually, QUIET_NODE, startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.ts';
 import { snapshot } from '../helpers/snapshot.ts';
 
 let gw: TestGateway;
 let registered: Agent;
 beforeAll(async () => {
-  gw = await startTestGateway({ pool: { workstation: 5 } });
+  gw = await startTestGateway({ pool: { workstation: 5 }, gateway: QUIET_NODE });
   await ensureTenant(gw.redis, gw.keys, 'acme', { enrollmentToken: 'acme-enrollment-token-01' });
   registered = newAgent(gw.url);
   await registered.connect();

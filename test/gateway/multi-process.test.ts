@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
 import { Agent } from '../../agent-sim/agent.ts';
 import { checkInvariants } from '../../src/licensing/check-invariants.ts';
 import type { LicenseTypeName } from '../../src/licensing/license-types.ts';
 import { ensureTenant } from '../../src/licensing/tenants.ts';
 import { DEFAULT_TENANT, Keys } from '../../src/store/keys.ts';
+import type { RedisClient } from '../../src/store/redis-connection.ts';
 import { activatePool, ledgerContext } from '../helpers/ledger.ts';
 import { newAgent, OS } from '../helpers/agents.ts';
 import { eventually, TEST_TOKEN } from '../helpers/gateway.ts';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts';
-import { connectRedis, redisUrl, uniquePrefix } from '../helpers/redis.ts';
+import { connectRedis, redisEnv, uniquePrefix } from '../helpers/redis.ts';
 
-let redis: Redis;
+let redis: RedisClient;
 beforeAll(async () => {
   redis = await connectRedis();
 });
@@ -19,7 +19,7 @@ afterAll(() => redis.disconnect());
 
 function envFor(prefix: string): Record<string, string> {
   return {
-    REDIS_URL: redisUrl(),
+    ...redisEnv(),
     KEY_PREFIX: prefix,
     QUEUE_PREFIX: `{${prefix}}`,
     ENROLLMENT_TOKEN: TEST_TOKEN,

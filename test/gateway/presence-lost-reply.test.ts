@@ -7,12 +7,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import type { Redis } from 'ioredis';
 import { Agent, AgentError } from '../../agent-sim/agent.ts';
 import { GatewayServer } from '../../src/gateway/gateway-server.ts';
 import { ensureTenant } from '../../src/licensing/tenants.ts';
 import { DEFAULT_TENANT, type Keys } from '../../src/store/keys.ts';
-import { createRedis, waitReady } from '../../src/store/redis-connection.ts';
+import { createRedis, waitReady, type RedisClient } from '../../src/store/redis-connection.ts';
 import { clientId, OS } from '../helpers/agents.ts';
 import { eventually, TEST_TOKEN } from '../helpers/gateway.ts';
 import { activatePool, ledgerContext } from '../helpers/ledger.ts';
@@ -22,8 +21,8 @@ import { connectRedis, newKeys, redisUrl } from '../helpers/redis.ts';
 /** The Hello script's reply when it registered the Client: {'OK', 1, <held type>, ...}. */
 const HELLO_REGISTERED_REPLY = '$2\r\nOK\r\n:1\r\n$';
 
-let redis: Redis;
-let proxied: Redis;
+let redis: RedisClient;
+let proxied: RedisClient;
 let keys: Keys;
 let proxy: RedisProxy;
 let gateway: GatewayServer;

@@ -11,13 +11,13 @@ import { uninstallClient } from '../../src/licensing/client-admin.ts';
 import { TECHNICIAN } from '../../src/licensing/permissions.ts';
 import { DEFAULT_TENANT } from '../../src/store/keys.ts';
 import { newAgent, OS } from '../helpers/agents.ts';
-import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { eventually, QUIET_NODE, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { snapshot } from '../helpers/snapshot.ts';
 
 const HEARTBEAT_MS = 300;
 let gw: TestGateway;
 beforeAll(async () => {
-  gw = await startTestGateway({ pool: { linux: 20 }, gateway: { heartbeatIntervalMs: HEARTBEAT_MS, lastSeenFlushMs: 100 } });
+  gw = await startTestGateway({ pool: { linux: 20 }, gateway: { heartbeatIntervalMs: HEARTBEAT_MS, lastSeenFlushMs: 100, ...QUIET_NODE } });
 });
 afterAll(() => gw.stop());
 

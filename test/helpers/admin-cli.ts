@@ -1,12 +1,12 @@
-/** Runs `licensegate admin …` as a real process against the test Redis, with a worker per deployment. */
+/** Runs `licensegate admin …` as a real process against the project's Redis, with a worker per deployment. */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { ensureTenant } from '../../src/licensing/tenants.ts';
 import { DEFAULT_TENANT, type Keys } from '../../src/store/keys.ts';
+import type { RedisClient } from '../../src/store/redis-connection.ts';
 import { startTestAdmin, type TestAdmin } from './admin.ts';
 import { ledgerContext, vendor } from './ledger.ts';
-import { newKeys, redisUrl } from './redis.ts';
+import { newKeys, redisEnv } from './redis.ts';
 
 const root = join(import.meta.dirname, '../..');
 
@@ -27,7 +27,7 @@ export function runAdminCli(keys: Keys, args: string[], opts: CliOptions): Promi
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     LICENSEGATE_ACTOR: '',
-    REDIS_URL: redisUrl(),
+    ...redisEnv(),
     KEY_PREFIX: keys.prefix,
     QUEUE_PREFIX: keys.queuePrefix,
     VENDOR_PUBLIC_KEYS: vendor.publicKeyPem,
@@ -55,7 +55,7 @@ export function runAdminCli(keys: Keys, args: string[], opts: CliOptions): Promi
 export class CliDeployments {
   private readonly workers: TestAdmin[] = [];
 
-  async fresh(redis: Redis, label: string): Promise<Keys> {
+  async fresh(redis: RedisClient, label: string): Promise<Keys> {
     const keys = newKeys(label);
     await ensureTenant(redis, keys, DEFAULT_TENANT);
     // The CLI's changes run as admin jobs: a worker for this deployment runs in the test process.

@@ -1,5 +1,4 @@
-/** Starts an in-process gateway node on port 0 against the test redis-server. */
-import type { Redis } from 'ioredis';
+/** Starts an in-process gateway node on port 0 against the project's Redis (redisTarget). */
 import { pino } from 'pino';
 import { GatewayServer } from '../../src/gateway/gateway-server.ts';
 import type { GatewayOptions } from '../../src/gateway/gateway-options.ts';
@@ -7,13 +6,14 @@ import type { LedgerContext } from '../../src/licensing/ledger-context.ts';
 import type { LicenseTypeName } from '../../src/licensing/license-types.ts';
 import { ensureTenant } from '../../src/licensing/tenants.ts';
 import { DEFAULT_TENANT, type Keys } from '../../src/store/keys.ts';
+import type { RedisClient } from '../../src/store/redis-connection.ts';
 import { activatePool, ledgerContext } from './ledger.ts';
 import { connectRedis, newKeys } from './redis.ts';
 
 export interface TestGateway {
   gateway: GatewayServer;
   url: string;
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   ctx: LedgerContext;
   token: string;
@@ -21,6 +21,13 @@ export interface TestGateway {
 }
 
 export const TEST_TOKEN = 'test-enrollment-token-0001';
+
+/**
+ * For tests that snapshot Redis to prove an action changed nothing: the node heartbeat (a timer
+ * that rewrites this node's score in the node registry every 5 s) stays out of the snapshot's
+ * way. On a slower engine (a Cluster) a test crosses that tick often enough to flake.
+ */
+export const QUIET_NODE = { nodeHeartbeatMs: 600_000, nodeTimeoutMs: 1_200_000 } as const;
 
 export async function startTestGateway(
   opts: { pool?: Partial<Record<LicenseTypeName, number>>; keys?: Keys; gateway?: Partial<GatewayOptions> } = {},

@@ -1,6 +1,5 @@
 /** Serial keys and a ledger context for tests: a vendor keypair made per test file. */
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { LedgerContext } from '../../src/licensing/ledger-context.ts';
 import type { LicenseTypeName } from '../../src/licensing/license-types.ts';
 import { TECHNICIAN } from '../../src/licensing/permissions.ts';
@@ -8,13 +7,14 @@ import { activateSerialKey } from '../../src/licensing/serial-key-ledger.ts';
 import { mintSerialKey, type SerialKeyPayload } from '../../src/licensing/serial-key.ts';
 import { generateVendorKeyPair } from '../../src/licensing/vendor-keys.ts';
 import type { Keys } from '../../src/store/keys.ts';
+import type { RedisClient } from '../../src/store/redis-connection.ts';
 
 export const vendor = (() => {
   const pair = generateVendorKeyPair();
   return { privateKey: createPrivateKey(pair.privateKeyPem), publicKey: createPublicKey(pair.publicKeyPem), ...pair };
 })();
 
-export function ledgerContext(redis: Redis, keys: Keys, extra: Partial<LedgerContext> = {}): LedgerContext {
+export function ledgerContext(redis: RedisClient, keys: Keys, extra: Partial<LedgerContext> = {}): LedgerContext {
   return { redis, keys, vendorKeys: [vendor.publicKey], ...extra };
 }
 

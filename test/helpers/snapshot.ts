@@ -1,16 +1,10 @@
 /** Every key under a prefix with its full value: to prove that something changed nothing. */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/store/redis-connection.ts';
+import { scanKeys } from './redis.ts';
 
-export async function snapshot(redis: Redis, prefix: string): Promise<Record<string, unknown>> {
+export async function snapshot(redis: RedisClient, prefix: string): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
-  let cursor = '0';
-  const names: string[] = [];
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    names.push(...batch);
-  } while (cursor !== '0');
-  for (const key of names.sort()) {
+  for (const key of await scanKeys(redis, `${prefix}:*`)) {
     const type = await redis.type(key);
     if (type === 'hash') out[key] = await redis.hgetall(key);
     else if (type === 'set') out[key] = (await redis.smembers(key)).sort();

@@ -4,7 +4,6 @@
  * restart — one job per interval however many processes register it.
  */
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerScheduler, startSchedulerWorker } from '../../src/jobs/scheduler.ts';
@@ -14,19 +13,19 @@ import { TECHNICIAN } from '../../src/licensing/permissions.ts';
 import { listSerialKeys } from '../../src/licensing/serial-key-ledger.ts';
 import { createTenant, reserveGrant } from '../../src/licensing/tenants.ts';
 import { tenantPools } from '../../src/licensing/views.ts';
-import { createRedis } from '../../src/store/redis-connection.ts';
+import type { RedisClient } from '../../src/store/redis-connection.ts';
 import { DEFAULT_TENANT } from '../../src/store/keys.ts';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { activatePool } from '../helpers/ledger.ts';
-import { redisUrl } from '../helpers/redis.ts';
+import { openRedis } from '../helpers/redis.ts';
 
 let gw: TestGateway;
-let conn: Redis;
+let conn: RedisClient;
 const schedulers: LedgerScheduler[] = [];
 let worker: Worker;
 beforeAll(async () => {
   gw = await startTestGateway();
-  conn = createRedis(redisUrl(), { maxRetriesPerRequest: null });
+  conn = openRedis({ maxRetriesPerRequest: null });
 });
 afterAll(async () => {
   await worker?.close();

@@ -2,26 +2,26 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
 import { Agent } from '../../agent-sim/agent.ts';
 import { checkInvariants } from '../../src/licensing/check-invariants.ts';
 import { TECHNICIAN } from '../../src/licensing/permissions.ts';
 import { createTenant, ensureTenant } from '../../src/licensing/tenants.ts';
 import { DEFAULT_TENANT } from '../../src/store/keys.ts';
+import type { RedisClient } from '../../src/store/redis-connection.ts';
 import { newAgent, OS } from '../helpers/agents.ts';
 import { startTestAdmin, type TestAdmin } from '../helpers/admin.ts';
 import { TEST_TOKEN } from '../helpers/gateway.ts';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts';
 import { activatePool, ledgerContext } from '../helpers/ledger.ts';
-import { connectRedis, newKeys, redisUrl } from '../helpers/redis.ts';
+import { connectRedis, newKeys, redisEnv, redisTarget } from '../helpers/redis.ts';
 
 const run = promisify(execFile);
-let redis: Redis;
+let redis: RedisClient;
 const keys = newKeys('mpj');
 const ctx = () => ledgerContext(redis, keys);
 let gateways: GatewayProcess[] = [];
 let t: TestAdmin;
-const env = () => ({ REDIS_URL: redisUrl(), KEY_PREFIX: keys.prefix, QUEUE_PREFIX: keys.queuePrefix, ENROLLMENT_TOKEN: TEST_TOKEN, RUN_WORKERS: 'false', HEARTBEAT_INTERVAL_MS: '5000' });
+const env = () => ({ ...redisEnv(), KEY_PREFIX: keys.prefix, QUEUE_PREFIX: keys.queuePrefix, ENROLLMENT_TOKEN: TEST_TOKEN, RUN_WORKERS: 'false', HEARTBEAT_INTERVAL_MS: '5000' });
 
 beforeAll(async () => {
   redis = await connectRedis();
@@ -80,11 +80,13 @@ describe('admin jobs across processes', () => {
     await agent.waitFor(() => agent.monitoring);
     const script = join(import.meta.dirname, '../fixtures/plain-admin-service.mjs');
     const payload = JSON.stringify({ actor: TECHNICIAN, tenantId: DEFAULT_TENANT, clientId: agent.clientId });
-    const { stdout } = await run(process.execPath, [script, redisUrl(), keys.queuePrefix, 'client.unassign', payload, 'plain-unassign-1']);
+    const { stdout } = await run(process.execPath, [script, JSON.stringify(redisTarget()), keys.queuePrefix, 'client.unassign', payload, 'plain-unassign-1']).catch((e: { stdout: string; stderr: string }) => {
+      throw new Error(`plain admin service failed: ${e.stdout}${e.stderr}`);
+    });
     expect(JSON.parse(stdout)).toMatchObject({ clientId: agent.clientId, license: null, reason: 'UNASSIGNED_BY_ADMIN' });
     await agent.waitFor(() => !agent.monitoring);
     const forbidden = JSON.stringify({ actor: { userId: 'x', tenantId: DEFAULT_TENANT, permissions: [] }, tenantId: DEFAULT_TENANT, clientId: agent.clientId });
-    const refused = await run(process.execPath, [script, redisUrl(), keys.queuePrefix, 'client.assign', forbidden, 'plain-assign-1']).catch((e: { stdout: string }) => e);
+    const refused = await run(process.execPath, [script, JSON.stringify(redisTarget()), keys.queuePrefix, 'client.assign', forbidden, 'plain-assign-1']).catch((e: { stdout: string }) => e);
     expect(JSON.parse((refused as { stdout: string }).stdout).error).toMatch(/^FORBIDDEN: /);
     await agent.close();
   });

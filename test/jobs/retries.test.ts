@@ -5,7 +5,6 @@
  * "first attempt" can be stopped at any point.
  */
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { AgentOs } from '../../agent-sim/agent.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEvents } from '../../src/events/admin-events.ts';
@@ -18,20 +17,20 @@ import { listPamUsers } from '../../src/licensing/pam-seats.ts';
 import { TECHNICIAN } from '../../src/licensing/permissions.ts';
 import { activateKeyStep, listSerialKeys } from '../../src/licensing/serial-key-ledger.ts';
 import { listTenants } from '../../src/licensing/tenants.ts';
-import { createRedis } from '../../src/store/redis-connection.ts';
+import type { RedisClient } from '../../src/store/redis-connection.ts';
 import { DEFAULT_TENANT } from '../../src/store/keys.ts';
 import { newAgent, OS } from '../helpers/agents.ts';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { activatePool, mintKey } from '../helpers/ledger.ts';
-import { redisUrl } from '../helpers/redis.ts';
+import { openRedis } from '../helpers/redis.ts';
 
 let gw: TestGateway;
-let conn: Redis;
+let conn: RedisClient;
 let scheduler: LedgerScheduler;
 let ctx: LedgerContext;
 beforeAll(async () => {
   gw = await startTestGateway({ gateway: { heartbeatIntervalMs: 60_000 } });
-  conn = createRedis(redisUrl(), { maxRetriesPerRequest: null });
+  conn = openRedis({ maxRetriesPerRequest: null });
   scheduler = new LedgerScheduler(conn, gw.keys.queuePrefix);
   ctx = { ...gw.ctx, scheduler };
   await activatePool(ctx, { linux: 2, workstation: 2, 'pam-seat': 2 }, { kind: 'perpetual', multiTenant: true });

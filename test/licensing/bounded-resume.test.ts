@@ -5,7 +5,6 @@
  * Sizes exceed one call's budget of 500 license changes, so each change takes several calls.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
 import { addHolders, addWaiting } from '../../bench/lib/big-tenant.ts';
 import { checkInvariants } from '../../src/licensing/check-invariants.ts';
 import { runJsonScript, type LedgerContext } from '../../src/licensing/ledger-context.ts';
@@ -14,10 +13,11 @@ import { resumePendingPromotions } from '../../src/licensing/promotion.ts';
 import { endSerialKey } from '../../src/licensing/serial-key-ledger.ts';
 import { createTenant, ensureTenant, grantLicenses, takeBackLicenses } from '../../src/licensing/tenants.ts';
 import { DEFAULT_TENANT, type Keys } from '../../src/store/keys.ts';
+import type { RedisClient } from '../../src/store/redis-connection.ts';
 import { activatePool, ledgerContext } from '../helpers/ledger.ts';
 import { connectRedis, newKeys } from '../helpers/redis.ts';
 
-let redis: Redis;
+let redis: RedisClient;
 beforeAll(async () => {
   redis = await connectRedis();
 });

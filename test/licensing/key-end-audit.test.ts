@@ -4,7 +4,6 @@
  * both in that tenant and in the default tenant — with actor, reason, time, before, after, cause.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
 import { readAudit, type AuditEntry } from '../../src/licensing/audit.ts';
 import { checkInvariants } from '../../src/licensing/check-invariants.ts';
 import type { LedgerContext } from '../../src/licensing/ledger-context.ts';
@@ -12,10 +11,11 @@ import { TECHNICIAN } from '../../src/licensing/permissions.ts';
 import { endSerialKey, removeSerialKey } from '../../src/licensing/serial-key-ledger.ts';
 import { createTenant, ensureTenant, grantLicenses } from '../../src/licensing/tenants.ts';
 import { DEFAULT_TENANT, type Keys } from '../../src/store/keys.ts';
+import type { RedisClient } from '../../src/store/redis-connection.ts';
 import { activatePool, ledgerContext } from '../helpers/ledger.ts';
 import { connectRedis, newKeys } from '../helpers/redis.ts';
 
-let redis: Redis;
+let redis: RedisClient;
 beforeAll(async () => {
   redis = await connectRedis();
 });

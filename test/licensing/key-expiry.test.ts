@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
 import { Agent } from '../../agent-sim/agent.ts';
 import { LedgerScheduler, startSchedulerWorker } from '../../src/jobs/scheduler.ts';
 import { checkInvariants } from '../../src/licensing/check-invariants.ts';
@@ -8,13 +7,13 @@ import { endSerialKey, listSerialKeys } from '../../src/licensing/serial-key-led
 import { createTenant, ensureTenant, grantLicenses } from '../../src/licensing/tenants.ts';
 import { tenantPools } from '../../src/licensing/views.ts';
 import { DEFAULT_TENANT } from '../../src/store/keys.ts';
-import { createRedis } from '../../src/store/redis-connection.ts';
+import type { RedisClient } from '../../src/store/redis-connection.ts';
 import { pino } from 'pino';
 import { newAgent, OS } from '../helpers/agents.ts';
 import { eventually, startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.ts';
 import { startGatewayProcess } from '../helpers/gateway-process.ts';
 import { activatePool, ledgerContext } from '../helpers/ledger.ts';
-import { connectRedis, newKeys, redisUrl } from '../helpers/redis.ts';
+import { connectRedis, newKeys, openRedis, redisEnv, scanKeys } from '../helpers/redis.ts';
 
 async function licensedAgents(gw: TestGateway, n: number, extra: Partial<ConstructorParameters<typeof Agent>[0]> = {}): Promise<Agent[]> {
   const agents = Array.from({ length: n }, () => newAgent(gw.url, { os: OS.linux, ...extra }));
@@ -92,7 +91,7 @@ describe('key expiry', () => {
 });
 
 describe('key expiry on time', () => {
-  let redis: Redis;
+  let redis: RedisClient;
   beforeAll(async () => {
     redis = await connectRedis();
   });
@@ -100,7 +99,7 @@ describe('key expiry on time', () => {
 
   it('S4: the scheduler expires a key at its instant and the online agent gets StopMonitoring', async () => {
     const gw = await startTestGateway({ gateway: { heartbeatIntervalMs: 60_000 } });
-    const bull = createRedis(redisUrl(), { maxRetriesPerRequest: null });
+    const bull = openRedis({ maxRetriesPerRequest: null });
     const scheduler = new LedgerScheduler(bull, gw.keys.queuePrefix);
     const ctx = { ...gw.ctx, scheduler };
     const worker = startSchedulerWorker(bull, gw.keys.queuePrefix, ctx, pino({ level: 'silent' }));
@@ -126,7 +125,7 @@ describe('key expiry on time', () => {
     const keys = newKeys('boot');
     const ctx = ledgerContext(redis, keys);
     await ensureTenant(redis, keys, DEFAULT_TENANT, { enrollmentToken: TEST_TOKEN });
-    const env = { REDIS_URL: redisUrl(), KEY_PREFIX: keys.prefix, QUEUE_PREFIX: keys.queuePrefix, ENROLLMENT_TOKEN: TEST_TOKEN };
+    const env = { ...redisEnv(), KEY_PREFIX: keys.prefix, QUEUE_PREFIX: keys.queuePrefix, ENROLLMENT_TOKEN: TEST_TOKEN };
     const first = await startGatewayProcess(env);
     // Activated once the gateway is up, so that a slow start on a busy machine cannot eat the key's life.
     const expiresAt = Date.now() + 4000;
@@ -137,7 +136,7 @@ describe('key expiry on time', () => {
     await agent.close();
     // Stop before the scheduler's job fires, and wipe the scheduled job: only start-up can expire it now.
     expect(await first.stop()).toBe(0);
-    const queueKeys = await redis.keys(`${keys.queuePrefix}:*`);
+    const queueKeys = await scanKeys(redis, `${keys.queuePrefix}:*`);
     if (queueKeys.length) await redis.del(...queueKeys);
     await eventually(() => Date.now() > expiresAt, 'the key expiry passes', 8000, 50);
     const second = await startGatewayProcess(env);

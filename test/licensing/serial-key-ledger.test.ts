@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
 import { readEvents } from '../../src/events/admin-events.ts';
 import { checkInvariants } from '../../src/licensing/check-invariants.ts';
 import type { LedgerContext } from '../../src/licensing/ledger-context.ts';
@@ -8,11 +7,12 @@ import { activateSerialKey, expireDueKeys, listSerialKeys, removeSerialKey, warn
 import { ensureTenant } from '../../src/licensing/tenants.ts';
 import { availability, tenantPools } from '../../src/licensing/views.ts';
 import { DEFAULT_TENANT } from '../../src/store/keys.ts';
+import type { RedisClient } from '../../src/store/redis-connection.ts';
 import { activatePool, ledgerContext, mintKey } from '../helpers/ledger.ts';
 import { connectRedis, newKeys } from '../helpers/redis.ts';
 import { snapshot } from '../helpers/snapshot.ts';
 
-let redis: Redis;
+let redis: RedisClient;
 beforeAll(async () => {
   redis = await connectRedis();
 });

@@ -5,13 +5,13 @@ import { createTenant, grantLicenses, listTenants, reserveGrant, takeBackLicense
 import { availability, licensesGranted, tenantPools } from '../../src/licensing/views.ts';
 import { DEFAULT_TENANT } from '../../src/store/keys.ts';
 import { newAgent, OS } from '../helpers/agents.ts';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { QUIET_NODE, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { activatePool } from '../helpers/ledger.ts';
 import { snapshot } from '../helpers/snapshot.ts';
 
 let gw: TestGateway;
 beforeAll(async () => {
-  gw = await startTestGateway({ gateway: { heartbeatIntervalMs: 60_000 } });
+  gw = await startTestGateway({ gateway: { heartbeatIntervalMs: 60_000, ...QUIET_NODE } });
 });
 afterAll(() => gw.stop());
 
