@@ -8,10 +8,11 @@
  * results file is always written. Exit code 0 when the bench ran (goals missed or not), 1 when
  * a scenario failed with an error, 2 on bad arguments, 130 when interrupted.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ENGINES, type BenchEngine } from './lib/engine.ts';
 import { ROOT } from './lib/gateway.ts';
 import { gitState, machineInfo } from './lib/machine.ts';
 import { InspectorSession } from './lib/inspector.ts';
@@ -22,7 +23,9 @@ import { killAllChildren, Scope } from './lib/scope.ts';
 import type { BenchOptions, BenchResults, ScenarioResult } from './lib/types.ts';
 import { baselineWs } from './scenarios/baseline-ws.ts';
 import { bootStorm } from './scenarios/boot-storm.ts';
+import { clusterStorm } from './scenarios/cluster-storm.ts';
 import { durability } from './scenarios/durability.ts';
+import { failover } from './scenarios/failover.ts';
 import { idle } from './scenarios/idle.ts';
 import { jobThroughput } from './scenarios/job-throughput.ts';
 import { luaBounds } from './scenarios/lua-bounds.ts';
@@ -30,7 +33,7 @@ import { reconnectStorm } from './scenarios/reconnect-storm.ts';
 import { stopLatency } from './scenarios/stop-latency.ts';
 
 /** In running order. */
-const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, reconnectStorm, idle, stopLatency, jobThroughput, durability, luaBounds];
+const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, reconnectStorm, idle, stopLatency, jobThroughput, durability, clusterStorm, failover, luaBounds];
 
 const USAGE = `usage: npm run bench -- [options]
 
@@ -40,6 +43,11 @@ const USAGE = `usage: npm run bench -- [options]
   --agents N          fleet size of every scenario (overrides the full/quick defaults)
   --out DIR           results directory (default bench/results)
   --concurrency C     handshakes the driver keeps in flight (default 200)
+ --merge             keep the other scenarios' rows of DIR/latest.json (and rewrite
+                      latest.md from the whole): rerun some scenarios without losing the rest
+  --engine E          Redis engine of the stacks: single (default), sentinel (1 primary + 2
+                      replicas + 3 sentinels) or cluster (3 masters + 3 replicas); lua-bounds
+                      always runs on one Redis, cluster-storm and failover choose their own
   --profile           CPU-profile the gateway and worker during each measured window and
                       report their top functions (.cpuprofile files under DIR/tmp/profiles)
   -h, --help          this text`;
@@ -58,6 +66,8 @@ function parseOptions(argv: string[]): BenchOptions | 'help' {
         out: { type: 'string' },
         concurrency: { type: 'string' },
         profile: { type: 'boolean' },
+        merge: { type: 'boolean' },
+        engine: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -78,19 +88,23 @@ function parseOptions(argv: string[]): BenchOptions | 'help' {
     .map((s) => s.trim())
     .filter(Boolean);
   for (const name of only) if (!known.has(name)) throw new UsageError(`--only: unknown scenario "${name}" (one of ${[...known].join(', ')})`);
+  const engine = (values.engine ?? 'single') as BenchEngine;
+  if (!ENGINES.includes(engine)) throw new UsageError(`--engine: "${values.engine}" must be one of ${ENGINES.join(', ')}`);
   return {
+    engine,
     quick: values.quick === true,
     agents: positive('agents', values.agents, 18_000),
     only,
     outDir: resolve(values.out ?? join(ROOT, 'bench/results')),
     concurrency: positive('concurrency', values.concurrency, 5_000) ?? 200,
     profile: values.profile === true,
+    merge: values.merge === true,
   };
 }
 
 /** The scenarios to run: the ones asked for plus what they need, in running order. */
-function selectScenarios(only: string[]): ScenarioDef[] {
-  if (only.length === 0) return SCENARIOS;
+function selectScenarios(only: string[], quick: boolean): ScenarioDef[] {
+  if (only.length === 0) return SCENARIOS.filter((s) => !(quick && s.fullRunOnly));
   const wanted = new Set(SCENARIOS.filter((s) => s.produces.some((p) => only.includes(p))).map((s) => s.name));
   for (const s of SCENARIOS) if (wanted.has(s.name)) for (const need of s.needs ?? []) wanted.add(need);
   return SCENARIOS.filter((s) => wanted.has(s.name));
@@ -144,6 +158,7 @@ async function runScenario(def: ScenarioDef, opts: BenchOptions, runId: string, 
   const scratch = join(opts.outDir, 'tmp', runId, def.name);
   mkdirSync(scratch, { recursive: true });
   const t0 = performance.now();
+  const loadAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
   log(`${def.name}: starting (timeout ${Math.round(timeoutMs / 1000)} s)`);
   let out: Record<string, ScenarioResult>;
   let timer: NodeJS.Timeout | undefined;
@@ -172,6 +187,8 @@ async function runScenario(def: ScenarioDef, opts: BenchOptions, runId: string, 
   for (const r of Object.values(out)) {
     if (r.error) r.met = false;
     r.details.scenarioMs = elapsedMs;
+    // The box is shared: what else ran shows in the load average (1, 5, 15 min).
+    r.details.loadAverage = { atStart: loadAtStart, atEnd: loadavg().map((x) => Math.round(x * 100) / 100) };
     // Other work on the machine during the measured window (e.g. a concurrent npm test).
     const others = (r.details.cpuPercent as Record<string, number | null> | undefined)?.others ?? null;
     if (others !== null && others > NOISY_OTHERS_PCT) {
@@ -189,8 +206,27 @@ let current: Scope | undefined;
 /** Above this much CPU (% of one core) used by processes outside the scenario, a result is flagged noisy. */
 const NOISY_OTHERS_PCT = 25;
 
-function writeResults(opts: BenchOptions, results: BenchResults): void {
+/**
+ * --merge: the rows of DIR/latest.json this run did not produce are kept, and the rows it did
+ * produce say which run measured them (details.run); the file's header stays the earlier run's,
+ * with this run listed in `mergedRuns`.
+ */
+function mergeInto(opts: BenchOptions, results: BenchResults): BenchResults {
+  let old: BenchResults;
+  try {
+    old = JSON.parse(readFileSync(join(opts.outDir, 'latest.json'), 'utf8')) as BenchResults;
+  } catch {
+    return results;
+  }
+  const run = { startedAt: results.startedAt, quick: results.quick, options: results.options, git: results.git, loadAverageAtStart: results.loadAverageAtStart };
+  const fresh = Object.fromEntries(Object.entries(results.scenarios).map(([k, r]) => [k, { ...r, details: { ...r.details, run } }]));
+  const mergedRuns = [...(old.mergedRuns ?? []).filter((m) => m.startedAt !== results.startedAt), run];
+  return { ...old, mergedRuns, scenarios: { ...old.scenarios, ...fresh } };
+}
+
+function writeResults(opts: BenchOptions, current: BenchResults): void {
   mkdirSync(opts.outDir, { recursive: true });
+  const results = opts.merge ? mergeInto(opts, current) : current;
   const json = `${JSON.stringify(results, null, 2)}\n`;
   writeFileSync(join(opts.outDir, 'latest.json'), json);
   writeFileSync(join(opts.outDir, 'latest.md'), markdown(results));
@@ -222,11 +258,11 @@ async function main(argv: string[]): Promise<number> {
     loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
     git: gitState(ROOT),
     quick: options.quick,
-    options: { agents: options.agents ?? null, only: options.only, concurrency: options.concurrency, profile: options.profile },
+    options: { agents: options.agents ?? null, only: options.only, concurrency: options.concurrency, profile: options.profile, engine: options.engine },
     scenarios: {},
   };
   let interrupted = false;
-  const selected = selectScenarios(options.only);
+  const selected = selectScenarios(options.only, options.quick);
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) return;
     interrupted = true;
@@ -246,7 +282,7 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   const sizes = sizesFor(options);
-  log(`${options.quick ? 'quick' : 'full'} run ${runId}: fleet ${sizes.fleet}, stop-latency ${sizes.stopAgents} agents, job-throughput ${sizes.throughputAgents} agents, driver concurrency ${options.concurrency}`);
+  log(`${options.quick ? 'quick' : 'full'} run ${runId}: fleet ${sizes.fleet}, stop-latency ${sizes.stopAgents} agents, job-throughput ${sizes.throughputAgents} agents, driver concurrency ${options.concurrency}, engine ${options.engine}`);
   for (const def of selected) {
     if (interrupted) break;
     let out = await runScenario(def, options, runId, results.scenarios);

@@ -15,7 +15,7 @@ const PATTERN: OsName[] = [
   'windows-server',
 ];
 
-const LICENSE_OF: Record<string, LicenseTypeName> = {
+export const LICENSE_OF: Record<string, LicenseTypeName> = {
   windows: 'workstation',
   macos: 'workstation',
   linux: 'linux',

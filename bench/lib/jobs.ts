@@ -1,6 +1,7 @@
 /** Enqueues batches of BullMQ jobs and waits until a worker has finished them all. */
 import { Queue, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import { createRedis, type RedisClient } from '../../src/store/redis-connection.ts';
+import type { RedisTarget } from '../../src/store/redis-target.ts';
 
 /** AdminClient's job options (src/admin/client.ts). */
 export const ADMIN_JOB_OPTIONS: JobsOptions = {
@@ -21,11 +22,12 @@ export interface BatchResult {
 }
 
 export class JobQueue {
-  private readonly connection: Redis;
+  private readonly connection: RedisClient;
   readonly queue: Queue;
 
-  constructor(redisUrl: string, name: string, prefix: string) {
-    this.connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  /** `prefix` must be one hash tag (`{…}`) so that a queue's keys share a slot on a Cluster. */
+  constructor(target: RedisTarget, name: string, prefix: string) {
+    this.connection = createRedis(target, { connectionName: 'licensegate:bench-jobs', maxRetriesPerRequest: null });
     this.connection.on('error', () => {});
     this.queue = new Queue(name, { connection: this.connection, prefix });
   }

@@ -1,5 +1,5 @@
 /** Who holds which license, and how long the audit trail is: compared before and after a restart. */
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../../src/store/redis-connection.ts';
 import { ENDPOINT_LICENSE_TYPES } from '../../src/licensing/license-types.ts';
 import { DEFAULT_TENANT, type Keys } from '../../src/store/keys.ts';
 

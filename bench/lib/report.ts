@@ -43,6 +43,38 @@ export function textTable(results: BenchResults): string {
   ].join('\n');
 }
 
+const perUnitOf = (x: unknown): number | null => {
+  const v = (x as { perUnit?: unknown } | undefined)?.perUnit;
+  return typeof v === 'number' ? v : null;
+};
+
+/**
+ * One line: Redis commands per enrollment, reconnect, heartbeat flush and job (INFO commandstats
+ * deltas summed over every master, details.redisCommandsPer… of each scenario), and the
+ * per-engine figures of cluster-storm. Empty when no scenario measured any.
+ */
+export function commandsLine(results: BenchResults): string {
+  const d = (name: string) => results.scenarios[name]?.details ?? {};
+  const parts: string[] = [];
+  const add = (label: string, v: number | null, extra = '') => {
+    if (v !== null) parts.push(`${label} ${num(v)}${extra}`);
+  };
+  // Results written before these names existed called both `redisCommandsPerAgent`.
+  add('enrollment', perUnitOf(d('boot-storm').redisCommandsPerEnrollment ?? d('boot-storm').redisCommandsPerAgent));
+  add('reconnect', perUnitOf(d('reconnect-storm').redisCommandsPerReconnect ?? d('reconnect-storm').redisCommandsPerAgent));
+  const flush = d('idle-cpu').redisCommandsPerHeartbeatFlush as { perUnit?: number; perAgent?: number } | undefined;
+  add('heartbeat flush', perUnitOf(flush), flush?.perAgent !== undefined ? ` (${num(flush.perAgent)} per agent)` : '');
+  add('job', perUnitOf(d('job-throughput').redisCommandsPerJob));
+  const lines: string[] = [];
+  if (parts.length) lines.push(`Redis commands per operation (engine ${results.options.engine ?? 'single'}; INFO commandstats summed over every master, Lua's inner commands included): ${parts.join(' · ')}.`);
+  const engines = d('cluster-storm').engines as Record<string, { redisCommandsPerEnrollment?: unknown; roundTripsPerEnrollment?: number | null }> | undefined;
+  if (engines) {
+    const per = Object.entries(engines).map(([e, x]) => `${e} ${num(perUnitOf(x.redisCommandsPerEnrollment))} commands, ${num(x.roundTripsPerEnrollment ?? null)} round trips`);
+    lines.push(`cluster-storm, per enrollment: ${per.join(' · ')}.`);
+  }
+  return lines.join('\n\n');
+}
+
 export function markdown(results: BenchResults): string {
   const m = results.machine;
   const esc = (s: string) => s.replace(/\|/g, '\\|');
@@ -56,10 +88,15 @@ export function markdown(results: BenchResults): string {
     '',
     `${results.startedAt} · ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB · Node ${m.node} · ${m.redis.split(' ').slice(0, 3).join(' ')} · ${m.os}`,
     `Agents: ${results.options.agents ?? (results.quick ? 'quick defaults' : 'full defaults')}, driver concurrency ${results.options.concurrency}. Baselines are measured in the same run on the same machine (see bench/README.md).`,
+    ...(results.mergedRuns ?? []).map((m) => {
+      const rows = Object.entries(results.scenarios).filter(([, r]) => (r.details.run as { startedAt?: string } | undefined)?.startedAt === m.startedAt).map(([k]) => k);
+      return `Rows ${rows.join(', ')}: measured by a later ${m.quick ? 'quick' : 'full'} run (${m.startedAt}, commit ${m.git.commit?.slice(0, 7) ?? '?'}, load average ${m.loadAverageAtStart.join(' / ')} at its start; details.run).`;
+    }),
     '',
     table,
     ...(Object.values(results.scenarios).some(paired) ? ['', PAIRED_NOTE] : []),
     ...(Object.values(results.scenarios).some((r) => r.details.noisy) ? ['', '\\* other processes used the CPU during this measurement (details.noisy): less reliable.'] : []),
+    ...(commandsLine(results) ? ['', commandsLine(results)] : []),
     '',
   ].join('\n');
 }

@@ -61,6 +61,11 @@ export interface ScenarioDef {
   rows: Record<string, { unit: string; goal: string }>;
   /** Scenarios whose results this one needs (run first, even when not asked for). */
   needs?: string[];
+  /**
+   * Not part of a --quick run unless named in --only (its quick form costs more than the
+   * harness test can spend: cluster-storm and failover start real topologies).
+   */
+  fullRunOnly?: boolean;
   /** Upper bound of the whole scenario, teardown excluded. */
   timeoutMs(sizes: Sizes): number;
   run(ctx: ScenarioContext): Promise<Record<string, ScenarioResult>>;

@@ -12,11 +12,13 @@ import type { LedgerContext } from '../../src/licensing/ledger-context.ts';
 import { TECHNICIAN } from '../../src/licensing/permissions.ts';
 import { activateSerialKey } from '../../src/licensing/serial-key-ledger.ts';
 import { mintSerialKey } from '../../src/licensing/serial-key.ts';
-import { ensureTenant } from '../../src/licensing/tenants.ts';
+import { createTenant, ensureTenant, grantLicenses } from '../../src/licensing/tenants.ts';
 import { generateVendorKeyPair } from '../../src/licensing/vendor-keys.ts';
 import { startEmbeddedRedis } from '../../src/store/embedded-redis.ts';
 import { DEFAULT_TENANT, Keys } from '../../src/store/keys.ts';
-import { createRedis, waitReady } from '../../src/store/redis-connection.ts';
+import { createRedis, waitReady, type RedisClient } from '../../src/store/redis-connection.ts';
+import { singleTarget, type RedisTarget } from '../../src/store/redis-target.ts';
+import { engineEnv, startTopology, type BenchEngine, type EngineTopology } from './engine.ts';
 import { ROOT } from './gateway.ts';
 import { trackPid, untrackPid, type Scope } from './scope.ts';
 
@@ -27,12 +29,19 @@ export const VENDOR_PUBLIC_KEY_PEM = vendor.publicKeyPem;
 export const ENROLLMENT_TOKEN = `bench-enroll-${randomBytes(12).toString('hex')}`;
 
 export interface BenchRedis {
-  url: string;
+  engine: BenchEngine;
+  /** How every process of the stack reaches this Redis (engineEnv(target) for spawned ones). */
+  target: RedisTarget;
+  /** pid of the one redis-server (`single`); undefined on a topology (see pids()). */
   pid: number | undefined;
-  /** The replica's pid (durability `replicas:1`). */
+  /** The replica's pid (durability `replicas:1` on `single`). */
   replicaPid?: number;
+  /** Every Redis process of the engine by label (`redis`, `replica`, `redis-0`…, `sentinel-0`…). */
+  pids(): Record<string, number | undefined>;
   /** A connection with licensegate's scripts defined, closed with the scope. */
-  redis: Redis;
+  redis: RedisClient;
+  /** The Sentinel setup or Cluster (failover scenarios kill its processes). */
+  topology?: EngineTopology;
 }
 
 /**
@@ -46,10 +55,10 @@ export type BenchDurability = 'none' | 'everysec' | 'always' | 'replicas:1';
  * A throwaway redis-server for one scenario (in memory unless a durability mode asks for AOF,
  * then under `dataDir`), stopped with the scope.
  */
-export async function startRedis(scope: Scope, o: { durability?: BenchDurability; dataDir?: string } = {}): Promise<BenchRedis> {
+export async function startRedis(scope: Scope, o: { durability?: BenchDurability; dataDir?: string; replica?: boolean } = {}): Promise<BenchRedis & { redis: Redis; url: string }> {
   scope.check();
   const durability = o.durability ?? 'none';
-  const aofDir = durability === 'none' ? undefined : mkdtempSync(join(o.dataDir ?? scratchDir('redis'), 'redis-'));
+  const aofDir = durability === 'none' && !o.replica ? undefined : mkdtempSync(join(o.dataDir ?? scratchDir('redis'), 'redis-'));
   const embedded = await startEmbeddedRedis(aofDir ? { dataDir: aofDir, appendfsync: durability === 'always' ? 'always' : 'everysec' } : { persist: false });
   scope.defer('redis-server', () => embedded.stop());
   const redis = createRedis(embedded.url, { connectionName: 'licensegate:bench' });
@@ -57,11 +66,31 @@ export async function startRedis(scope: Scope, o: { durability?: BenchDurability
   scope.defer('redis connection', () => redis.quit().catch(() => redis.disconnect()));
   await waitReady(redis);
   const pid = await pidOf(redis, scope);
-  const replicaPid = durability === 'replicas:1' ? await startReplica(scope, embedded.url, aofDir!) : undefined;
-  return { url: embedded.url, pid, redis, ...(replicaPid !== undefined ? { replicaPid } : {}) };
+  const replicaPid = durability === 'replicas:1' || o.replica ? await startReplica(scope, embedded.url, aofDir!) : undefined;
+  return {
+    engine: 'single',
+    target: singleTarget(embedded.url),
+    url: embedded.url,
+    pid,
+    pids: () => ({ redis: pid, ...(replicaPid !== undefined ? { replica: replicaPid } : {}) }),
+    redis,
+    ...(replicaPid !== undefined ? { replicaPid } : {}),
+  };
 }
 
-async function pidOf(redis: Redis, scope: Scope): Promise<number | undefined> {
+/**
+ * The Redis side of a stack on any engine. `single`: startRedis (in memory unless a durability
+ * mode asks for AOF; `replica` adds an in-memory replica without changing DURABILITY).
+ * `sentinel` / `cluster`: a real topology, AOF everysec (`appendfsync always` for
+ * DURABILITY=always), its replicas already there for `replicas:1`.
+ */
+export async function startEngine(scope: Scope, engine: BenchEngine, o: { durability?: BenchDurability; dataDir: string; replica?: boolean }): Promise<BenchRedis> {
+  if (engine === 'single') return startRedis(scope, o);
+  const topology = await startTopology(scope, engine, { dataDir: o.dataDir, appendfsync: o.durability === 'always' ? 'always' : 'everysec' });
+  return { engine, target: topology.target, pid: undefined, pids: topology.pids, redis: topology.redis, topology };
+}
+
+async function pidOf(redis: RedisClient, scope: Scope): Promise<number | undefined> {
   const m = /process_id:(\d+)/.exec(await redis.info('server'));
   const pid = m ? Number(m[1]) : undefined;
   if (pid !== undefined) {
@@ -98,17 +127,25 @@ export interface Ledger {
   ctx: LedgerContext;
   /** Environment every licensegate process of the scenario gets. */
   env: Record<string, string>;
+  /** Enrollment token of every tenant (the default one's is ENROLLMENT_TOKEN). */
+  tokens: Map<string, string>;
 }
 
+/** Tenants besides the default one (multi-tenant mode), each with the licenses granted to it. */
+export type TenantPools = { id: string; pool: Partial<Record<LicenseTypeName, number>> }[];
+
 /** Fresh prefixes, the default tenant and an activated pool; returns the gateway environment. */
-export async function prepareLedger(r: BenchRedis, pool: Partial<Record<LicenseTypeName, number>>, dataDir: string): Promise<Ledger> {
+export async function prepareLedger(r: BenchRedis, pool: Partial<Record<LicenseTypeName, number>>, dataDir: string, tenants: TenantPools = []): Promise<Ledger> {
   const tag = randomBytes(4).toString('hex');
   const prefix = `bench-${tag}`;
   const queuePrefix = `{bench-${tag}}`;
   const keys = new Keys(prefix, queuePrefix);
   await ensureTenant(r.redis, keys, DEFAULT_TENANT, { enrollmentToken: ENROLLMENT_TOKEN });
   const ctx: LedgerContext = { redis: r.redis, keys, vendorKeys: [createPublicKey(vendor.publicKeyPem)] };
-  const licenses = Object.fromEntries(Object.entries(pool).filter(([, n]) => (n ?? 0) > 0));
+  // The serial key covers the default tenant's pool plus everything granted to the others.
+  const total: Partial<Record<LicenseTypeName, number>> = { ...pool };
+  for (const t of tenants) for (const [type, n] of Object.entries(t.pool) as [LicenseTypeName, number][]) total[type] = (total[type] ?? 0) + n;
+  const licenses = Object.fromEntries(Object.entries(total).filter(([, n]) => (n ?? 0) > 0));
   const key = mintSerialKey(
     {
       v: 1,
@@ -117,20 +154,31 @@ export async function prepareLedger(r: BenchRedis, pool: Partial<Record<LicenseT
       kind: 'perpetual',
       licenses,
       issuedAt: new Date(Date.now() - 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      multiTenant: false,
+      multiTenant: tenants.length > 0,
     },
     vendor.privateKeyPem,
   );
   const activation = await activateSerialKey(ctx, TECHNICIAN, key, 'bench');
   if (activation.status !== 'ACTIVATED') throw new Error(`bench serial key not activated: ${activation.status}`);
+  const tokens = new Map([[DEFAULT_TENANT, ENROLLMENT_TOKEN]]);
+  for (const t of tenants) {
+    const info = await createTenant(ctx, TECHNICIAN, t.id, t.id, `bench-tenant-${t.id}`);
+    tokens.set(info.id, info.enrollmentToken);
+    for (const [type, n] of Object.entries(t.pool) as [LicenseTypeName, number][]) {
+      if (n <= 0) continue;
+      const g = await grantLicenses(ctx, TECHNICIAN, info.id, type, n, `bench-grant-${info.id}-${type}`);
+      if (g.granted !== n) throw new Error(`tenant ${info.id}: ${g.granted}/${n} ${type} licenses granted`);
+    }
+  }
   mkdirSync(dataDir, { recursive: true });
   return {
     keys,
     prefix,
     queuePrefix,
     ctx,
+    tokens,
     env: {
-      REDIS_URL: r.url,
+      ...engineEnv(r.target),
       KEY_PREFIX: prefix,
       QUEUE_PREFIX: queuePrefix,
       ENROLLMENT_TOKEN,

@@ -10,7 +10,8 @@ import { startHelper, type Helper } from './ipc.ts';
 import type { EnrollResult } from '../scenarios/boot-storm.ts';
 import { connectTimeoutMs, type ScenarioContext } from './scenario.ts';
 import { Scope, stopChild } from './scope.ts';
-import { ENROLLMENT_TOKEN, prepareLedger, startRedis, type BenchDurability, type BenchRedis, type Ledger } from './setup.ts';
+import type { BenchEngine } from './engine.ts';
+import { ENROLLMENT_TOKEN, prepareLedger, startEngine, type BenchDurability, type BenchRedis, type Ledger, type TenantPools } from './setup.ts';
 
 export interface Stack {
   redis: BenchRedis;
@@ -20,6 +21,8 @@ export interface Stack {
   driver: Helper<{ pid: number }>;
   /** Starts another gateway on the same Redis and prefixes (after a restart). */
   restartGateway(): Promise<GatewayHandle>;
+  /** Starts one more gateway process next to the current one (same Redis, prefixes, env). */
+  addGateway(): Promise<GatewayHandle>;
   /** Stops the admin worker process (closing its BullMQ worker first). */
   stopWorker(): Promise<void>;
   pids(): Record<string, number | undefined>;
@@ -45,6 +48,12 @@ export interface StackOptions {
    * `none`: in-memory Redis and the product's default mode, as the other scenarios run.
    */
   durability?: BenchDurability;
+  /** The Redis engine (default: the run's --engine, `single` unless asked). */
+  engine?: BenchEngine;
+  /** `single` only: an in-memory replica next to the Redis (as a topology has), DURABILITY unchanged. */
+  replica?: boolean;
+  /** Tenants besides the default one (multi-tenant mode), with their grants. */
+  tenants?: TenantPools;
 }
 
 /**
@@ -74,8 +83,9 @@ class StackScope extends Scope {
 export async function startStack(ctx: ScenarioContext, o: StackOptions): Promise<Stack> {
   ctx.scope.check();
   const scope = new StackScope(ctx.scope);
-  const redis = await startRedis(scope, { durability: o.durability, dataDir: ctx.scratch });
-  const ledger = await prepareLedger(redis, o.pool, ctx.scratch);
+  const engine = o.engine ?? ctx.opts.engine;
+  const redis = await startEngine(scope, engine, { durability: o.durability, dataDir: ctx.scratch, replica: o.replica });
+  const ledger = await prepareLedger(redis, o.pool, ctx.scratch, o.tenants);
   if (o.durability && o.durability !== 'none') ledger.env.DURABILITY = o.durability;
   const gatewayEnv = { ...ledger.env, RUN_WORKERS: o.worker ? 'false' : 'true', ...o.gatewayEnv };
   let generation = 0;
@@ -86,7 +96,7 @@ export async function startStack(ctx: ScenarioContext, o: StackOptions): Promise
       inspect: o.inspect || ctx.opts.profile,
     });
   let gateway = await launch();
-  ctx.log(`gateway ${gateway.url} (pid ${gateway.pid})`);
+  ctx.log(`gateway ${gateway.url} (pid ${gateway.pid}) on ${engine}`);
   const worker = o.worker
     ? await startHelper<{ concurrency: number }>(scope, 'admin-worker', { env: { ...ledger.env, LOG_LEVEL: 'warn' }, inspect: o.inspect || ctx.opts.profile })
     : undefined;
@@ -99,6 +109,11 @@ export async function startStack(ctx: ScenarioContext, o: StackOptions): Promise
     },
     worker,
     driver,
+    async addGateway() {
+      const extra = await launch();
+      ctx.log(`gateway ${extra.url} (pid ${extra.pid}) added`);
+      return extra;
+    },
     async restartGateway() {
       gateway = await launch();
       ctx.log(`gateway restarted ${gateway.url} (pid ${gateway.pid})`);
@@ -110,7 +125,7 @@ export async function startStack(ctx: ScenarioContext, o: StackOptions): Promise
       await stopChild(worker.child, 5_000);
     },
     pids() {
-      return { gateway: gateway.pid, redis: redis.pid, driver: driver.pid, worker: worker?.pid, ...(redis.replicaPid ? { replica: redis.replicaPid } : {}) };
+      return { gateway: gateway.pid, ...redis.pids(), driver: driver.pid, worker: worker?.pid };
     },
     inspectors() {
       return { gateway: gateway.inspectorUrl, worker: worker?.inspectorUrl };

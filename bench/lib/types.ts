@@ -1,5 +1,6 @@
 /** Shapes shared by the bench orchestrator, its scenarios and the results files. */
 import type { PercentileSummary } from '../../agent-sim/histogram.ts';
+import type { BenchEngine } from './engine.ts';
 
 /** What `bench/run.ts` was asked to do. */
 export interface BenchOptions {
@@ -14,6 +15,10 @@ export interface BenchOptions {
   concurrency: number;
   /** CPU-profile the gateway and the worker during measured windows (through the inspector) and summarise the top functions. */
   profile: boolean;
+  /** Keep the other rows of the existing latest.json (run.ts --merge). */
+  merge?: boolean;
+  /** The Redis engine of every stack (cluster-storm and failover choose their own). Default single. */
+  engine: BenchEngine;
 }
 
 /** One row of the results: a measured value, its same-run baseline, their ratio and the goal. */
@@ -51,8 +56,10 @@ export interface BenchResults {
   /** The code measured: HEAD and the files changed in the working tree. */
   git: { commit: string | null; dirty: string[] };
   quick: boolean;
-  options: { agents: number | null; only: string[]; concurrency: number; profile: boolean };
+  options: { agents: number | null; only: string[]; concurrency: number; profile: boolean; engine?: BenchEngine };
   scenarios: Record<string, ScenarioResult>;
+  /** Runs merged into this file with --merge (their rows carry details.run). */
+  mergedRuns?: { startedAt: string; quick: boolean; options: BenchResults['options']; git: BenchResults['git']; loadAverageAtStart: number[] }[];
 }
 
 /** CPU use of one process over a window, in percent of one core. */

@@ -8,7 +8,8 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Queue, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import { createRedis } from '../../src/store/redis-connection.ts';
+import type { RedisTarget } from '../../src/store/redis-target.ts';
 import WebSocket from 'ws';
 import { Agent, AgentError, type AgentCommand } from '../../agent-sim/agent.ts';
 import { Histogram, type HistogramData } from '../../agent-sim/histogram.ts';
@@ -16,6 +17,7 @@ import { ADMIN_QUEUE } from '../../src/jobs/contract.ts';
 import { TECHNICIAN } from '../../src/licensing/permissions.ts';
 import { DEFAULT_TENANT } from '../../src/store/keys.ts';
 import { clientIdOf, osOfAgent } from '../lib/fleet.ts';
+import { markFailover, probeEnroll, servedView, watchForFailover, type ProbeParams } from './failover-view.ts';
 import { serveRequests } from '../lib/ipc.ts';
 import { epochNow, RAW_HEARTBEAT_FRAME, RAW_HELLO, RAW_PUSH, rawHello } from '../lib/raw-protocol.ts';
 
@@ -62,6 +64,7 @@ function watch(agent: Agent, i: number): Agent {
     commandHook?.(i, cmd);
   });
   agent.on('error', () => {}); // local faults are counted through connect() failures
+  watchForFailover(agent, i);
   return agent;
 }
 
@@ -76,6 +79,12 @@ interface ConnectParams {
   /** Wait for StartMonitoring after Welcome (time to license). */
   waitLicense: boolean;
   handshakeTimeoutMs?: number;
+  /** Agent i enrolls in tenants[i % length] with its token (default: the default tenant, `token`). */
+  tenants?: { id: string; token: string }[];
+  /** Several gateways: agent i's failover list starts at urls[i % length] (default [url]). */
+  urls?: string[];
+  /** Agents reconnect by themselves after a close (agent-sim's backoff), e.g. through a failover. */
+  reconnect?: boolean;
 }
 
 /** One agent's connect with retries: resolves with the failure code, or '' on success. */
@@ -154,12 +163,16 @@ async function runConnects(p: ConnectParams, make: (i: number) => Agent) {
 async function enroll(p: ConnectParams) {
   commandsSeen = {};
   agents = new Array<Agent>(p.count);
+  const rotated = (i: number) => (p.urls ? p.urls.map((_, k) => p.urls![(i + k) % p.urls!.length]!) : undefined);
   return runConnects(p, (i) =>
     watch(
       new Agent({
-        url: p.url,
+        url: p.urls?.[i % p.urls.length] ?? p.url,
+        ...(p.urls ? { urls: rotated(i) } : {}),
+        ...(p.reconnect ? { reconnect: true, backoff: { baseMs: 100, capMs: 2_000 } } : {}),
+        ...(p.tenants ? { tenantId: p.tenants[i % p.tenants.length]!.id } : {}),
         clientId: clientIdOf(p.prefix, i),
-        enrollmentToken: p.token,
+        enrollmentToken: p.tenants ? p.tenants[i % p.tenants.length]!.token : p.token,
         os: osOfAgent(i),
         localAddress: sourceIp(p.sourceIps, i),
         handshakeTimeoutMs: p.handshakeTimeoutMs ?? 30_000,
@@ -227,7 +240,8 @@ async function atRate(count: number, rate: number, fn: (k: number) => Promise<vo
 }
 
 interface RateParams {
-  redisUrl: string;
+  /** The stack's Redis (a URL would only reach one Redis). */
+  target: RedisTarget;
   queuePrefix: string;
   rate: number;
   count: number;
@@ -238,7 +252,7 @@ interface RateParams {
 
 /** stop-latency: unassign agents 0..count-1 at `rate`; time from enqueue to StopMonitoring. */
 async function unassignRun(p: RateParams) {
-  const connection = new Redis(p.redisUrl, { maxRetriesPerRequest: null });
+  const connection = createRedis(p.target, { connectionName: 'licensegate:bench-driver', maxRetriesPerRequest: null });
   connection.on('error', () => {});
   const queue = new Queue(ADMIN_QUEUE, { connection, prefix: p.queuePrefix });
   const latency = new Histogram();
@@ -400,7 +414,7 @@ async function rawConnect(p: { url: string; count: number; concurrency: number; 
 
 /** stop-latency baseline: jobs {i} on a no-op worker that pushes one frame to raw client i. */
 async function pushRun(p: RateParams & { queueName: string }) {
-  const connection = new Redis(p.redisUrl, { maxRetriesPerRequest: null });
+  const connection = createRedis(p.target, { connectionName: 'licensegate:bench-driver', maxRetriesPerRequest: null });
   connection.on('error', () => {});
   const queue = new Queue(p.queueName, { connection, prefix: p.queuePrefix });
   const latency = new Histogram();
@@ -494,6 +508,9 @@ serveRequests(
     'raw-connect': (p) => rawConnect(p as unknown as Parameters<typeof rawConnect>[0]),
     'push-run': (p) => pushRun(p as unknown as RateParams & { queueName: string }),
     'close-raws': (p) => closeRaws(Number(p.timeoutMs ?? 10_000)),
+    'failover-mark': () => markFailover(),
+    'failover-view': () => servedView(agents),
+    'probe-enroll': (p) => probeEnroll(Agent, p as unknown as ProbeParams),
     'forget-agents': () => {
       const n = agents.length;
       for (const a of agents) if (a?.connected) a.terminate();

@@ -10,7 +10,8 @@
  */
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import { createRedis } from '../../src/store/redis-connection.ts';
+import { targetFromEnv } from '../../src/store/redis-target.ts';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { serveRequests } from '../lib/ipc.ts';
 import { epochNow, RAW_HEARTBEAT, RAW_HEARTBEAT_FRAME, RAW_HELLO, RAW_WELCOME, rawPush } from '../lib/raw-protocol.ts';
@@ -42,9 +43,9 @@ const port = (wss.address() as AddressInfo).port;
 
 let worker: Worker | undefined;
 let processed = 0;
-const redisUrl = process.env.NOOP_QUEUE_REDIS_URL;
-if (redisUrl) {
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+const target = process.env.NOOP_QUEUE === 'true' ? targetFromEnv(process.env) : undefined;
+if (target) {
+  const connection = createRedis(target, { connectionName: 'licensegate:bench-noop', maxRetriesPerRequest: null });
   connection.on('error', () => {});
   worker = new Worker(
     process.env.NOOP_QUEUE_NAME ?? 'bench-noop',

@@ -48,7 +48,7 @@ export const bootStorm: ScenarioDef = {
   timeoutMs: (s) => 30_000 + TRIALS * (bareWsTrialTimeoutMs(s) + 60_000 + connectTimeoutMs(s.fleet)),
   async run(ctx) {
     const n = ctx.sizes.fleet;
-    const trials: (EnrollResult & { cpuPercent: Record<string, number | null>; redisCommandsPerAgent: CommandDelta; gatewayRssBytes: { empty: number | null; after: number | null } })[] = [];
+    const trials: (EnrollResult & { cpuPercent: Record<string, number | null>; redisCommandsPerEnrollment: CommandDelta; gatewayRssBytes: { empty: number | null; after: number | null } })[] = [];
     const bare: BareWsTrial[] = [];
     for (let t = 0; t < TRIALS; t++) {
       // The paired baseline: one bare-ws trial just before the storm trial (its processes are stopped before the stack starts).
@@ -71,14 +71,14 @@ export const bootStorm: ScenarioDef = {
       // --profile: the first trial only (its rate then includes the profiler's overhead).
       const r = t === 0 ? await ctx.profile('boot', stack.inspectors(), enroll) : await enroll();
       const cpuPercent = cpu.stop();
-      const redisCommandsPerAgent = await commands.stop(n);
+      const redisCommandsPerEnrollment = await commands.stop(n, 'enrollment');
       const gatewayRssBytes = { empty: rssEmpty, after: rssBytes(stack.gateway.pid) };
       ctx.log(`trial ${t + 1}: ${r.licensed}/${n} licensed at ${r.ratePerSec}/s, time to license p50 ${r.timeToLicense?.p50} ms p99 ${r.timeToLicense?.p99} ms`);
       await stack.stop();
-      trials.push({ ...r, cpuPercent, redisCommandsPerAgent, gatewayRssBytes });
+      trials.push({ ...r, cpuPercent, redisCommandsPerEnrollment, gatewayRssBytes });
     }
     const { trial: m, index } = medianTrial(trials, (x) => x.ratePerSec);
-    const { cpuPercent, redisCommandsPerAgent, gatewayRssBytes, ...r } = m;
+    const { cpuPercent, redisCommandsPerEnrollment, gatewayRssBytes, ...r } = m;
     const problems = [
       ...trials.flatMap((x, i) => (x.licensed !== n ? [`trial ${i + 1}: only ${x.licensed}/${n} agents licensed: ${JSON.stringify(x.finalFailures)}`] : [])),
       ...bareWsProblems(bare, n),
@@ -98,6 +98,7 @@ export const bootStorm: ScenarioDef = {
         details: {
           agents: n,
           concurrency: ctx.opts.concurrency,
+          engine: ctx.opts.engine,
           trialsPerSec: trials.map((x) => x.ratePerSec),
           medianTrial: index + 1,
           pairs,
@@ -105,7 +106,7 @@ export const bootStorm: ScenarioDef = {
           // The median trial's figures, as a single trial's were before.
           ...r,
           cpuPercent,
-          redisCommandsPerAgent,
+          redisCommandsPerEnrollment,
           gatewayRssBytes,
           trials: trials.map((x) => ({
             ratePerSec: x.ratePerSec,
@@ -113,7 +114,7 @@ export const bootStorm: ScenarioDef = {
             elapsedMs: x.elapsedMs,
             timeToLicense: x.timeToLicense,
             cpuPercent: x.cpuPercent,
-            redisCommandsPerAgent: x.redisCommandsPerAgent.perUnit,
+            redisCommandsPerEnrollment: x.redisCommandsPerEnrollment.perUnit,
           })),
           bareWsTrials: bare,
         },

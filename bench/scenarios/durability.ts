@@ -68,7 +68,7 @@ async function trial(ctx: ScenarioContext, mode: Mode, round: number): Promise<T
     await stack.driver.call('close-agents', { timeoutMs: 10_000 });
     await sleep(1_000); // disconnects recorded
 
-    const admin = new JobQueue(stack.redis.url, ADMIN_QUEUE, stack.ledger.queuePrefix);
+    const admin = new JobQueue(stack.redis.target, ADMIN_QUEUE, stack.ledger.queuePrefix);
     ctx.scope.defer('durability admin queue', () => admin.close());
     const { unassign, assign } = batches(jobsN, 'dur');
     cpu = new CpuWindow(stack.pids());

@@ -12,12 +12,15 @@ import { poolFor } from '../lib/fleet.ts';
 import { CpuWindow, round1, round2, rssBytes } from '../lib/proc-stats.ts';
 import { connectTimeoutMs, ratio, sleep, type ScenarioDef } from '../lib/scenario.ts';
 import { ENROLLMENT_TOKEN } from '../lib/setup.ts';
+import { RedisCommandWindow } from '../lib/redis-stats.ts';
 import { startStack } from '../lib/stack.ts';
 import { stopChild } from '../lib/scope.ts';
 import type { EnrollResult } from './boot-storm.ts';
 
 export const GOAL_KB_PER_CONN = 12;
 export const GOAL_CPU_RATIO = 2;
+/** The gateway's last-seen flush interval (gateway-options.ts lastSeenFlushMs default). */
+const LAST_SEEN_FLUSH_MS = 5_000;
 
 const kb = (bytes: number | null | undefined, n: number) => (bytes === null || bytes === undefined ? null : round2(bytes / 1024 / n));
 
@@ -61,8 +64,15 @@ export const idle: ScenarioDef = {
     if (enrolled.welcomed !== n) throw new Error(`only ${enrolled.welcomed}/${n} agents connected`);
     await sleep(settleMs);
     const cpu = new CpuWindow(stack.pids());
+    const commands = await RedisCommandWindow.start(stack.redis.redis);
+    const t0 = performance.now();
     await ctx.profile('idle', { gateway: gw.inspectorUrl }, () => sleep(windowMs));
     const cpuPct = cpu.stop();
+    // Everything Redis ran over the window (the flushes, plus the node heartbeat, reconciliation
+    // and the idle BullMQ worker of the gateway), per last-seen flush of the whole fleet.
+    const flushes = (performance.now() - t0) / LAST_SEEN_FLUSH_MS;
+    const perFlush = await commands.stop(flushes, `heartbeat flush (the gateway's last-seen flush of ${n} agents, every ${LAST_SEEN_FLUSH_MS} ms)`);
+    const redisCommandsPerHeartbeatFlush = { ...perFlush, perAgent: round2(perFlush.perUnit / n) };
     const counts = await stack.driver.call<{ connected: number }>('counts');
     const rssBeforeGc = rssBytes(gw.pid);
     const loadedHeap = await heap(gw.inspectorUrl);
@@ -154,6 +164,8 @@ export const idle: ScenarioDef = {
           gatewayCpuAtDefaultHeartbeatPct: gwCpu === null ? null : round1((gwCpu * hb) / 15_000),
           cpuPercent: cpuPct,
           bareWsCpuPercent: bCpuPct,
+          engine: ctx.opts.engine,
+          redisCommandsPerHeartbeatFlush,
         },
       },
     };

@@ -14,6 +14,7 @@ import { ADMIN_QUEUE } from '../../src/jobs/contract.ts';
 import { TECHNICIAN } from '../../src/licensing/permissions.ts';
 import { DEFAULT_TENANT } from '../../src/store/keys.ts';
 import { clientIdOf, poolFor } from '../lib/fleet.ts';
+import { engineEnv } from '../lib/engine.ts';
 import { startHelper } from '../lib/ipc.ts';
 import { JobQueue, type BatchResult } from '../lib/jobs.ts';
 import { CpuWindow, round1 } from '../lib/proc-stats.ts';
@@ -52,7 +53,7 @@ export const jobThroughput: ScenarioDef = {
     await sleep(1_000);
     const { unassign, assign } = batches(n);
 
-    const admin = new JobQueue(stack.redis.url, ADMIN_QUEUE, stack.ledger.queuePrefix);
+    const admin = new JobQueue(stack.redis.target, ADMIN_QUEUE, stack.ledger.queuePrefix);
     ctx.scope.defer('admin queue', () => admin.close());
     const batchesFor = (label: string) =>
       ctx.profile(label, stack.inspectors(), async () => [await admin.runBatch(unassign, batchTimeout), await admin.runBatch(assign, batchTimeout)]);
@@ -75,7 +76,7 @@ export const jobThroughput: ScenarioDef = {
     cpu = new CpuWindow(stack.pids());
     const real = await batchesFor('jobs-offline');
     const cpuPct = cpu.stop();
-    const redisCommands = await commands.stop(2 * n);
+    const redisCommands = await commands.stop(2 * n, 'job');
     const value = rateOf(real);
     ctx.log(`licensegate worker, agents offline: ${value} jobs/s (${real.map((r) => `${r.completed} ok ${r.failed} failed in ${r.elapsedMs} ms`).join(', ')})`);
     const invariants = await checkInvariants(stack.redis.redis, stack.ledger.keys);
@@ -86,12 +87,12 @@ export const jobThroughput: ScenarioDef = {
     const noopPrefix = `{bench-noop-${randomBytes(3).toString('hex')}}`;
     const server = await startHelper(ctx.scope, 'ws-server', {
       label: 'noop-worker',
-      env: { NOOP_QUEUE_REDIS_URL: stack.redis.url, NOOP_QUEUE_PREFIX: noopPrefix, NOOP_QUEUE_NAME: ADMIN_QUEUE, NOOP_CONCURRENCY: String(concurrency) },
+      env: { NOOP_QUEUE: 'true', ...engineEnv(stack.redis.target), NOOP_QUEUE_PREFIX: noopPrefix, NOOP_QUEUE_NAME: ADMIN_QUEUE, NOOP_CONCURRENCY: String(concurrency) },
     });
-    const noop = new JobQueue(stack.redis.url, ADMIN_QUEUE, noopPrefix);
+    const noop = new JobQueue(stack.redis.target, ADMIN_QUEUE, noopPrefix);
     ctx.scope.defer('noop queue', () => noop.close());
     const bCommands = await RedisCommandWindow.start(stack.redis.redis);
-    const bCpu = new CpuWindow({ worker: server.pid, redis: stack.redis.pid });
+    const bCpu = new CpuWindow({ worker: server.pid, ...stack.redis.pids() });
     const base = [await noop.runBatch(unassign, batchTimeout), await noop.runBatch(assign, batchTimeout)];
     const bCpuPct = bCpu.stop();
     const bRedisCommands = await bCommands.stop(2 * n);
@@ -121,6 +122,7 @@ export const jobThroughput: ScenarioDef = {
           clients: n,
           jobs: 2 * n,
           workerConcurrency: concurrency,
+          engine: ctx.opts.engine,
           note: 'value: the clients offline (the worker alone); withAgentsOnline: the same jobs while the agents are online and the gateway delivers every command',
           licensegate: { unassign: real[0], assign: real[1] },
           baseline: { unassign: base[0], assign: base[1] },

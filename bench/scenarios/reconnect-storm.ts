@@ -39,7 +39,7 @@ type Trial = {
   rate: number;
   backOnline: number;
   changes: number;
-  details: Record<string, unknown> & { cpuPercent: Record<string, number | null>; redisCommandsPerAgent: CommandDelta; reconnect: ReconnectResult };
+  details: Record<string, unknown> & { cpuPercent: Record<string, number | null>; redisCommandsPerReconnect: CommandDelta; reconnect: ReconnectResult };
 };
 
 export const reconnectStorm: ScenarioDef = {
@@ -88,7 +88,7 @@ export const reconnectStorm: ScenarioDef = {
       // --profile: the first trial only (its rate then includes the profiler's overhead).
       const r = t === 0 ? await ctx.profile('reconnect', stack.inspectors(), reconnect) : await reconnect();
       const cpuPct = cpu.stop();
-      const redisCommands = await commands.stop(n);
+      const redisCommands = await commands.stop(n, 'reconnect');
       const after = await licenseSnapshot(stack.redis.redis, stack.ledger.keys);
       const diff = await licenseDiff(stack.redis.redis, stack.ledger.keys, before, after);
       const commandsAfter = Object.values(r.commandsAfterReconnect).reduce((a, b) => a + b, 0);
@@ -112,7 +112,7 @@ export const reconnectStorm: ScenarioDef = {
           enroll: { ratePerSec: enrolled.ratePerSec, elapsedMs: enrolled.elapsedMs },
           reconnect: r,
           cpuPercent: cpuPct,
-          redisCommandsPerAgent: redisCommands,
+          redisCommandsPerReconnect: redisCommands,
         },
       });
     }
@@ -140,6 +140,7 @@ export const reconnectStorm: ScenarioDef = {
         details: {
           agents: n,
           concurrency: ctx.opts.concurrency,
+          engine: ctx.opts.engine,
           trialsPerSec: trials.map((x) => x.rate),
           medianTrial: index + 1,
           pairs,
@@ -152,7 +153,7 @@ export const reconnectStorm: ScenarioDef = {
             licenseChanges: x.changes,
             elapsedMs: x.details.reconnect.elapsedMs,
             cpuPercent: x.details.cpuPercent,
-            redisCommandsPerAgent: x.details.redisCommandsPerAgent.perUnit,
+            redisCommandsPerReconnect: x.details.redisCommandsPerReconnect.perUnit,
           })),
           bareWsTrials: bare,
         },

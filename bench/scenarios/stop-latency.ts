@@ -14,6 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Histogram, type HistogramData } from '../../agent-sim/histogram.ts';
+import { engineEnv } from '../lib/engine.ts';
 import { startHelper } from '../lib/ipc.ts';
 import { poolFor } from '../lib/fleet.ts';
 import { CpuWindow } from '../lib/proc-stats.ts';
@@ -57,7 +58,7 @@ export const stopLatency: ScenarioDef = {
     const noopPrefix = `{bench-noop-${randomBytes(3).toString('hex')}}`;
     const server = await startHelper<{ url: string }>(ctx.scope, 'ws-server', {
       label: 'noop-worker+ws',
-      env: { NOOP_QUEUE_REDIS_URL: stack.redis.url, NOOP_QUEUE_PREFIX: noopPrefix, NOOP_QUEUE_NAME: 'licensegate-admin', NOOP_CONCURRENCY: String(concurrency) },
+      env: { NOOP_QUEUE: 'true', ...engineEnv(stack.redis.target), NOOP_QUEUE_PREFIX: noopPrefix, NOOP_QUEUE_NAME: 'licensegate-admin', NOOP_CONCURRENCY: String(concurrency) },
     });
     const rawDriver = await startHelper(ctx.scope, 'driver', { label: 'driver#bare', env: { UV_THREADPOOL_SIZE: '4' } });
     const raw = await rawDriver.call<{ connected: number }>('raw-connect', {
@@ -81,7 +82,7 @@ export const stopLatency: ScenarioDef = {
       const slow = await RedisSlowWindow.start(stack.redis.redis);
       const loop = await LoopDelayWindow.start(stack.inspectors());
       const cpu = new CpuWindow({ ...stack.pids(), server: server.pid, bareDriver: rawDriver.pid });
-      const window = () => stack.driver.call<RateRun>('unassign-run', { redisUrl: stack.redis.url, queuePrefix: stack.ledger.queuePrefix, rate, count: perWindow, from, timeoutMs: 30_000 });
+      const window = () => stack.driver.call<RateRun>('unassign-run', { target: stack.redis.target, queuePrefix: stack.ledger.queuePrefix, rate, count: perWindow, from, timeoutMs: 30_000 });
       // --profile profiles the first window only.
       const real = w === 0 ? await ctx.profile('unassign', stack.inspectors(), window) : await window();
       const realCpu = cpu.stop();
@@ -93,7 +94,7 @@ export const stopLatency: ScenarioDef = {
       const bCommands = await RedisCommandWindow.start(stack.redis.redis);
       const bSlow = await RedisSlowWindow.start(stack.redis.redis);
       const bCpu = new CpuWindow({ ...stack.pids(), server: server.pid, bareDriver: rawDriver.pid });
-      const base = await rawDriver.call<RateRun>('push-run', { redisUrl: stack.redis.url, queuePrefix: noopPrefix, queueName: 'licensegate-admin', rate, count: perWindow, from, timeoutMs: 30_000 });
+      const base = await rawDriver.call<RateRun>('push-run', { target: stack.redis.target, queuePrefix: noopPrefix, queueName: 'licensegate-admin', rate, count: perWindow, from, timeoutMs: 30_000 });
       const baseCpu = bCpu.stop();
       baseRuns.push(base);
       ctx.log(`window ${w + 1}: licensegate p50 ${real.latency?.p50} p99 ${real.latency?.p99} ms; baseline p50 ${base.latency?.p50} p99 ${base.latency?.p99} ms`);

@@ -20,7 +20,7 @@ const SCENARIOS = ['baseline-ws', 'boot-storm', 'reconnect-storm', 'idle', 'stop
 describe('bench harness', () => {
   // Seven scenarios with their own processes (durability starts three stacks): allow for a loaded
   // 2-core machine (the run itself is bounded at 360 s).
-  it('C4 C7 C13 F5: a quick run writes every scenario with its baseline and ratio, as JSON and markdown', { timeout: 420_000 }, async () => {
+  it('C4 C7 C13 F5 X5: a quick run writes every scenario with its baseline and ratio, as JSON and markdown', { timeout: 420_000 }, async () => {
     await run(process.execPath, ['--import', 'tsx', join(root, 'bench/run.ts'), '--quick', '--agents', '150', '--out', out], {
       cwd: root,
       timeout: 360_000,
@@ -42,9 +42,24 @@ describe('bench harness', () => {
         expect(typeof s.ratio, name).toBe('number');
       }
     }
+    // X5: Redis commands per operation, from INFO commandstats summed over every master.
+    const perOp = {
+      'boot-storm': report.scenarios['boot-storm'].details.redisCommandsPerEnrollment,
+      'reconnect-storm': report.scenarios['reconnect-storm'].details.redisCommandsPerReconnect,
+      'idle-cpu': report.scenarios['idle-cpu'].details.redisCommandsPerHeartbeatFlush,
+      'job-throughput': report.scenarios['job-throughput'].details.redisCommandsPerJob,
+    };
+    for (const [name, d] of Object.entries(perOp)) {
+      expect(d?.perUnit, name).toBeGreaterThan(0);
+      expect(d.masters, name).toBe(1);
+      expect(d.commands.length, name).toBeGreaterThan(0);
+    }
+    // cluster-storm and failover start real topologies: full runs only (bench/README.md).
+    expect(report.scenarios['cluster-storm']).toBeUndefined();
     // Only the latest results are kept: no dated copies pile up.
     expect(readdirSync(out).filter((f) => f.endsWith('.json'))).toEqual(['latest.json']);
     const md = readFileSync(join(out, 'latest.md'), 'utf8');
     for (const name of SCENARIOS) expect(md).toContain(`| ${name} |`);
+    expect(md).toMatch(/Redis commands per operation \(engine single; .*\): enrollment [\d.]+ · reconnect [\d.]+ · heartbeat flush [\d.]+ \([\d.]+ per agent\) · job [\d.]+\./);
   });
 });
