@@ -30,10 +30,11 @@ import { idle } from './scenarios/idle.ts';
 import { jobThroughput } from './scenarios/job-throughput.ts';
 import { luaBounds } from './scenarios/lua-bounds.ts';
 import { reconnectStorm } from './scenarios/reconnect-storm.ts';
+import { redisCommands } from './scenarios/redis-commands.ts';
 import { stopLatency } from './scenarios/stop-latency.ts';
 
 /** In running order. */
-const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, reconnectStorm, idle, stopLatency, jobThroughput, durability, clusterStorm, failover, luaBounds];
+const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, reconnectStorm, idle, stopLatency, jobThroughput, durability, clusterStorm, failover, redisCommands, luaBounds];
 
 const USAGE = `usage: npm run bench -- [options]
 
@@ -47,7 +48,8 @@ const USAGE = `usage: npm run bench -- [options]
                       latest.md from the whole): rerun some scenarios without losing the rest
   --engine E          Redis engine of the stacks: single (default), sentinel (1 primary + 2
                       replicas + 3 sentinels) or cluster (3 masters + 3 replicas); lua-bounds
-                      always runs on one Redis, cluster-storm and failover choose their own
+                      always runs on one Redis, cluster-storm, failover and
+                      redis-commands choose their own
   --profile           CPU-profile the gateway and worker during each measured window and
                       report their top functions (.cpuprofile files under DIR/tmp/profiles)
   -h, --help          this text`;

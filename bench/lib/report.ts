@@ -75,6 +75,25 @@ export function commandsLine(results: BenchResults): string {
   return lines.join('\n\n');
 }
 
+/**
+ * The redis-commands row as a table, engine × operation: commands per unit (INFO commandstats
+ * summed over every master). Empty when the row is absent or failed.
+ */
+export function commandsTable(results: BenchResults): string {
+  const engines = results.scenarios['redis-commands']?.details.engines as Record<string, Record<string, { perUnit?: number; perAgent?: number; masters?: number }>> | undefined;
+  if (!engines) return '';
+  const ops: [string, string][] = [['enrollment', 'enrollment'], ['reconnect', 'reconnect'], ['heartbeatFlush', 'heartbeat flush (per agent)'], ['job', 'admin job']];
+  const cell = (x: { perUnit?: number; perAgent?: number } | undefined, op: string) =>
+    x?.perUnit === undefined ? '—' : op === 'heartbeatFlush' && x.perAgent !== undefined ? `${num(x.perUnit)} (${num(x.perAgent)})` : num(x.perUnit);
+  return [
+    'redis-commands: Redis commands per operation on each engine, same run (INFO commandstats summed over every master, Lua\'s inner commands included):',
+    '',
+    `| engine | masters | ${ops.map(([, label]) => label).join(' | ')} |`,
+    `|---|---:|${ops.map(() => '---:').join('|')}|`,
+    ...Object.entries(engines).map(([e, x]) => `| ${e} | ${x.enrollment?.masters ?? '—'} | ${ops.map(([op]) => cell(x[op], op)).join(' | ')} |`),
+  ].join('\n');
+}
+
 export function markdown(results: BenchResults): string {
   const m = results.machine;
   const esc = (s: string) => s.replace(/\|/g, '\\|');
@@ -97,6 +116,7 @@ export function markdown(results: BenchResults): string {
     ...(Object.values(results.scenarios).some(paired) ? ['', PAIRED_NOTE] : []),
     ...(Object.values(results.scenarios).some((r) => r.details.noisy) ? ['', '\\* other processes used the CPU during this measurement (details.noisy): less reliable.'] : []),
     ...(commandsLine(results) ? ['', commandsLine(results)] : []),
+    ...(commandsTable(results) ? ['', commandsTable(results)] : []),
     '',
   ].join('\n');
 }

@@ -54,8 +54,9 @@ describe('bench harness', () => {
       expect(d.masters, name).toBe(1);
       expect(d.commands.length, name).toBeGreaterThan(0);
     }
-    // cluster-storm and failover start real topologies: full runs only (bench/README.md).
+    // cluster-storm, failover and redis-commands start real topologies: full runs only (bench/README.md).
     expect(report.scenarios['cluster-storm']).toBeUndefined();
+    expect(report.scenarios['redis-commands']).toBeUndefined();
     // Only the latest results are kept: no dated copies pile up.
     expect(readdirSync(out).filter((f) => f.endsWith('.json'))).toEqual(['latest.json']);
     const md = readFileSync(join(out, 'latest.md'), 'utf8');
