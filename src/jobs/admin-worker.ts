@@ -6,7 +6,7 @@
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { RedisClient } from '../store/redis-connection.ts';
-import { WORKER_RETRY_DELAY_MS } from './worker-retry.ts';
+import { WORKER_TIMING } from './worker-retry.ts';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { LicensegateError } from '../errors.ts';
@@ -57,7 +57,7 @@ export function startAdminWorker(connection: RedisClient, queuePrefix: string, c
     connection,
     prefix: queuePrefix,
     concurrency: options.concurrency ?? 16,
-    runRetryDelay: WORKER_RETRY_DELAY_MS,
+    ...WORKER_TIMING,
   });
   worker.on('failed', (job, err) => {
     const coded = err instanceof UnrecoverableError;

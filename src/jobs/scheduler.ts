@@ -7,7 +7,7 @@
  */
 import { Queue, Worker, type Job } from 'bullmq';
 import type { RedisClient } from '../store/redis-connection.ts';
-import { WORKER_RETRY_DELAY_MS } from './worker-retry.ts';
+import { WORKER_TIMING } from './worker-retry.ts';
 import type { Logger } from 'pino';
 import type { KeyScheduler, LedgerContext } from '../licensing/ledger-context.ts';
 import { resumeLedger } from '../licensing/resume-ledger.ts';
@@ -87,7 +87,7 @@ export function startSchedulerWorker(connection: RedisClient, queuePrefix: strin
       if (j.name === 'ledger.resume') return resumeLedger(ctx, logger);
       throw new Error(`unknown scheduler job ${job.name}`);
     },
-    { connection, prefix: queuePrefix, concurrency: 4, runRetryDelay: WORKER_RETRY_DELAY_MS },
+    { connection, prefix: queuePrefix, concurrency: 4, ...WORKER_TIMING },
   );
   worker.on('failed', (job, err) => logger.error({ err, job: job?.name, id: job?.id }, 'scheduler job failed'));
   worker.on('error', (err) => logger.error({ err }, 'scheduler worker error'));
