@@ -140,7 +140,9 @@ describe('licensegate on a real Redis Cluster', () => {
     expect(portOf('hsetnx')).toBe(masterOf(keys.clientTenant()));
     expect(portOf('hget')).toBe(masterOf(keys.clientTenant()));
     expect(portOf('eval')).toBe(masterOf(keys.tenant(other)));
-    agents.push(agent);
+    // It sends no heartbeats (so that SLOWLOG shows only its Hello): the gateway would close it
+    // with HEARTBEAT_TIMEOUT and later steps would wait on a connection that is gone.
+    await agent.close();
   });
 
   it('X2 C7 A1: an unassign job through BullMQ on the cluster; StopMonitoring arrives by the sharded doorbell', async () => {
