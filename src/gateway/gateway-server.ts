@@ -18,7 +18,7 @@ import { Admission } from './admission.ts';
 import { AgentConnection, connectionKey } from './agent-connection.ts';
 import { CommandDelivery } from './command-delivery.ts';
 import { DoorbellChannels } from './doorbell-channels.ts';
-import { isRedisUnavailable } from '../store/redis-errors.ts';
+import { helloRefusal } from './hello-refusal.ts';
 import { PeriodicTasks, withTimeout } from './periodic-tasks.ts';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.ts';
 import { newNodeId, NodeRegistry } from './node-registry.ts';
@@ -272,17 +272,7 @@ export class GatewayServer {
       // every retry. Remove it (token-guarded: only if this connection holds it), queued before
       // the refusal goes out, so a retry on this node is ordered after it (F1, C4).
       this.releaseRecord(conn);
-      const refusal = toLicensegateError(err);
-      // Retryable: the connection that registered this client id is still open (C2).
-      if (refusal.code === 'ENROLLMENT_PENDING') return this.reject(conn, new LicensegateError('ENROLLMENT_PENDING', undefined, { retryAfterMs: this.admission.retryAfter(Date.now()) }));
-      // SPEC F5: the script ran but its writes did not reach the DURABILITY replicas in time, so
-      // no Welcome: the agent retries (its record was released above, so that it can).
-      if (refusal.code === 'NOT_DURABLE') return this.reject(conn, new LicensegateError('NOT_DURABLE', undefined, { retryAfterMs: this.admission.retryAfter(Date.now()), cause: refusal }));
-      // X3: Redis unreachable or failing over is not a server fault; the agent retries after the hint.
-      if (refusal.code === 'INTERNAL_ERROR' && isRedisUnavailable(err)) {
-        return this.reject(conn, new LicensegateError('REDIS_UNAVAILABLE', (err as Error).message, { retryAfterMs: this.admission.retryAfter(Date.now()), cause: err }));
-      }
-      return this.reject(conn, refusal);
+      return this.reject(conn, helloRefusal(err, () => this.admission.retryAfter(Date.now())));
     }
     if (this.supersededEarly.delete(conn.token)) {
       // A newer connection on another node took the Client while our Hello was running (its
