@@ -53,7 +53,9 @@ function aptInstall(pkg, service) {
 }
 
 function ensureRedis() {
-  const needed = lifecycle !== 'prestart' || !process.env.REDIS_URL;
+  // `npm start` needs no local redis-server when it is pointed at one, a Sentinel set-up or a Cluster.
+  const external = ['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'].some((v) => process.env[v]);
+  const needed = lifecycle !== 'prestart' || !external;
   if (!needed || haveRedis()) return;
   if (!canApt()) {
     say('redis-server is not installed. Install Debian\'s package (`sudo apt-get install redis-server`) or set REDIS_URL to an existing Redis, then run this again.');

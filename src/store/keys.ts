@@ -62,7 +62,7 @@ export const TENANT_SEGMENTS = {
   grants: 'grants',
 } as const;
 
-/** Channel of one gateway node, after `<prefix>:` (+ `<nodeId>`). Lua scripts publish to it too. */
+/** Doorbell channel of one gateway node, after a tenant's base (+ `<nodeId>`). Lua scripts SPUBLISH to it too. */
 export const NODE_CHANNEL_SEGMENT = 'node:';
 
 /** The built-in default tenant (its admin is the technician). */
@@ -182,10 +182,6 @@ export class Keys {
   nodes(): string {
     return `${this.prefix}:nodes`;
   }
-  /** pub/sub channel of one gateway node: the doorbell for its connections. */
-  nodeChannel(nodeId: string): string {
-    return `${this.prefix}:${NODE_CHANNEL_SEGMENT}${nodeId}`;
-  }
   /**
    * Sharded pub/sub channel of one gateway node for one tenant: the doorbell for its connections
    * of that tenant. In the tenant's slot, so that the tenant's scripts SPUBLISH to it on a Cluster
@@ -206,7 +202,6 @@ export function luaKeyPrelude(): string {
     "local PREFIX = string.sub(BASE, 1, string.find(BASE, ':{t:', 1, true) - 1)",
     "local TENANT_ID = string.sub(BASE, #PREFIX + 5, -3)",
     `local DEFAULT_TENANT_ID = ${q(DEFAULT_TENANT)}`,
-    `local function kNodeChannel(node) return PREFIX .. ':' .. ${q(NODE_CHANNEL_SEGMENT)} .. node end`,
     `local function kDoorbellChannel(node) return BASE .. ${q(NODE_CHANNEL_SEGMENT)} .. node end`,
     `local K_TENANT = BASE .. ${q(s.tenant)}`,
     `local K_ALLOC = BASE .. ${q(s.alloc)}`,
