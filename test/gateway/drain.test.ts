@@ -156,6 +156,7 @@ describe('graceful drain of a gateway process (SIGTERM)', () => {
     await Promise.all(agents.map((x) => x.connect()));
     a.signal('SIGTERM');
     await notReadyAt(a);
+    expect(await fetch(`${a.healthUrl}/readyz`).then((r) => r.json())).toEqual({ status: 'draining', connections: 100 });
     const late = newAgent(a.url);
     const refusal = await late.connect().then(() => null, (err: { code: string; retryAfterMs: number }) => err);
     expect(refusal).toMatchObject({ code: 'SHUTTING_DOWN' });
