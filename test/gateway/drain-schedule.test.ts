@@ -76,6 +76,28 @@ describe('drain schedule', () => {
     expect(slices).toHaveLength(2);
   });
 
+  it('X4: offline records that never complete (Redis unreachable) hold up neither the slices nor the stop for long', async () => {
+    const open = Array.from({ length: 20 }, (_, i) => i);
+    const at: number[] = [];
+    const start = Date.now();
+    const target: DrainTarget<number> = {
+      open: () => [...open],
+      closeSlice: (ids) => {
+        at.push(Date.now() - start);
+        for (const id of ids) open.splice(open.indexOf(id), 1);
+        return new Promise<void>(() => {}); // never settles
+      },
+    };
+    let finished = false;
+    const done = runDrain(target, { noticeMs: 0, windowMs: 1000 }, log).then((r) => ((finished = true), r));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(at).toEqual([0, 200, 400, 600, 800]);
+    expect(finished).toBe(false);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(finished).toBe(true);
+    expect((await done).closed).toBe(20);
+  });
+
   it('X4: drained agents get SHUTTING_DOWN (close 1001) with a retry hint jittered over 1..1000 ms', () => {
     expect(drainRefusal(() => 0)).toMatchObject({ code: 'SHUTTING_DOWN', closeCode: 1001, retryAfterMs: 1 });
     expect(drainRefusal(() => 0.999_999).retryAfterMs).toBe(DRAIN_RETRY_JITTER_MS);
