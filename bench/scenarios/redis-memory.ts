@@ -55,6 +55,14 @@ async function onlineCount(stack: Stack, want: number, timeoutMs = 30_000): Prom
   }
 }
 
+/** Redis connections by client name (CLIENT LIST): what one gateway process and one worker hold. */
+async function connectionsByName(stack: Stack): Promise<Record<string, number>> {
+  const list = String(await stack.redis.redis.call('CLIENT', 'LIST'));
+  const out: Record<string, number> = {};
+  for (const m of list.matchAll(/ name=(\S*)/g)) out[m[1] || '(unnamed)'] = (out[m[1] || '(unnamed)'] ?? 0) + 1;
+  return out;
+}
+
 /** Memory read after a short settle, so late acks, the last-seen flush and frees are in. */
 async function settled(stack: Stack): Promise<MemoryReading> {
   await sleep(1_500);
@@ -70,6 +78,7 @@ async function calibrate(ctx: ScenarioContext, n: number) {
     const keys = stack.ledger.keys;
     const common = { url: stack.gateway.url, count: n, concurrency: ctx.opts.concurrency, timeoutMs: connectTimeoutMs(n), sourceIps: ctx.sizes.sourceIps };
     const m0 = await settled(stack);
+    const connections = await connectionsByName(stack);
 
     let w = await RedisCommandWindow.start(redis);
     const enrolled = await stack.driver.call<EnrollResult>('enroll', { ...common, prefix: PREFIX, token: ENROLLMENT_TOKEN, waitLicense: true });
@@ -123,6 +132,14 @@ async function calibrate(ctx: ScenarioContext, n: number) {
     const logsAfter = await scanBytes(redis, `${keys.tenantBase(DEFAULT_TENANT)}cmds:*`);
     const opsAfter = await scanBytes(redis, `${keys.tenantBase(DEFAULT_TENANT)}op:*`);
     const streamsAfterJobs = { audit: await streamCost(redis, keys.audit(DEFAULT_TENANT)), events: await streamCost(redis, keys.events(DEFAULT_TENANT)) };
+    // The agents come back and acknowledge their Stop/StartMonitoring: the log is trimmed, but
+    // its (empty) stream key stays — what every Client that ever got a command keeps.
+    const again = await stack.driver.call<EnrollResult & { lostLicense: number }>('reconnect', { ...common, settleMs: 1_000 });
+    if (again.welcomed !== n) throw new Error(`only ${again.welcomed}/${n} agents back after the jobs`);
+    await stack.driver.call('close-agents', { timeoutMs: 10_000 });
+    await onlineCount(stack, 0);
+    const mAcked = await settled(stack);
+    const logsAcked = await scanBytes(redis, `${keys.tenantBase(DEFAULT_TENANT)}cmds:*`);
     const perJob = (a: number, b: number) => Math.round(((a - b) / (2 * k)) * 10) / 10;
     const jobs = {
       jobs: 2 * k,
@@ -134,11 +151,17 @@ async function calibrate(ctx: ScenarioContext, n: number) {
         audit: perJob(streamsAfterJobs.audit.bytes, streamsAfterEnroll.audit.bytes),
         events: perJob(streamsAfterJobs.events.bytes, streamsAfterEnroll.events.bytes),
       },
+      afterAgentsAcked: {
+        perJob: perUnit(mBeforeJobs, mAcked, 2 * k),
+        commandLogKeys: logsAcked.keys,
+        commandLogBytesPerClient: logsAcked.keys > 0 ? Math.round(logsAcked.bytes / logsAcked.keys) : 0,
+      },
       note: 'BullMQ keeps a completed job 7 days (AdminClient removeOnComplete age) and the operation result lives as long (OP_RESULT_RETENTION_MS); the command log entries stay until the agent acknowledges them on its next connect',
     };
     const streamsBytes = streamsAfterEnroll.audit.bytes + streamsAfterEnroll.events.bytes;
     return {
       agents: n,
+      redisConnectionsByName: connections,
       perOnlineClient: perUnit(m0, mOnline, n),
       perOfflineClient: perUnit(m0, mOffline, n),
       // The Client's own state, the audit and events entries of its enrollment taken out
