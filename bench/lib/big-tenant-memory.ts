@@ -8,7 +8,7 @@
  * 10k and 100k. Also the Redis CPU of the heartbeat flush per Client (touch-1.lua in chunks of
  * 100, exactly as the gateway's SessionStore.touch sends it), on the biggest tenant.
  */
-import { DEFAULT_TENANT } from '../../src/store/keys.ts';
+import { DEFAULT_TENANT, type Keys } from '../../src/store/keys.ts';
 import { runScript } from '../../src/store/scripts.ts';
 import { addHolders } from './big-tenant.ts';
 import { perUnit, readMemory } from './redis-memory.ts';
@@ -38,7 +38,7 @@ const TYPE = 'linux';
 const OWN_FIELDS = new Set(['status', 'registeredAt', 'seq', 'acked', 'confirmed', 'hostname', 'osFamily', 'osProduct', 'wantType', 'lastSeen', 'type', 'key', 'reason', 'waitType']);
 
 /** One tenant of `count` licensed Clients, all online or all offline, on a flushed Redis. */
-export async function measureBigTenant(r: BenchRedis, scratch: string, template: ClientTemplate, count: number, state: 'online' | 'offline'): Promise<{ result: BigTenantMemory; ids: string[]; keys: import('../../src/store/keys.ts').Keys }> {
+export async function measureBigTenant(r: BenchRedis, scratch: string, template: ClientTemplate, count: number, state: 'online' | 'offline'): Promise<{ result: BigTenantMemory; ids: string[]; keys: Keys }> {
   const redis = r.redis;
   await redis.flushall();
   const ledger = await prepareLedger(r, { [TYPE]: count }, scratch);
@@ -69,7 +69,7 @@ export async function measureBigTenant(r: BenchRedis, scratch: string, template:
  * one call after the other (the gateway's flush). Each online agent is touched once per flush
  * in which it heartbeated, i.e. once per heartbeat interval when that is ≥ the flush interval.
  */
-export async function measureTouch(r: BenchRedis, keys: import('../../src/store/keys.ts').Keys, ids: string[]): Promise<CommandDelta & { wallMs: number }> {
+export async function measureTouch(r: BenchRedis, keys: Keys, ids: string[]): Promise<CommandDelta & { wallMs: number }> {
   const w = await RedisCommandWindow.start(r.redis);
   const t0 = performance.now();
   for (let i = 0; i < ids.length; i += 100) {
