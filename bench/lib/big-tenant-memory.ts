@@ -6,9 +6,11 @@
  * the client → tenant claim, the online entry's connection token), so that the per-Client
  * figure can be checked against real enrollments at the calibration size and then read at
  * 10k and 100k. Also the Redis CPU of the heartbeat flush per Client (touch-1.lua in chunks of
- * 100, exactly as the gateway's SessionStore.touch sends it), on the biggest tenant.
+ * 100, exactly as the gateway's SessionStore.touch sends it), on the biggest tenant. Runs on
+ * the bench's --engine (a Cluster or Sentinel: AOF and replicas, what a durable shard costs).
  */
 import { DEFAULT_TENANT, type Keys } from '../../src/store/keys.ts';
+import { nodesOf } from '../../src/store/redis-connection.ts';
 import { runScript } from '../../src/store/scripts.ts';
 import { addHolders } from './big-tenant.ts';
 import { perUnit, readMemory } from './redis-memory.ts';
@@ -40,7 +42,7 @@ const OWN_FIELDS = new Set(['status', 'registeredAt', 'seq', 'acked', 'confirmed
 /** One tenant of `count` licensed Clients, all online or all offline, on a flushed Redis. */
 export async function measureBigTenant(r: BenchRedis, scratch: string, template: ClientTemplate, count: number, state: 'online' | 'offline'): Promise<{ result: BigTenantMemory; ids: string[]; keys: Keys }> {
   const redis = r.redis;
-  await redis.flushall();
+  for (const node of nodesOf(redis)) await node.flushall();
   const ledger = await prepareLedger(r, { [TYPE]: count }, scratch);
   const keys = ledger.keys;
   const keyId = (await redis.hkeys(keys.tenantKeys(DEFAULT_TENANT)))[0];
@@ -51,13 +53,16 @@ export async function measureBigTenant(r: BenchRedis, scratch: string, template:
   const ids = await addHolders(redis, keys, DEFAULT_TENANT, keyId, { prefix: 'bt', count, type: TYPE, online: () => online });
   const extra = Object.entries(template.hash).filter(([f]) => !OWN_FIELDS.has(f)).flat();
   for (let i = 0; i < ids.length; i += 2_000) {
+    // Two pipelines: on a Cluster the tenant's slot and `{g}` may live on different masters.
     const p = redis.pipeline();
+    const claims = redis.pipeline();
     for (const id of ids.slice(i, i + 2_000)) {
       if (extra.length) p.hset(keys.client(DEFAULT_TENANT, id), ...extra);
       if (online) p.hset(keys.online(DEFAULT_TENANT), id, template.onlineToken);
-      if (template.claimed) p.hset(keys.clientTenant(), id, DEFAULT_TENANT);
+      if (template.claimed) claims.hset(keys.clientTenant(), id, DEFAULT_TENANT);
     }
     await p.exec();
+    await claims.exec();
   }
   const buildMs = Math.round(performance.now() - t0);
   const after = await readMemory(redis);

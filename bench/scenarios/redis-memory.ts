@@ -20,13 +20,14 @@
  */
 import { ADMIN_QUEUE } from '../../src/jobs/contract.ts';
 import { DEFAULT_TENANT } from '../../src/store/keys.ts';
+import { nodesOf } from '../../src/store/redis-connection.ts';
 import { measureBigTenant, measureTouch, type BigTenantMemory, type ClientTemplate } from '../lib/big-tenant-memory.ts';
 import { clientIdOf, LICENSE_OF, poolFor } from '../lib/fleet.ts';
 import { JobQueue } from '../lib/jobs.ts';
 import { perUnit, readMemory, scanBytes, streamCost, tenantBreakdown, type MemoryReading } from '../lib/redis-memory.ts';
 import { RedisCommandWindow } from '../lib/redis-stats.ts';
 import { connectTimeoutMs, ratio, sleep, type ScenarioContext, type ScenarioDef } from '../lib/scenario.ts';
-import { ENROLLMENT_TOKEN, startRedis } from '../lib/setup.ts';
+import { ENROLLMENT_TOKEN, startEngine, startRedis } from '../lib/setup.ts';
 import { startStack, type Stack } from '../lib/stack.ts';
 import type { EnrollResult } from './boot-storm.ts';
 import { batches } from './job-throughput.ts';
@@ -200,7 +201,9 @@ export const redisMemory: ScenarioDef = {
     const { templateValue, ...calibrationDetails } = cal;
     ctx.log(`calibration (${calibration} real agents): ${cal.perOnlineClient.usedMemory} B per online Client, ${cal.perOfflineClient.usedMemory} B offline, ${cal.jobs.perJob.usedMemory} B per admin job; Redis CPU µs per enrollment ${cal.redisCpu.enrollment.usPerOp}, reconnect ${cal.redisCpu.reconnect.usPerOp}, job ${cal.redisCpu.job.usPerOp}`);
 
-    const r = await startRedis(ctx.scope);
+    // The big tenants and the heartbeat flush on the run's --engine (one in-memory Redis unless
+    // asked); the calibration above always runs on one in-memory Redis.
+    const r = ctx.opts.engine === 'single' ? await startRedis(ctx.scope) : await startEngine(ctx.scope, ctx.opts.engine, { dataDir: ctx.scratch });
     const bigTenant: BigTenantMemory[] = [];
     let touch;
     for (const size of big) {
@@ -211,7 +214,7 @@ export const redisMemory: ScenarioDef = {
         if (state === 'online' && size === big[big.length - 1]) touch = await measureTouch(r, m.keys, m.ids);
       }
     }
-    await r.redis.flushall();
+    for (const node of nodesOf(r.redis)) await node.flushall();
     const at = (size: number, state: 'online' | 'offline') => bigTenant.find((b) => b.clients === size && b.state === state)!.perClient.usedMemory;
     const largest = big[big.length - 1]!;
     const value = at(largest, 'online');
@@ -229,6 +232,7 @@ export const redisMemory: ScenarioDef = {
         details: {
           method: 'INFO memory used_memory before/after on a private in-memory redis-server (no AOF); value: the big-tenant layout at the largest size, online licensed Clients; baseline: real enrollments through the gateway (calibration), the audit/events entries of the enrollment taken out',
           calibration: calibrationDetails,
+          bigTenantEngine: ctx.opts.engine,
           bigTenant,
           agreementAtCalibrationSize: agreement,
           heartbeatFlush: touch && {
