@@ -12,7 +12,8 @@
  *    Redis main-thread CPU (INFO cpu) per enrollment, reconnect and job over the same windows.
  * 2. The big-tenant layout (../lib/big-tenant-memory.ts) at the calibration size — to check it
  *    agrees with the real enrollments — and at 10k and 100k Clients, online and offline; the
- *    Redis CPU of the heartbeat flush per Client on the biggest.
+ *    Redis CPU of the heartbeat flush per Client on the biggest. On the run's --engine (one
+ *    in-memory Redis by default; `--engine cluster`: AOF and replicas, what a durable shard costs).
  *
  * No goal (a measurement). Value: bytes per online licensed Client at the biggest big-tenant
  * size; baseline: the same from real enrollments (calibration); ratio value / baseline (≈ 1
