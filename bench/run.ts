@@ -31,10 +31,11 @@ import { jobThroughput } from './scenarios/job-throughput.ts';
 import { luaBounds } from './scenarios/lua-bounds.ts';
 import { reconnectStorm } from './scenarios/reconnect-storm.ts';
 import { redisCommands } from './scenarios/redis-commands.ts';
+import { redisMemory } from './scenarios/redis-memory.ts';
 import { stopLatency } from './scenarios/stop-latency.ts';
 
 /** In running order. */
-const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, reconnectStorm, idle, stopLatency, jobThroughput, durability, clusterStorm, failover, redisCommands, luaBounds];
+const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, reconnectStorm, idle, stopLatency, jobThroughput, durability, clusterStorm, failover, redisCommands, luaBounds, redisMemory];
 
 const USAGE = `usage: npm run bench -- [options]
 

@@ -13,14 +13,21 @@ import { loadScripts } from '../../src/store/scripts.ts';
 
 type Stats = Map<string, { calls: number; usec: number }>;
 
+/** Pseudo-command carrying the server's main-thread CPU (µs, user + sys) in a node's Stats. */
+const CPU = '\u0000cpu';
+
 /** Per server (by address), so that a window compares each master with itself. */
 type NodeStats = Map<string, Stats>;
 
 const addressOf = (node: Redis) => `${node.options.host}:${node.options.port}`;
 
 async function readNode(node: Redis): Promise<Stats> {
-  const text = await node.info('commandstats');
+  // One INFO call for both sections, so the CPU and the command counts are read at one instant.
+  const text = String(await node.call('INFO', 'cpu', 'commandstats'));
   const out: Stats = new Map();
+  const cpu = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text)?.[1] ?? 0);
+  // Redis's main thread runs every command (io-threads off): what saturates first.
+  out.set(CPU, { calls: 0, usec: Math.round((cpu('used_cpu_user_main_thread') + cpu('used_cpu_sys_main_thread')) * 1e6) });
   for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) out.set(m[1]!, { calls: Number(m[2]), usec: Number(m[3]) });
   return out;
 }
@@ -51,6 +58,13 @@ export interface CommandDelta {
   unit?: string;
   /** Per command: calls per unit and Redis server µs per call; busiest first. */
   commands: { command: string; perUnit: number; usecPerCall: number }[];
+  /**
+   * Redis CPU per unit (µs), summed over the masters: the main thread's user + sys time over the
+   * window (INFO cpu used_cpu_*_main_thread), so command execution plus reading and writing the
+   * sockets — what one shard has to spend per operation (docs/capacity.md). Everything the
+   * server did in the window counts (its cron, replication feed, the bench's INFO).
+   */
+  cpuUsPerUnit?: number;
 }
 
 export class RedisCommandWindow {
@@ -70,10 +84,12 @@ export class RedisCommandWindow {
   async stop(units: number, unit?: string): Promise<CommandDelta> {
     const after = await read(this.redis);
     const sum = new Map<string, { calls: number; usec: number }>();
+    let cpuUs = 0;
     for (const [address, stats] of after) {
       const before = this.before.get(address) ?? new Map();
+      cpuUs += (stats.get(CPU)?.usec ?? 0) - (before.get(CPU)?.usec ?? 0);
       for (const [cmd, a] of stats) {
-        if (cmd === 'info') continue;
+        if (cmd === 'info' || cmd === CPU) continue;
         const b = before.get(cmd) ?? { calls: 0, usec: 0 };
         const calls = a.calls - b.calls;
         if (calls <= 0) continue;
@@ -90,7 +106,7 @@ export class RedisCommandWindow {
       rows.push({ command: cmd, perUnit: round2(calls / units), usecPerCall: round2(usec / calls) });
     }
     rows.sort((x, y) => y.perUnit * y.usecPerCall - x.perUnit * x.usecPerCall);
-    return { perUnit: round2(total / units), total, masters: after.size, ...(unit ? { unit } : {}), commands: rows.slice(0, 15) };
+    return { perUnit: round2(total / units), total, masters: after.size, ...(unit ? { unit } : {}), commands: rows.slice(0, 15), cpuUsPerUnit: round2(cpuUs / units) };
   }
 }
 

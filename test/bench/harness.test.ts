@@ -15,7 +15,7 @@ const root = join(import.meta.dirname, '../..');
 const out = mkdtempSync(join(tmpdir(), 'lg-bench-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-const SCENARIOS = ['baseline-ws', 'boot-storm', 'reconnect-storm', 'idle', 'stop-latency', 'job-throughput', 'durability-boot-always', 'durability-boot-replicas', 'durability-jobs-always', 'durability-jobs-replicas', 'lua-bounds'];
+const SCENARIOS = ['baseline-ws', 'boot-storm', 'reconnect-storm', 'idle', 'stop-latency', 'job-throughput', 'durability-boot-always', 'durability-boot-replicas', 'durability-jobs-always', 'durability-jobs-replicas', 'lua-bounds', 'redis-memory'];
 
 describe('bench harness', () => {
   // Seven scenarios with their own processes (durability starts three stacks): allow for a loaded
