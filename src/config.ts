@@ -47,6 +47,8 @@ const envSchema = z.object({
   DURABILITY: z.string().regex(DURABILITY_PATTERN, 'must be everysec, always or replicas:<n> (n from 1 to 999)').default('everysec'),
   DURABILITY_TIMEOUT_MS: int(10, 60_000).default(1_000),
   DURABILITY_CHECK: z.enum(['config', 'skip']).default('config'),
+  DRAIN_SECONDS: z.coerce.number().finite().min(0).max(3600).default(10),
+  DRAIN_NOTICE_MS: int(0, 600_000).default(3_000),
 });
 
 export interface Config {
@@ -91,6 +93,10 @@ export interface Config {
   durability: DurabilityMode;
   /** `config`: verify the Redis side at start-up with CONFIG GET; `skip`: the operator asserts it. */
   durabilityCheck: 'config' | 'skip';
+  /** SIGTERM closes the agents over this window (SPEC X4, docs/operations.md); 0: at once, no drain. */
+  drainSeconds: number;
+  /** Before the drain's first close: time for a balancer to see `/readyz` fail. */
+  drainNoticeMs: number;
 }
 
 export class ConfigError extends Error {
@@ -179,5 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ledgerUpkeepMs: e.LEDGER_UPKEEP_MS,
     durability,
     durabilityCheck: e.DURABILITY_CHECK,
+    drainSeconds: e.DRAIN_SECONDS,
+    drainNoticeMs: e.DRAIN_NOTICE_MS,
   };
 }

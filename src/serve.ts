@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { setClockOffset, wallClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { GatewayServer } from './gateway/gateway-server.ts';
+import type { DrainReport } from './gateway/drain.ts';
 import { startHealthServer } from './gateway/health-server.ts';
 import { startAdminWorker } from './jobs/admin-worker.ts';
 import { LedgerScheduler, startSchedulerWorker } from './jobs/scheduler.ts';
@@ -31,6 +32,12 @@ export interface RunningService {
   redisTarget: RedisTarget;
   enrollmentToken: string;
   nodeId: string;
+  /**
+   * Graceful drain (SPEC X4) before stop(): `/readyz` fails at once, then the agents are handed to
+   * the other gateways over DRAIN_SECONDS (after DRAIN_NOTICE_MS). Resolves when they are closed,
+   * or at once when `signal` aborts; null when DRAIN_SECONDS is 0 (no drain: stop() closes all).
+   */
+  drain(signal?: AbortSignal): Promise<DrainReport | null>;
   stop(): Promise<void>;
 }
 
@@ -134,6 +141,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
       redisTarget,
       enrollmentToken,
       nodeId: gateway.nodeId,
+      drain: async (signal) => (config.drainSeconds > 0 ? gateway.drain({ noticeMs: config.drainNoticeMs, windowMs: config.drainSeconds * 1000 }, signal) : null),
       stop: unwind,
     };
   } catch (err) {

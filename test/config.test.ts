@@ -58,6 +58,11 @@ describe('configuration', () => {
     ['a durability timeout below 10 ms', { DURABILITY_TIMEOUT_MS: '0' }, /DURABILITY_TIMEOUT_MS/],
     ['a durability timeout that would let node heartbeats lapse', { DURABILITY: 'replicas:1', REDIS_URL: 'redis://127.0.0.1:6379', DURABILITY_TIMEOUT_MS: '12000' }, /DURABILITY_TIMEOUT_MS/],
     ['an unknown durability check', { DURABILITY_CHECK: 'maybe' }, /DURABILITY_CHECK/],
+    ['a negative drain window', { DRAIN_SECONDS: '-1' }, /DRAIN_SECONDS/],
+    ['a drain window that is not a number', { DRAIN_SECONDS: 'ten' }, /DRAIN_SECONDS/],
+    ['a drain window beyond an hour', { DRAIN_SECONDS: '3601' }, /DRAIN_SECONDS/],
+    ['a drain notice that is not a whole number of ms', { DRAIN_NOTICE_MS: '2.5' }, /DRAIN_NOTICE_MS/],
+    ['a negative drain notice', { DRAIN_NOTICE_MS: '-5' }, /DRAIN_NOTICE_MS/],
   ];
   for (const [name, env, message] of wrong) {
     it(`R3: ${name} stops start-up with a message naming it`, () => {
@@ -93,6 +98,12 @@ describe('configuration', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify([{ family: 'linux', type: 'mainframe' }]));
     expect(() => loadConfig({ OS_LICENSE_MAP_FILE: bad })).toThrow(/OS_LICENSE_MAP_FILE/);
+  });
+
+  it('R3 X4: the drain defaults to a 3 s notice and a 10 s window; DRAIN_SECONDS=0 turns it off', () => {
+    expect(loadConfig({})).toMatchObject({ drainSeconds: 10, drainNoticeMs: 3_000 });
+    expect(loadConfig({ DRAIN_SECONDS: '0', DRAIN_NOTICE_MS: '0' })).toMatchObject({ drainSeconds: 0, drainNoticeMs: 0 });
+    expect(loadConfig({ DRAIN_SECONDS: '2.5', DRAIN_NOTICE_MS: '250' })).toMatchObject({ drainSeconds: 2.5, drainNoticeMs: 250 });
   });
 
   it('R3 F1: CLOCK_OFFSET_MS takes a signed offset in ms', () => {

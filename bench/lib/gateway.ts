@@ -14,7 +14,7 @@ import { exitOf, stopChild } from './scope.ts';
 export const ROOT = join(import.meta.dirname, '../..');
 
 export interface GatewayLaunch {
-  /** Environment on top of the bench's own (REDIS_URL, KEY_PREFIX, …). */
+  /** Environment on top of the bench's own (REDIS_URL, KEY_PREFIX, …; DRAIN_SECONDS defaults to 0). */
   env: Record<string, string>;
   /** Label for errors and cleanups. */
   label?: string;
@@ -52,6 +52,9 @@ export async function startGateway(scope: Scope, launch: GatewayLaunch): Promise
       HTTP_PORT: '0',
       LOG_LEVEL: 'warn',
       LOG_FORMAT: 'json',
+      // SIGTERM stops at once (the reconnect storm's restart, every teardown) unless a scenario
+      // asks for the graceful drain (SPEC X4) with its own DRAIN_SECONDS.
+      DRAIN_SECONDS: '0',
       ...launch.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

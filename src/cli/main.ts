@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { StartupError } from '../startup-error.ts';
 import { runKeys } from './keys-command.ts';
+import { stopOnSignals } from './shutdown.ts';
 
 const USAGE = `usage: licensegate <command>
 
@@ -64,26 +65,9 @@ async function runServe(args: string[]): Promise<number> {
     return 1;
   }
   // Signal handlers first: a supervisor may send SIGTERM the moment it reads the ready line.
-  const stopRequested = new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      logger.info({ signal }, 'shutting down');
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+  const stopped = stopOnSignals(service, config.drainSeconds > 0 ? config.drainNoticeMs + config.drainSeconds * 1000 : undefined, logger);
   console.log(`licensegate ready ${service.wsUrl} tenant=default enrollment-token=${service.enrollmentToken} health=${service.healthUrl}/healthz node=${service.nodeId}`);
-  await stopRequested;
-  // Shutdown is bounded: a Redis that went away first must not keep the process alive.
-  const forced = setTimeout(() => {
-    logger.error('shutdown did not finish within 15 s; exiting');
-    process.exit(1);
-  }, 15_000);
-  forced.unref();
-  await service.stop();
-  clearTimeout(forced);
+  await stopped;
   logger.flush?.();
   return 0;
 }

@@ -17,8 +17,10 @@ import { encodeWelcome } from '../protocol/encode-server-frame.ts';
 import { Admission } from './admission.ts';
 import { AgentConnection, connectionKey } from './agent-connection.ts';
 import { CommandDelivery } from './command-delivery.ts';
+import { drainRefusal, handOver, runDrain, type DrainPlan, type DrainReport } from './drain.ts';
 import { DoorbellChannels } from './doorbell-channels.ts';
 import { helloRefusal } from './hello-refusal.ts';
+import { flushLastSeen } from './last-seen-flush.ts';
 import { PeriodicTasks, withTimeout } from './periodic-tasks.ts';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.ts';
 import { newNodeId, NodeRegistry } from './node-registry.ts';
@@ -52,6 +54,8 @@ export class GatewayServer {
   private readonly tasks: PeriodicTasks;
   private nextConnId = 1;
   private stopping = false;
+  /** Handing agents to the other gateways (SPEC X4): not ready, new Hellos refused. */
+  private draining = false;
   readonly admission: Admission;
 
   constructor(options: GatewayOptions) {
@@ -88,7 +92,7 @@ export class GatewayServer {
   }
 
   get ready(): boolean {
-    return !this.stopping && this.wss !== undefined && this.options.redis.status === 'ready';
+    return !this.stopping && !this.draining && this.wss !== undefined && this.options.redis.status === 'ready';
   }
 
   /** Listens and joins the cluster of nodes. Resolves with the bound address. */
@@ -124,6 +128,16 @@ export class GatewayServer {
     const address = this.http.address() as AddressInfo;
     this.log.info({ node: this.nodeId, address: `${address.address}:${address.port}` }, 'gateway listening');
     return address;
+  }
+
+  /**
+   * SPEC X4: leaves the balancer's rotation at once (ready = false), then closes the agents in
+   * slices over the window, each recorded offline like any disconnect (drain.ts). stop() follows.
+   */
+  async drain(plan: DrainPlan, signal?: AbortSignal): Promise<DrainReport> {
+    this.draining = true;
+    const open = () => [...this.connections.values()].filter((c) => c.state !== 'closed');
+    return runDrain({ open, closeSlice: (conns, refusal) => handOver(conns, this.byClient, this.sessions, refusal) }, plan, this.log, signal);
   }
 
   /** Stops accepting, closes every agent with 1001, records them offline and leaves. */
@@ -165,8 +179,8 @@ export class GatewayServer {
   private onConnection(ws: WebSocket): void {
     const o = this.options;
     const conn = new AgentConnection(ws, this.nextConnId++, this.nodeId, Date.now(), { framesPerSecond: o.framesPerSecond, burst: o.frameBurst }, this.log);
-    if (this.stopping) {
-      conn.fail('SHUTTING_DOWN');
+    if (this.stopping || this.draining) {
+      conn.fail(drainRefusal());
       return;
     }
     if (!this.admission.admitConnection(this.connections.size + 1)) {
@@ -212,6 +226,7 @@ export class GatewayServer {
     switch (msg.kind) {
       case 'hello': {
         if (conn.state !== 'awaiting-hello') return this.reject(conn, new LicensegateError('HELLO_REPEATED'));
+        if (this.draining) return conn.fail(drainRefusal()); // another gateway serves it (X4)
         const enrolling = msg.hello.auth.kind === 'enrollmentToken';
         if (!this.admission.admitHello(enrolling)) {
           conn.identify(msg.hello.tenantId, msg.hello.clientId);
@@ -418,24 +433,8 @@ export class GatewayServer {
     }
   }
 
-  private async flushLastSeen(): Promise<void> {
-    const byTenant = new Map<string, string[]>();
-    for (const conn of this.byClient.values()) {
-      if (!conn.seenDirty) continue;
-      conn.seenDirty = false;
-      const list = byTenant.get(conn.tenantId) ?? [];
-      list.push(conn.clientId);
-      byTenant.set(conn.tenantId, list);
-    }
-    const seqs = await this.sessions.touch(byTenant);
-    // Lost-doorbell repair (C7): a log that grew past what this connection sent is delivered now.
-    for (const [tenantId, bySeq] of seqs) {
-      for (const [clientId, seq] of bySeq) {
-        const conn = this.byClient.get(connectionKey(tenantId, clientId));
-        if (conn && conn.state === 'live' && seq > conn.lastSentSeq) void this.delivery.deliver(conn);
-        else if (conn && conn.state === 'live' && seq < conn.lastSentSeq) void this.delivery.repairLostCommands(conn);
-      }
-    }
+  private flushLastSeen(): Promise<void> {
+    return flushLastSeen(this.byClient, this.sessions, this.delivery);
   }
 
   // --- node channel (doorbell) ---

@@ -34,10 +34,12 @@ export interface GatewayProcess {
   kill(): Promise<void>;
 }
 
+/** `env` overrides the defaults (ports 0, LOG_LEVEL warn, DRAIN_SECONDS 0). */
 export async function startGatewayProcess(env: Record<string, string>, timeoutMs = 20_000): Promise<GatewayProcess> {
   const child = spawn(process.execPath, [join(root, 'bin/licensegate.mjs'), 'serve'], {
     cwd: root,
-    env: { ...process.env, GATEWAY_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'warn', LOG_FORMAT: 'json', ...env },
+    // DRAIN_SECONDS=0: SIGTERM stops at once (no graceful drain, SPEC X4) unless a test asks for one.
+    env: { ...process.env, GATEWAY_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'warn', LOG_FORMAT: 'json', DRAIN_SECONDS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
