@@ -91,6 +91,17 @@ export class LbStack {
     return { status: res.status, connections: body.connections };
   }
 
+  /**
+   * One SIGTERM to slot i's gateway (a drain when DRAIN_SECONDS > 0: a second signal would cut
+   * it short, so this never sends one); resolves with its exit code once it has exited.
+   */
+  terminate(i: number): Promise<number | null> {
+    const child = this.slots[i]!.proc.child;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    return exited;
+  }
+
   /** Starts slot i's gateway again on the same ports (after it exited). */
   async startAgain(i: number, extraEnv: Record<string, string> = {}): Promise<GatewayProcess> {
     const slot = this.slots[i]!;
