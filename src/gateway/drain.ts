@@ -15,10 +15,13 @@
 import type { Logger } from 'pino';
 import { LicensegateError } from '../errors.ts';
 import type { AgentConnection } from './agent-connection.ts';
+import { withTimeout } from './periodic-tasks.ts';
 import type { DisconnectEntry, SessionStore } from './session-store.ts';
 
 /** One slice of agents is closed this often (a slice per ~200 ms: smooth, few timers). */
 export const DRAIN_SLICE_MS = 200;
+/** After the last slice, how long the drain waits for its offline records (then stop() goes on). */
+const RECORD_LIMIT_MS = 5_000;
 /** Retry hints told to drained agents are spread over [1, this] ms. */
 export const DRAIN_RETRY_JITTER_MS = 1_000;
 
@@ -59,8 +62,9 @@ export function drainRefusal(random: () => number = Math.random): LicensegateErr
  * Runs the drain's schedule: notice, then `ceil(windowMs / DRAIN_SLICE_MS)` slices at even
  * intervals, slice k closing ceil(open / slices left) of the connections still open (agents that
  * left by themselves shrink later slices). Skips every wait while nothing is connected; resolves
- * early when `signal` aborts. Never throws: a slice whose offline records fail is logged
- * (the node's own reconciliation and its peers' liveness checks repair presence, F1).
+ * early when `signal` aborts. Never throws: a slice whose offline records fail is logged (the
+ * node's own reconciliation and its peers' liveness checks repair presence, F1); records still
+ * pending after the last slice are waited for at most RECORD_LIMIT_MS.
  */
 export async function runDrain<C>(target: DrainTarget<C>, plan: DrainPlan, log: Logger, signal?: AbortSignal): Promise<DrainReport> {
   const started = Date.now();
@@ -71,6 +75,7 @@ export async function runDrain<C>(target: DrainTarget<C>, plan: DrainPlan, log: 
   log.info({ connections, noticeMs: plan.noticeMs, windowMs: plan.windowMs, slices }, 'drain started');
   await waitWhileConnected(target, plan.noticeMs, signal);
   const closingFrom = Date.now();
+  const recording: Promise<void>[] = [];
   for (let k = 0; k < slices && !signal?.aborted; k++) {
     const open = target.open();
     if (open.length === 0) break;
@@ -80,9 +85,11 @@ export async function runDrain<C>(target: DrainTarget<C>, plan: DrainPlan, log: 
     const slice = now.slice(0, Math.ceil(now.length / (slices - k)));
     report.slices++;
     report.closed += slice.length;
-    await target.closeSlice(slice, () => drainRefusal(random)).catch((err: unknown) => log.error({ err, agents: slice.length }, 'drain could not record a slice offline; reconciliation will'));
+    // Not awaited: a slow or unreachable Redis must not hold up the closes' schedule.
+    recording.push(target.closeSlice(slice, () => drainRefusal(random)).catch((err: unknown) => log.error({ err, agents: slice.length }, 'drain could not record a slice offline; reconciliation will')));
   }
   report.aborted = signal?.aborted ?? false;
+  await withTimeout(Promise.all(recording), RECORD_LIMIT_MS).catch(() => log.error({ ms: RECORD_LIMIT_MS }, 'drain: offline records still pending; stopping anyway'));
   report.elapsedMs = Date.now() - started;
   log.info({ ...report, left: target.open().length }, 'drain finished');
   return report;

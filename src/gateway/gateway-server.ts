@@ -55,7 +55,7 @@ export class GatewayServer {
   private nextConnId = 1;
   private stopping = false;
   /** Handing agents to the other gateways (SPEC X4): not ready, new Hellos refused. */
-  private draining = false;
+  private drainStarted = false;
   readonly admission: Admission;
 
   constructor(options: GatewayOptions) {
@@ -91,8 +91,12 @@ export class GatewayServer {
     return this.connections.size;
   }
 
+  get draining(): boolean {
+    return this.drainStarted && !this.stopping;
+  }
+
   get ready(): boolean {
-    return !this.stopping && !this.draining && this.wss !== undefined && this.options.redis.status === 'ready';
+    return !this.stopping && !this.drainStarted && this.wss !== undefined && this.options.redis.status === 'ready';
   }
 
   /** Listens and joins the cluster of nodes. Resolves with the bound address. */
@@ -130,12 +134,9 @@ export class GatewayServer {
     return address;
   }
 
-  /**
-   * SPEC X4: leaves the balancer's rotation at once (ready = false), then closes the agents in
-   * slices over the window, each recorded offline like any disconnect (drain.ts). stop() follows.
-   */
+  /** SPEC X4: out of rotation at once (ready = false), then the agents go in slices (drain.ts); stop() follows. */
   async drain(plan: DrainPlan, signal?: AbortSignal): Promise<DrainReport> {
-    this.draining = true;
+    this.drainStarted = true;
     const open = () => [...this.connections.values()].filter((c) => c.state !== 'closed');
     return runDrain({ open, closeSlice: (conns, refusal) => handOver(conns, this.byClient, this.sessions, refusal) }, plan, this.log, signal);
   }
@@ -179,7 +180,7 @@ export class GatewayServer {
   private onConnection(ws: WebSocket): void {
     const o = this.options;
     const conn = new AgentConnection(ws, this.nextConnId++, this.nodeId, Date.now(), { framesPerSecond: o.framesPerSecond, burst: o.frameBurst }, this.log);
-    if (this.stopping || this.draining) {
+    if (this.stopping || this.drainStarted) {
       conn.fail(drainRefusal());
       return;
     }
@@ -226,7 +227,7 @@ export class GatewayServer {
     switch (msg.kind) {
       case 'hello': {
         if (conn.state !== 'awaiting-hello') return this.reject(conn, new LicensegateError('HELLO_REPEATED'));
-        if (this.draining) return conn.fail(drainRefusal()); // another gateway serves it (X4)
+        if (this.drainStarted) return conn.fail(drainRefusal()); // another gateway serves it (X4)
         const enrolling = msg.hello.auth.kind === 'enrollmentToken';
         if (!this.admission.admitHello(enrolling)) {
           conn.identify(msg.hello.tenantId, msg.hello.clientId);

@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 export interface HealthSource {
   ready: boolean;
   connectionCount: number;
+  /** Handing its agents to other gateways (SPEC X4): /readyz says `draining`. */
+  draining?: boolean;
 }
 
 export async function startHealthServer(host: string, port: number, source: HealthSource): Promise<{ server: Server; address: AddressInfo }> {
@@ -18,7 +20,7 @@ export async function startHealthServer(host: string, port: number, source: Heal
       const ready = source.ready;
       res
         .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ status: ready ? 'ready' : 'not ready', connections: source.connectionCount }));
+        .end(JSON.stringify({ status: ready ? 'ready' : source.draining ? 'draining' : 'not ready', connections: source.connectionCount }));
     } else {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
     }

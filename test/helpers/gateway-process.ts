@@ -28,6 +28,10 @@ export interface GatewayProcess {
   healthUrl: string;
   nodeId: string;
   output(): string;
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>;
+  /** Sends a signal and returns at once (a drain test's SIGTERM, a second signal, SIGINT). */
+  signal(sig: NodeJS.Signals): void;
   /** SIGTERM and wait for exit; resolves with the exit code. */
   stop(): Promise<number | null>;
   /** SIGKILL: a crash. */
@@ -73,6 +77,10 @@ export async function startGatewayProcess(env: Record<string, string>, timeoutMs
     healthUrl: m[2]!,
     nodeId: m[3]!,
     output: () => out,
+    exited,
+    signal(sig) {
+      if (child.exitCode === null) child.kill(sig);
+    },
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       return exited;
