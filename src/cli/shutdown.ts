@@ -3,8 +3,8 @@
  * - SIGTERM (a supervisor, a rolling restart): drain — `/readyz` fails at once, the agents are
  *   handed to the other gateways over DRAIN_SECONDS after DRAIN_NOTICE_MS — then stop.
  * - SIGINT (Ctrl-C): stop at once (every agent told SHUTTING_DOWN, recorded offline).
- * - A second SIGTERM/SIGINT during a drain: stop at once; a third one ends the process the
- *   default way.
+ * - A second SIGTERM/SIGINT during a drain: stop at once. A signal during the stop itself ends
+ *   the process the default way (as it always did).
  * Every phase is bounded by a forced exit (code 1): a Redis that went away first must not keep
  * the process alive — the drain phase by its own length plus STOP_LIMIT_MS.
  */
@@ -44,17 +44,15 @@ export function stopOnSignals(service: RunningService, drainBudgetMs: number | u
     logger.info({ signal, drain }, 'shutting down');
     if (drain) {
       const abort = new AbortController();
-      let draining = true;
       const onSecond = (again: NodeJS.Signals) => {
         for (const s of SIGNALS) process.off(s, onSecond);
-        if (!draining) return;
         logger.info({ signal: again }, 'second signal: stopping without finishing the drain');
         abort.abort();
       };
       for (const s of SIGNALS) process.on(s, onSecond);
       forceExitAfter(drainBudgetMs + STOP_LIMIT_MS);
       await service.drain(abort.signal).catch((err: unknown) => logger.error({ err }, 'drain failed; stopping'));
-      draining = false;
+      for (const s of SIGNALS) process.off(s, onSecond); // during the stop, as before: the default action
     }
     forceExitAfter(STOP_LIMIT_MS);
     await service.stop();

@@ -60,8 +60,9 @@ export function drainRefusal(random: () => number = Math.random): LicensegateErr
 
 /**
  * Runs the drain's schedule: notice, then `ceil(windowMs / DRAIN_SLICE_MS)` slices at even
- * intervals, slice k closing ceil(open / slices left) of the connections still open (agents that
- * left by themselves shrink later slices). Skips every wait while nothing is connected; resolves
+ * intervals (never closer than half a slice: a late process stretches the window), slice k
+ * closing ceil(open / slices left) of the connections still open (agents that left by
+ * themselves shrink later slices). Skips every wait while nothing is connected; resolves
  * early when `signal` aborts. Never throws: a slice whose offline records fail is logged (the
  * node's own reconciliation and its peers' liveness checks repair presence, F1); records still
  * pending after the last slice are waited for at most RECORD_LIMIT_MS.
@@ -79,9 +80,13 @@ export async function runDrain<C>(target: DrainTarget<C>, plan: DrainPlan, log: 
   for (let k = 0; k < slices && !signal?.aborted; k++) {
     const open = target.open();
     if (open.length === 0) break;
-    await sleep(closingFrom + (k * plan.windowMs) / slices - Date.now(), signal);
+    // Slices keep at least half a slice apart: after a stall (a descheduled process) the late
+    // slices stretch the window instead of all going in one burst, which would be a herd.
+    const due = closingFrom + (k * plan.windowMs) / slices - Date.now();
+    await sleep(k === 0 ? due : Math.max(due, DRAIN_SLICE_MS / 2), signal);
     if (signal?.aborted) break;
     const now = target.open();
+    if (now.length === 0) break;
     const slice = now.slice(0, Math.ceil(now.length / (slices - k)));
     report.slices++;
     report.closed += slice.length;

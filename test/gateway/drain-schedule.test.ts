@@ -46,6 +46,18 @@ describe('drain schedule', () => {
     expect((await done).closed).toBe(30);
   });
 
+  it('X4: a stalled event loop does not bunch the late slices into one burst: they keep at least half a slice apart', async () => {
+    const { target, slices } = fakeTarget(100);
+    const done = runDrain(target, { noticeMs: 0, windowMs: 2000 }, log);
+    await vi.advanceTimersByTimeAsync(0);
+    vi.setSystemTime(Date.now() + 1000); // the process was descheduled for a second: timers late
+    await vi.advanceTimersByTimeAsync(5000);
+    await done;
+    const gaps = slices.slice(1).map((s, i) => s.at - slices[i]!.at);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(100);
+    expect(slices.reduce((n, s) => n + s.ids.length, 0)).toBe(100);
+  });
+
   it('X4: nothing connected skips the notice and the window', async () => {
     const { target, slices } = fakeTarget(0);
     const started = Date.now();
