@@ -24,6 +24,7 @@ import type { BenchOptions, BenchResults, ScenarioResult } from './lib/types.ts'
 import { baselineWs } from './scenarios/baseline-ws.ts';
 import { bootStorm } from './scenarios/boot-storm.ts';
 import { clusterStorm } from './scenarios/cluster-storm.ts';
+import { drainScenario } from './scenarios/drain.ts';
 import { durability } from './scenarios/durability.ts';
 import { failover } from './scenarios/failover.ts';
 import { idle } from './scenarios/idle.ts';
@@ -35,7 +36,7 @@ import { redisMemory } from './scenarios/redis-memory.ts';
 import { stopLatency } from './scenarios/stop-latency.ts';
 
 /** In running order. */
-const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, reconnectStorm, idle, stopLatency, jobThroughput, durability, clusterStorm, failover, redisCommands, luaBounds, redisMemory];
+const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, reconnectStorm, idle, stopLatency, jobThroughput, durability, clusterStorm, failover, drainScenario, redisCommands, luaBounds, redisMemory];
 
 const USAGE = `usage: npm run bench -- [options]
 

@@ -6,6 +6,9 @@
 //    `npm start` with REDIS_URL set does not need it.
 //  - redis-sentinel (Debian's package) for everything but `npm start` (tests, bench, chaos start
 //    real Sentinel setups), installed the same way; `npm start` needs only redis-server.
+//  - haproxy (Debian's package) for everything but `npm start`: the tests and the bench put real
+//    HAProxy in front of several gateways (chaos/lib/haproxy.ts, deploy/haproxy.cfg). Installed the
+//    same way; the package's own system service is stopped and disabled (we run our own).
 // Plain JavaScript with no dependencies: it runs before anything is installed.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -43,13 +46,14 @@ function canApt() {
 let aptUpdated = false;
 // Installs a Debian package and stops the system-wide service it starts (licensegate and its
 // tests run their own servers; a system redis-server on 6379 or sentinel on 26379 is in the way).
-function aptInstall(pkg, service) {
+function aptInstall(pkg, service, { disable = false } = {}) {
   say(`installing ${pkg} (apt-get)`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   if (!aptUpdated) execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
   aptUpdated = true;
   execFileSync('apt-get', ['install', '-y', '-qq', pkg], { stdio: 'inherit', env });
   spawnSync('sh', ['-c', `service ${service} stop || systemctl stop ${service}`], { stdio: 'ignore' });
+  if (disable) spawnSync('sh', ['-c', `systemctl disable ${service} || update-rc.d ${service} disable`], { stdio: 'ignore' });
 }
 
 function ensureRedis() {
@@ -85,6 +89,24 @@ function ensureSentinel() {
   }
 }
 
+// The path chaos/lib/haproxy.ts looks for (Debian's package).
+const HAPROXY_PATHS = ['/usr/sbin/haproxy', '/usr/bin/haproxy', '/usr/local/sbin/haproxy'];
+const haveHaproxy = () => HAPROXY_PATHS.some((p) => existsSync(p));
+
+function ensureHaproxy() {
+  if (lifecycle === 'prestart' || haveHaproxy()) return;
+  if (!canApt()) {
+    say('haproxy is not installed. Install Debian\'s haproxy package (`sudo apt-get install haproxy`, then `sudo systemctl disable --now haproxy`), then run this again.');
+    process.exit(1);
+  }
+  aptInstall('haproxy', 'haproxy', { disable: true });
+  if (!haveHaproxy()) {
+    say('haproxy still not found after apt-get install haproxy');
+    process.exit(1);
+  }
+}
+
 ensurePackages();
 ensureRedis();
 ensureSentinel();
+ensureHaproxy();

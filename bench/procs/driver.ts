@@ -18,6 +18,7 @@ import { TECHNICIAN } from '../../src/licensing/permissions.ts';
 import { DEFAULT_TENANT } from '../../src/store/keys.ts';
 import { clientIdOf, osOfAgent } from '../lib/fleet.ts';
 import { markFailover, probeEnroll, servedView, watchForFailover, type ProbeParams } from './failover-view.ts';
+import { markOutages, outageView, watchOutages } from './outage-view.ts';
 import { serveRequests } from '../lib/ipc.ts';
 import { epochNow, RAW_HEARTBEAT_FRAME, RAW_HELLO, RAW_PUSH, rawHello } from '../lib/raw-protocol.ts';
 
@@ -65,6 +66,7 @@ function watch(agent: Agent, i: number): Agent {
   });
   agent.on('error', () => {}); // local faults are counted through connect() failures
   watchForFailover(agent, i);
+  watchOutages(agent, i);
   return agent;
 }
 
@@ -192,7 +194,12 @@ async function reconnect(p: ConnectParams & { settleMs: number }) {
   const result = await runConnects({ ...p, waitLicense: false }, (i) => {
     const old = previous[i]!;
     return watch(
-      Agent.fromState(old.toState(), { url: p.url, localAddress: sourceIp(p.sourceIps, i), handshakeTimeoutMs: p.handshakeTimeoutMs ?? 30_000 }),
+      Agent.fromState(old.toState(), {
+        url: p.url,
+        localAddress: sourceIp(p.sourceIps, i),
+        handshakeTimeoutMs: p.handshakeTimeoutMs ?? 30_000,
+        ...(p.reconnect ? { reconnect: true, backoff: { baseMs: 100, capMs: 2_000 } } : {}),
+      }),
       i,
     );
   });
@@ -511,6 +518,8 @@ serveRequests(
     'failover-mark': () => markFailover(),
     'failover-view': () => servedView(agents),
     'probe-enroll': (p) => probeEnroll(Agent, p as unknown as ProbeParams),
+    'outage-mark': () => markOutages(),
+    'outage-view': () => outageView(agents),
     'forget-agents': () => {
       const n = agents.length;
       for (const a of agents) if (a?.connected) a.terminate();

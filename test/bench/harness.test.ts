@@ -57,6 +57,7 @@ describe('bench harness', () => {
     // cluster-storm, failover and redis-commands start real topologies: full runs only (bench/README.md).
     expect(report.scenarios['cluster-storm']).toBeUndefined();
     expect(report.scenarios['redis-commands']).toBeUndefined();
+    expect(report.scenarios['drain-single']).toBeUndefined();
     // Only the latest results are kept: no dated copies pile up.
     expect(readdirSync(out).filter((f) => f.endsWith('.json'))).toEqual(['latest.json']);
     const md = readFileSync(join(out, 'latest.md'), 'utf8');
