@@ -19,6 +19,7 @@ import { AgentConnection, connectionKey } from './agent-connection.ts';
 import { CommandDelivery } from './command-delivery.ts';
 import { DoorbellChannels } from './doorbell-channels.ts';
 import { helloRefusal } from './hello-refusal.ts';
+import { HelloQueue } from './hello-queue.ts';
 import { PeriodicTasks, withTimeout } from './periodic-tasks.ts';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.ts';
 import { newNodeId, NodeRegistry } from './node-registry.ts';
@@ -53,6 +54,8 @@ export class GatewayServer {
   private nextConnId = 1;
   private stopping = false;
   readonly admission: Admission;
+  /** Hellos waiting for a handshake slot (C13), by connection. */
+  readonly hellos: HelloQueue<AgentConnection, HelloMessage>;
 
   constructor(options: GatewayOptions) {
     this.options = resolveGatewayOptions(options, newNodeId);
@@ -68,6 +71,7 @@ export class GatewayServer {
       retryBaseMs: o.retryBaseMs,
       retryMaxMs: o.retryMaxMs,
     });
+    this.hellos = new HelloQueue(o.helloQueueMax, o.helloQueueWaitMs);
     this.registry = new NodeRegistry(this.options.redis, this.options.keys, this.sessions, this.nodeId, this.options.nodeTimeoutMs);
     const reconciler = new PresenceReconciler(this.options.redis, this.options.keys, this.sessions, this.nodeId, {
       connections: this.connections,
@@ -115,7 +119,7 @@ export class GatewayServer {
       this.http!.listen(o.port, o.host, () => resolve());
     });
 
-    const sweepMs = Math.max(25, Math.min(o.helloTimeoutMs, o.heartbeatIntervalMs) / 4);
+    const sweepMs = Math.max(25, Math.min(o.helloTimeoutMs, o.heartbeatIntervalMs, o.helloQueueWaitMs) / 4);
     this.tasks.everyUnlessStalled(sweepMs, (now) => this.sweep(now));
     this.tasks.every(o.lastSeenFlushMs, () => this.flushLastSeen());
     this.tasks.every(o.nodeHeartbeatMs, () => this.presence.livenessRound());
@@ -213,13 +217,15 @@ export class GatewayServer {
       case 'hello': {
         if (conn.state !== 'awaiting-hello') return this.reject(conn, new LicensegateError('HELLO_REPEATED'));
         const enrolling = msg.hello.auth.kind === 'enrollmentToken';
-        if (!this.admission.admitHello(enrolling)) {
-          conn.identify(msg.hello.tenantId, msg.hello.clientId);
-          conn.fail(this.overloaded(enrolling ? 'too many enrollments in flight' : 'too many handshakes in flight'));
+        if (this.admission.admitHello(enrolling)) return this.startHello(conn, msg.hello, enrolling);
+        // No slot: wait in the queue (C13). Slots are refilled from it as soon as they free, so
+        // a Hello that finds one free never overtakes a queued one of its kind.
+        conn.identify(msg.hello.tenantId, msg.hello.clientId);
+        if (this.hellos.push(conn, msg.hello, enrolling, now)) {
+          conn.state = 'queued';
           return;
         }
-        this.admission.begin(enrolling);
-        void this.authenticate(conn, msg.hello).finally(() => this.admission.end(enrolling));
+        conn.fail(this.overloaded(enrolling ? 'too many enrollments in flight, hello queue full' : 'too many handshakes in flight, hello queue full'));
         return;
       }
       case 'heartbeat':
@@ -234,6 +240,33 @@ export class GatewayServer {
         if (conn.state !== 'live') return this.reject(conn, new LicensegateError('HELLO_REQUIRED'));
         void this.uninstallFromAgent(conn);
         return;
+    }
+  }
+
+  /** Authenticates a Hello in a handshake slot; when it ends, the slot goes to the queue. */
+  private startHello(conn: AgentConnection, hello: HelloMessage, enrolling: boolean): void {
+    this.admission.begin(enrolling);
+    void this.authenticate(conn, hello).finally(() => {
+      this.admission.end(enrolling);
+      this.startQueuedHellos(Date.now());
+    });
+  }
+
+  /** Fills the free handshake slots from the Hello queue, oldest first; overdue ones are refused. */
+  private startQueuedHellos(now: number): void {
+    if (this.hellos.size === 0 || this.stopping) return;
+    this.expireQueuedHellos(now);
+    const { maxHandshakes, maxEnrollments } = this.admission.limits;
+    while (this.admission.handshakes < maxHandshakes) {
+      const next = this.hellos.takeNext(this.admission.enrollments < maxEnrollments);
+      if (!next) return;
+      if (next.key.state === 'queued') this.startHello(next.key, next.value, next.enrolling);
+    }
+  }
+
+  private expireQueuedHellos(now: number): void {
+    for (const { key: conn } of this.hellos.expire(now)) {
+      if (conn.state === 'queued') conn.fail(this.overloaded(`waited ${this.hellos.waitMs} ms in the hello queue`));
     }
   }
 
@@ -385,6 +418,7 @@ export class GatewayServer {
   private onClose(conn: AgentConnection): void {
     conn.state = 'closed';
     this.connections.delete(conn.token);
+    this.hellos.remove(conn);
     this.supersededEarly.delete(conn.token);
     const ringing = this.ringing.get(conn.token);
     if (ringing !== undefined) {
@@ -412,6 +446,7 @@ export class GatewayServer {
     const o = this.options;
     const silentLimit = now - 2 * o.heartbeatIntervalMs;
     const helloLimit = now - o.helloTimeoutMs;
+    this.expireQueuedHellos(now); // queued Hellos are not Hello-less: their state is 'queued'
     for (const conn of this.connections.values()) {
       if (conn.state === 'awaiting-hello' && conn.openedAt < helloLimit) this.reject(conn, new LicensegateError('HELLO_TIMEOUT'));
       else if (conn.state === 'live' && conn.lastFrameAt < silentLimit) this.reject(conn, new LicensegateError('HEARTBEAT_TIMEOUT'));
