@@ -24,6 +24,8 @@ describe('configuration', () => {
       osLicenseMap: DEFAULT_OS_LICENSE_MAP,
       reconcileIntervalMs: 30_000,
       clockOffsetMs: 0,
+      helloQueueMax: 20_000,
+      helloQueueWaitMs: 6_000,
     });
     expect(c.dataDir).toMatch(/\/data$/);
   });
@@ -58,6 +60,8 @@ describe('configuration', () => {
     ['a durability timeout below 10 ms', { DURABILITY_TIMEOUT_MS: '0' }, /DURABILITY_TIMEOUT_MS/],
     ['a durability timeout that would let node heartbeats lapse', { DURABILITY: 'replicas:1', REDIS_URL: 'redis://127.0.0.1:6379', DURABILITY_TIMEOUT_MS: '12000' }, /DURABILITY_TIMEOUT_MS/],
     ['an unknown durability check', { DURABILITY_CHECK: 'maybe' }, /DURABILITY_CHECK/],
+    ['a negative Hello queue size', { HELLO_QUEUE_MAX: '-1' }, /HELLO_QUEUE_MAX/],
+    ['a Hello queue wait below 10 ms', { HELLO_QUEUE_WAIT_MS: '5' }, /HELLO_QUEUE_WAIT_MS/],
   ];
   for (const [name, env, message] of wrong) {
     it(`R3: ${name} stops start-up with a message naming it`, () => {

@@ -103,11 +103,12 @@ describe('admission control', () => {
   describe('under a storm', () => {
     let gw: TestGateway;
     beforeAll(async () => {
-      gw = await startTestGateway({ pool: { workstation: 150, linux: 150 }, gateway: { maxHandshakes: 4, maxEnrollments: 2, retryBaseMs: 20, retryMaxMs: 400, heartbeatIntervalMs: 60_000 } });
+      // A small Hello queue: the storm overflows it (a storm the queue absorbs: hello-queue.test.ts).
+      gw = await startTestGateway({ pool: { workstation: 150, linux: 150 }, gateway: { maxHandshakes: 4, maxEnrollments: 2, helloQueueMax: 8, retryBaseMs: 20, retryMaxMs: 400, heartbeatIntervalMs: 60_000 } });
     });
     afterAll(() => gw.stop());
 
-    it('C13: a storm beyond the limits gets OVERLOADED with retry hints, and every agent ends up connected and licensed once', async () => {
+    it('C13: a storm beyond the limits and the Hello queue gets OVERLOADED with retry hints, and every agent ends up connected and licensed once', async () => {
       const agents = Array.from({ length: 300 }, (_, i) => newAgent(gw.url, { os: i % 2 ? OS.windows : OS.linux, reconnect: true, backoff: { baseMs: 20, capMs: 200 } }));
       const hints: number[] = [];
       for (const a of agents) a.on('error-frame', (e) => e.code === 'OVERLOADED' && hints.push(e.retryAfterMs));
@@ -120,6 +121,9 @@ describe('admission control', () => {
       }
       expect(gw.gateway.admission.refusedTotal).toBe(hints.length);
       expect(gw.gateway.admission.handshakes).toBe(0);
+      // Refused only with the queue full: it filled, and never beyond its bound.
+      expect(gw.gateway.hellos.peak).toBe(8);
+      expect(gw.gateway.hellos.size).toBe(0);
       expect(await gw.redis.scard(gw.keys.holders('default', 'workstation'))).toBe(150);
       expect(await gw.redis.scard(gw.keys.holders('default', 'linux'))).toBe(150);
       // No license flapped: each was licensed by its Welcome, and no command followed.
