@@ -26,6 +26,7 @@ import { bootStorm } from './scenarios/boot-storm.ts';
 import { clusterStorm } from './scenarios/cluster-storm.ts';
 import { durability } from './scenarios/durability.ts';
 import { failover } from './scenarios/failover.ts';
+import { herd } from './scenarios/herd.ts';
 import { idle } from './scenarios/idle.ts';
 import { jobThroughput } from './scenarios/job-throughput.ts';
 import { luaBounds } from './scenarios/lua-bounds.ts';
@@ -34,7 +35,7 @@ import { redisCommands } from './scenarios/redis-commands.ts';
 import { stopLatency } from './scenarios/stop-latency.ts';
 
 /** In running order. */
-const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, reconnectStorm, idle, stopLatency, jobThroughput, durability, clusterStorm, failover, redisCommands, luaBounds];
+const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, reconnectStorm, herd, idle, stopLatency, jobThroughput, durability, clusterStorm, failover, redisCommands, luaBounds];
 
 const USAGE = `usage: npm run bench -- [options]
 

@@ -1,0 +1,211 @@
+/**
+ * herd (SPEC C13, X5): the whole fleet connects at once, with no throttle in the driver
+ * (concurrency = fleet size): admission control — MAX_HANDSHAKES / MAX_ENROLLMENTS and the
+ * Hello queue (src/gateway/hello-queue.ts) — does the pacing. Two rows:
+ *
+ * - `herd`: first connects with the enrollment token. Value: served/s, first connect → the last
+ *   agent licensed (its Welcome says licensed and StartMonitoring arrived), as boot-storm counts.
+ * - `herd-reconnect`: the fleet enrolled, the gateway restarted (SIGTERM), everyone reconnects
+ *   at once with its credential. Value: agents back online and still licensed per second.
+ *
+ * Baseline, in the same run: the same fleet arriving paced, PACED_CONCURRENCY connects in
+ * flight (today's boot-storm style). Goal: herd ≥ 0.8 × paced. Each trial runs two fresh stacks
+ * (order alternating): stack H enrolls as a herd, restarts, reconnects as a herd, restarts,
+ * reconnects paced; stack P enrolls paced. Value = the median trial, ratio = the median of the
+ * per-trial ratios herd / paced. details: OVERLOADED refusals (every one costs the agent a new
+ * TCP + WebSocket handshake), connect attempts, time until all served, and `withoutQueue`: one
+ * herd (boot and reconnect) on a gateway with HELLO_QUEUE_MAX=0, i.e. today's refusal rule.
+ *
+ * The driver and the gateway each hold the whole fleet's sockets (≤ 18,000 under the 20,000
+ * open-files cap).
+ */
+import { loadavg } from 'node:os';
+import { poolFor } from '../lib/fleet.ts';
+import { CpuWindow } from '../lib/proc-stats.ts';
+import { connectTimeoutMs, medianTrial, type ScenarioContext, type ScenarioDef } from '../lib/scenario.ts';
+import { ENROLLMENT_TOKEN } from '../lib/setup.ts';
+import { startStack, type Stack } from '../lib/stack.ts';
+import type { ScenarioResult } from '../lib/types.ts';
+import type { EnrollResult } from './boot-storm.ts';
+
+export const GOAL_HERD = 0.8;
+/** Connects in flight for the paced baseline. */
+export const PACED_CONCURRENCY = 500;
+
+const fleetOf = (ctx: { opts: { agents: number | undefined; quick: boolean } }) => ctx.opts.agents ?? (ctx.opts.quick ? 2_000 : 15_000);
+const trialsOf = (ctx: { opts: { quick: boolean } }) => (ctx.opts.quick ? 1 : 3);
+
+/** One measured connect phase. */
+interface Phase {
+  served: number;
+  rate: number;
+  elapsedMs: number;
+  overloaded: number;
+  attempts: number;
+  failuresByCode: Record<string, number>;
+  finalFailures: Record<string, number>;
+  timeToServe: unknown;
+  cpuPercent: Record<string, number | null>;
+}
+
+type ConnectResult = EnrollResult & { attempts: number; failuresByCode: Record<string, number>; finalFailures: Record<string, number>; timeToWelcome: unknown; lostLicense?: number };
+
+function phaseOf(r: ConnectResult, served: number, cpuPercent: Record<string, number | null>): Phase {
+  return {
+    served,
+    rate: r.elapsedMs > 0 ? Math.round((served / r.elapsedMs) * 10_000) / 10 : 0,
+    elapsedMs: r.elapsedMs,
+    overloaded: r.failuresByCode.OVERLOADED ?? 0,
+    attempts: r.attempts,
+    failuresByCode: r.failuresByCode,
+    finalFailures: r.finalFailures,
+    timeToServe: r.timeToLicense ?? r.timeToWelcome,
+    cpuPercent,
+  };
+}
+
+async function measured(ctx: ScenarioContext, stack: Stack, label: string, profile: boolean, fn: () => Promise<ConnectResult>, served: (r: ConnectResult) => number): Promise<Phase> {
+  const cpu = new CpuWindow(stack.pids());
+  const r = profile ? await ctx.profile(label, stack.inspectors(), fn) : await fn();
+  const p = phaseOf(r, served(r), cpu.stop());
+  ctx.log(`${label}: ${p.served} served at ${p.rate}/s in ${p.elapsedMs} ms, ${p.overloaded} OVERLOADED, ${p.attempts} attempts`);
+  return p;
+}
+
+function enroll(ctx: ScenarioContext, stack: Stack, n: number, concurrency: number): () => Promise<ConnectResult> {
+  return () =>
+    stack.driver.call<ConnectResult>('enroll', {
+      url: stack.gateway.url,
+      count: n,
+      prefix: 'herd',
+      token: ENROLLMENT_TOKEN,
+      concurrency,
+      timeoutMs: connectTimeoutMs(n),
+      sourceIps: ctx.sizes.sourceIps,
+      waitLicense: true,
+    });
+}
+
+/** Restarts the stack's gateway (SIGTERM: everyone gets 1001) and returns the reconnect call. */
+async function restart(stack: Stack, ctx: ScenarioContext, n: number, concurrency: number): Promise<() => Promise<ConnectResult>> {
+  await stack.gateway.stop();
+  const gateway = await stack.restartGateway();
+  return () =>
+    stack.driver.call<ConnectResult>('reconnect', { url: gateway.url, count: n, concurrency, timeoutMs: connectTimeoutMs(n), sourceIps: ctx.sizes.sourceIps, settleMs: 200 });
+}
+
+const backOnline = (r: ConnectResult) => r.welcomed - (r.lostLicense ?? 0);
+
+interface Trial {
+  loadAverage: number[];
+  herd: Phase;
+  paced: Phase;
+  reconnectHerd: Phase;
+  reconnectPaced: Phase;
+}
+
+/** Stack H: herd enrollment, then the reconnect herd and the paced reconnect (order alternating). */
+async function herdStack(ctx: ScenarioContext, n: number, t: number, gatewayEnv: Record<string, string> = {}, pacedReconnect = true) {
+  const stack = await startStack(ctx, { pool: poolFor(n), gatewayEnv });
+  try {
+    const herd = await measured(ctx, stack, `trial ${t + 1} herd`, t === 0 && pacedReconnect, enroll(ctx, stack, n, n), (r) => r.licensed);
+    const order = t % 2 === 0 ? ['herd', 'paced'] : ['paced', 'herd'];
+    const out: Record<string, Phase> = {};
+    for (const kind of pacedReconnect ? order : ['herd']) {
+      const call = await restart(stack, ctx, n, kind === 'herd' ? n : PACED_CONCURRENCY);
+      out[kind] = await measured(ctx, stack, `trial ${t + 1} reconnect ${kind}`, t === 0 && kind === 'herd' && pacedReconnect, call, backOnline);
+    }
+    return { herd, reconnectHerd: out.herd!, reconnectPaced: out.paced };
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function pacedStack(ctx: ScenarioContext, n: number, t: number): Promise<Phase> {
+  const stack = await startStack(ctx, { pool: poolFor(n) });
+  try {
+    return await measured(ctx, stack, `trial ${t + 1} paced`, false, enroll(ctx, stack, n, PACED_CONCURRENCY), (r) => r.licensed);
+  } finally {
+    await stack.stop();
+  }
+}
+
+function row(unit: string, trials: Trial[], pick: (x: Trial) => { herd: Phase; paced: Phase }, n: number, extra: Record<string, unknown>): ScenarioResult {
+  const pairs = trials.map((x) => {
+    const { herd, paced } = pick(x);
+    return { paced: paced.rate, herd: herd.rate, ratio: paced.rate > 0 ? Math.round((herd.rate / paced.rate) * 1000) / 1000 : 0 };
+  });
+  const { index } = medianTrial(pairs, (p) => p.herd);
+  const ratios = pairs.map((p) => p.ratio).sort((a, b) => a - b);
+  const paced = pairs.map((p) => p.paced).sort((a, b) => a - b);
+  const ratio = ratios[Math.floor(ratios.length / 2)]!;
+  const problems = trials.flatMap((x, i) => {
+    const { herd, paced: p } = pick(x);
+    return [...(herd.served !== n ? [`trial ${i + 1}: herd served only ${herd.served}/${n}: ${JSON.stringify(herd.finalFailures)}`] : []), ...(p.served !== n ? [`trial ${i + 1}: paced served only ${p.served}/${n}: ${JSON.stringify(p.finalFailures)}`] : [])];
+  });
+  const m = pick(trials[index]!);
+  return {
+    ...(problems.length ? { error: problems.join('; ') } : {}),
+    value: pairs[index]!.herd,
+    unit,
+    baseline: paced[Math.floor(paced.length / 2)]!,
+    baselineUnit: `${unit} (paced, ${PACED_CONCURRENCY} in flight)`,
+    ratio,
+    goal: `ratio ≥ ${GOAL_HERD}`,
+    met: ratio >= GOAL_HERD && problems.length === 0,
+    details: {
+      agents: n,
+      herdConcurrency: n,
+      pacedConcurrency: PACED_CONCURRENCY,
+      pairs,
+      ratioMethod: 'median of per-trial ratios herd / paced (same trial, fresh stacks)',
+      medianTrial: index + 1,
+      overloaded: m.herd.overloaded,
+      timeUntilAllServedMs: m.herd.elapsedMs,
+      herd: m.herd,
+      paced: m.paced,
+      trials: trials.map((x) => ({ loadAverage: x.loadAverage, herd: pick(x).herd, paced: pick(x).paced })),
+      ...extra,
+    },
+  };
+}
+
+export const herd: ScenarioDef = {
+  name: 'herd',
+  produces: ['herd', 'herd-reconnect'],
+  rows: {
+    herd: { unit: 'licensed/s', goal: `ratio ≥ ${GOAL_HERD}` },
+    'herd-reconnect': { unit: 'online/s', goal: `ratio ≥ ${GOAL_HERD}` },
+  },
+  // Per trial two stacks and four connect phases, plus the queue-off stack's two; a bound only
+  // (a 15,000 herd phase takes seconds). Sizes.fleet does not know this scenario's 15,000.
+  timeoutMs: (s) => 120_000 + (4 * 3 + 2) * (20_000 + Math.max(s.fleet, 15_000) * 3),
+  async run(ctx) {
+    const n = fleetOf(ctx);
+    const trials: Trial[] = [];
+    for (let t = 0; t < trialsOf(ctx); t++) {
+      const loadAverage = loadavg().map((x) => Math.round(x * 100) / 100);
+      let paced: Phase | undefined;
+      if (t % 2 === 1) paced = await pacedStack(ctx, n, t);
+      const h = await herdStack(ctx, n, t);
+      paced ??= await pacedStack(ctx, n, t);
+      trials.push({ loadAverage, herd: h.herd, paced, reconnectHerd: h.reconnectHerd, reconnectPaced: h.reconnectPaced! });
+    }
+    // Today's rule for comparison: no queue, every Hello beyond the limits refused.
+    const off = await herdStack(ctx, n, trialsOf(ctx), { HELLO_QUEUE_MAX: '0' }, false);
+    const extra = {
+      engine: ctx.opts.engine,
+      withoutQueue: {
+        note: 'HELLO_QUEUE_MAX=0: every Hello beyond MAX_HANDSHAKES / MAX_ENROLLMENTS refused with OVERLOADED (the rule before the Hello queue)',
+        herd: pick(off.herd),
+        reconnectHerd: pick(off.reconnectHerd),
+      },
+    };
+    return {
+      herd: row('licensed/s', trials, (x) => ({ herd: x.herd, paced: x.paced }), n, extra),
+      'herd-reconnect': row('online/s', trials, (x) => ({ herd: x.reconnectHerd, paced: x.reconnectPaced }), n, extra),
+    };
+  },
+};
+
+const pick = (p: Phase) => ({ rate: p.rate, served: p.served, overloaded: p.overloaded, attempts: p.attempts, elapsedMs: p.elapsedMs, finalFailures: p.finalFailures });
