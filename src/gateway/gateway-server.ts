@@ -225,7 +225,8 @@ export class GatewayServer {
           conn.state = 'queued';
           return;
         }
-        conn.fail(this.overloaded(enrolling ? 'too many enrollments in flight, hello queue full' : 'too many handshakes in flight, hello queue full'));
+        const retryAfterMs = this.admission.retryAfterQueued(now, this.hellos.size);
+        conn.fail(new LicensegateError('OVERLOADED', enrolling ? 'too many enrollments in flight, hello queue full' : 'too many handshakes in flight, hello queue full', { retryAfterMs }));
         return;
       }
       case 'heartbeat':
@@ -247,8 +248,9 @@ export class GatewayServer {
   private startHello(conn: AgentConnection, hello: HelloMessage, enrolling: boolean): void {
     this.admission.begin(enrolling);
     void this.authenticate(conn, hello).finally(() => {
-      this.admission.end(enrolling);
-      this.startQueuedHellos(Date.now());
+      const now = Date.now();
+      this.admission.end(enrolling, now);
+      this.startQueuedHellos(now);
     });
   }
 
@@ -264,9 +266,13 @@ export class GatewayServer {
     }
   }
 
+  /** Refuses the Hellos that waited too long; the k-th overdue one comes back after k more. */
   private expireQueuedHellos(now: number): void {
+    let ahead = this.hellos.size;
     for (const { key: conn } of this.hellos.expire(now)) {
-      if (conn.state === 'queued') conn.fail(this.overloaded(`waited ${this.hellos.waitMs} ms in the hello queue`));
+      if (conn.state !== 'queued') continue;
+      const retryAfterMs = this.admission.retryAfterQueued(now, ahead++);
+      conn.fail(new LicensegateError('OVERLOADED', `waited ${this.hellos.waitMs} ms in the hello queue`, { retryAfterMs }));
     }
   }
 

@@ -44,6 +44,21 @@ describe('admission control', () => {
     expect(new Set(full).size).toBeGreaterThan(5);
   });
 
+  it('C13: a Hello the queue cannot keep is told to come back about when the Hellos ahead of it are served', () => {
+    const a = new Admission({ maxHandshakes: 10, maxEnrollments: 5, maxConnections: 100, retryBaseMs: 100, retryMaxMs: 30_000 }, () => 1);
+    const t0 = 5_000_000; // a whole second
+    expect(a.serviceRate(t0)).toBe(0);
+    // No Hello served yet: the spread hint (base + random x window).
+    expect(a.retryAfterQueued(t0, 5_000)).toBeLessThanOrEqual(100 + 100 * 2);
+    for (let i = 0; i < 500; i++) a.end(false, t0 + 999); // 500 served in the second before
+    const now = t0 + 1_000;
+    expect(a.serviceRate(now)).toBe(500);
+    // 2,000 ahead at 500/s: 4 s, jittered by up to a quarter (random() = 1 here: 5 s).
+    expect(a.retryAfterQueued(now, 2_000)).toBe(5_000);
+    expect(a.retryAfterQueued(now, 100_000)).toBe(30_000); // capped at retryMaxMs
+    expect(a.serviceRate(now + 5_000)).toBe(0); // history older than two seconds is forgotten
+  });
+
   describe('at connection capacity', () => {
     let gw: TestGateway;
     const sockets: WebSocket[] = [];

@@ -41,12 +41,14 @@ function overloadedHints(agents: Agent[]): number[] {
 
 describe('hello queue', () => {
   it('C13: a herd of 300 first connects, then 300 reconnects, all at once against MAX_HANDSHAKES=2 are every one served with 0 OVERLOADED', async () => {
-    gw = await startTestGateway({ pool: { workstation: 150, linux: 150 }, gateway: { maxHandshakes: 2, maxEnrollments: 2, helloQueueWaitMs: 9_000, heartbeatIntervalMs: 60_000 } });
+    // Waits far longer than the herd needs, even on a loaded machine: this test is about the
+    // queue absorbing the herd, not about its time bound (tested below).
+    gw = await startTestGateway({ pool: { workstation: 150, linux: 150 }, gateway: { maxHandshakes: 2, maxEnrollments: 2, helloQueueWaitMs: 90_000, heartbeatIntervalMs: 60_000 } });
     const g = gw;
-    fleet = Array.from({ length: 300 }, (_, i) => newAgent(g.url, { os: i % 2 ? OS.windows : OS.linux }));
+    fleet = Array.from({ length: 300 }, (_, i) => newAgent(g.url, { os: i % 2 ? OS.windows : OS.linux, handshakeTimeoutMs: 100_000 }));
     const hints = overloadedHints(fleet);
     await Promise.all(fleet.map((a) => a.connect()));
-    await Promise.all(fleet.map((a) => a.waitFor(() => a.monitoring, 20_000)));
+    await Promise.all(fleet.map((a) => a.waitFor(() => a.monitoring, 60_000)));
     expect(hints).toEqual([]);
     expect(g.gateway.admission.refusedTotal).toBe(0);
     expect(g.gateway.hellos.peak).toBeGreaterThan(2); // they did wait
@@ -73,7 +75,7 @@ describe('hello queue', () => {
     fleet = Array.from({ length: 200 }, (_, i) => newAgent(g.url, { os: i % 2 ? OS.windows : OS.linux, reconnect: true, backoff: { baseMs: 20, capMs: 200 } }));
     const hints = overloadedHints(fleet);
     for (const a of fleet) a.connect().catch(() => {}); // refused ones retry by themselves
-    await Promise.all(fleet.map((a) => a.waitFor(() => a.connected && a.license !== null, 30_000)));
+    await Promise.all(fleet.map((a) => a.waitFor(() => a.connected && a.license !== null, 60_000)));
     expect(hints.length).toBeGreaterThan(0);
     for (const h of hints) {
       expect(h).toBeGreaterThanOrEqual(20);
