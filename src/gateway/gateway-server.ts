@@ -116,7 +116,10 @@ export class GatewayServer {
     this.wss.on('error', (err) => this.log.error({ err }, 'websocket server error'));
     await new Promise<void>((resolve, reject) => {
       this.http!.once('error', reject);
-      this.http!.listen(o.port, o.host, () => resolve());
+      // A herd's connects queue in the kernel until accepted; beyond the backlog (Node's default
+      // 511) the kernel drops SYNs and clients back off for seconds (1, 3, 7, 15 s ...). 4096 is
+      // Linux's default net.core.somaxconn, which caps it.
+      this.http!.listen({ port: o.port, host: o.host, backlog: 4096 }, () => resolve());
     });
 
     const sweepMs = Math.max(25, Math.min(o.helloTimeoutMs, o.heartbeatIntervalMs, o.helloQueueWaitMs) / 4);
