@@ -27,6 +27,7 @@ import { clusterStorm } from './scenarios/cluster-storm.ts';
 import { drainScenario } from './scenarios/drain.ts';
 import { durability } from './scenarios/durability.ts';
 import { failover } from './scenarios/failover.ts';
+import { herd } from './scenarios/herd.ts';
 import { idle } from './scenarios/idle.ts';
 import { jobThroughput } from './scenarios/job-throughput.ts';
 import { luaBounds } from './scenarios/lua-bounds.ts';
@@ -36,7 +37,7 @@ import { redisMemory } from './scenarios/redis-memory.ts';
 import { stopLatency } from './scenarios/stop-latency.ts';
 
 /** In running order. */
-const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, reconnectStorm, idle, stopLatency, jobThroughput, durability, clusterStorm, failover, drainScenario, redisCommands, luaBounds, redisMemory];
+const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, reconnectStorm, herd, idle, stopLatency, jobThroughput, durability, clusterStorm, failover, drainScenario, redisCommands, luaBounds, redisMemory];
 
 const USAGE = `usage: npm run bench -- [options]
 

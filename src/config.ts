@@ -38,6 +38,8 @@ const envSchema = z.object({
   MAX_HANDSHAKES: int(1, 1_000_000).default(1_000),
   MAX_ENROLLMENTS: int(1, 1_000_000).default(500),
   MAX_CONNECTIONS: int(1, 10_000_000).default(18_000),
+  HELLO_QUEUE_MAX: int(0, 10_000_000).default(20_000),
+  HELLO_QUEUE_WAIT_MS: int(10, 600_000).default(6_000),
   RETRY_BASE_MS: int(10, 600_000).default(1_000),
   RETRY_MAX_MS: int(10, 3_600_000).default(30_000),
   OS_LICENSE_MAP_FILE: z.string().optional(),
@@ -78,6 +80,10 @@ export interface Config {
   maxHandshakes: number;
   maxEnrollments: number;
   maxConnections: number;
+  /** Hellos that wait for a handshake slot instead of OVERLOADED (C13); 0: none wait. */
+  helloQueueMax: number;
+  /** Longest a queued Hello waits before OVERLOADED. */
+  helloQueueWaitMs: number;
   retryBaseMs: number;
   retryMaxMs: number;
   /** Public keys that verify serial keys; the zero-config default adds its dev key. */
@@ -176,6 +182,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxHandshakes: e.MAX_HANDSHAKES,
     maxEnrollments: e.MAX_ENROLLMENTS,
     maxConnections: e.MAX_CONNECTIONS,
+    helloQueueMax: e.HELLO_QUEUE_MAX,
+    helloQueueWaitMs: e.HELLO_QUEUE_WAIT_MS,
     retryBaseMs: e.RETRY_BASE_MS,
     retryMaxMs: e.RETRY_MAX_MS,
     vendorPublicKeys,

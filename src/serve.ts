@@ -125,6 +125,8 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
       maxHandshakes: config.maxHandshakes,
       maxEnrollments: config.maxEnrollments,
       maxConnections: config.maxConnections,
+      helloQueueMax: config.helloQueueMax,
+      helloQueueWaitMs: config.helloQueueWaitMs,
       retryBaseMs: config.retryBaseMs,
       retryMaxMs: config.retryMaxMs,
     });

@@ -24,6 +24,8 @@ describe('configuration', () => {
       osLicenseMap: DEFAULT_OS_LICENSE_MAP,
       reconcileIntervalMs: 30_000,
       clockOffsetMs: 0,
+      helloQueueMax: 20_000,
+      helloQueueWaitMs: 6_000,
     });
     expect(c.dataDir).toMatch(/\/data$/);
   });
@@ -63,6 +65,8 @@ describe('configuration', () => {
     ['a drain window beyond an hour', { DRAIN_SECONDS: '3601' }, /DRAIN_SECONDS/],
     ['a drain notice that is not a whole number of ms', { DRAIN_NOTICE_MS: '2.5' }, /DRAIN_NOTICE_MS/],
     ['a negative drain notice', { DRAIN_NOTICE_MS: '-5' }, /DRAIN_NOTICE_MS/],
+    ['a negative Hello queue size', { HELLO_QUEUE_MAX: '-1' }, /HELLO_QUEUE_MAX/],
+    ['a Hello queue wait below 10 ms', { HELLO_QUEUE_WAIT_MS: '5' }, /HELLO_QUEUE_WAIT_MS/],
   ];
   for (const [name, env, message] of wrong) {
     it(`R3: ${name} stops start-up with a message naming it`, () => {

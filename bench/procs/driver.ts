@@ -22,8 +22,11 @@ import { markOutages, outageView, watchOutages } from './outage-view.ts';
 import { serveRequests } from '../lib/ipc.ts';
 import { epochNow, RAW_HEARTBEAT_FRAME, RAW_HELLO, RAW_PUSH, rawHello } from '../lib/raw-protocol.ts';
 
-/** Codes after which a connect is tried again (the gateway asked to wait, or the socket failed). */
-const RETRYABLE = new Set(['OVERLOADED', 'HANDSHAKE_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_CLOSING']);
+/**
+ * Codes after which a connect is tried again (the gateway asked to wait, or the socket failed;
+ * HELLO_TIMEOUT: a driver that opened thousands of sockets at once sent this one's Hello late).
+ */
+const RETRYABLE = new Set(['OVERLOADED', 'HANDSHAKE_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_CLOSING', 'HELLO_TIMEOUT']);
 const MAX_ATTEMPTS = 6;
 /** The job options AdminClient uses (src/admin/client.ts), so jobs cost the worker the same. */
 const JOB_OPTIONS: JobsOptions = { attempts: 5, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { age: 7 * 86_400 } };

@@ -25,6 +25,10 @@ export class Admission {
   private refusedPrev = 0;
   private second = 0;
   refusedTotal = 0;
+  /** Hellos finished in the current and previous second: the service rate behind queue hints. */
+  private doneNow = 0;
+  private donePrev = 0;
+  private doneSecond = 0;
 
   constructor(
     readonly limits: AdmissionLimits,
@@ -57,9 +61,39 @@ export class Admission {
     if (enrolling) this.enrollments++;
   }
 
-  end(enrolling: boolean): void {
+  end(enrolling: boolean, now = Date.now()): void {
     this.handshakes--;
     if (enrolling) this.enrollments--;
+    const sec = Math.floor(now / 1000);
+    if (sec !== this.doneSecond) {
+      this.donePrev = sec === this.doneSecond + 1 ? this.doneNow : 0;
+      this.doneNow = 0;
+      this.doneSecond = sec;
+    }
+    this.doneNow++;
+  }
+
+  /** Hellos finished per second recently (0 when none finished in the last two seconds). */
+  serviceRate(now: number): number {
+    const sec = Math.floor(now / 1000);
+    const current = sec === this.doneSecond ? this.doneNow : 0;
+    const previous = sec === this.doneSecond ? this.donePrev : sec === this.doneSecond + 1 ? this.doneNow : 0;
+    return (current + previous) / (1 + (now % 1000) / 1000);
+  }
+
+  /**
+   * A retry hint for a Hello the queue cannot keep (full, or waited too long) with `ahead`
+   * Hellos queued before its turn: about the time this process needs to serve those at its
+   * recent rate, jittered by up to a quarter, so refused agents come back when they can be
+   * served instead of in a wave that is refused again; never shorter than the spread hint of
+   * retryAfter, never longer than retryMaxMs.
+   */
+  retryAfterQueued(now: number, ahead: number): number {
+    const spread = this.retryAfter(now);
+    const rate = this.serviceRate(now);
+    if (rate <= 0) return spread;
+    const drainMs = (ahead / rate) * 1000 * (1 + 0.25 * this.random());
+    return Math.round(Math.min(this.limits.retryMaxMs, Math.max(spread, drainMs)));
   }
 
   /**

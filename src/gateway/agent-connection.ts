@@ -11,7 +11,8 @@ import { encodeCommand, encodeError, encodeHeartbeatAck } from '../protocol/enco
 import { TokenBucket } from './rate-limiter.ts';
 import { commandToWire } from './wire-mapping.ts';
 
-export type ConnectionState = 'awaiting-hello' | 'authenticating' | 'live' | 'closed';
+/** `queued`: its Hello waits in the gateway's HelloQueue for a handshake slot (SPEC C13). */
+export type ConnectionState = 'awaiting-hello' | 'queued' | 'authenticating' | 'live' | 'closed';
 
 export class AgentConnection {
   state: ConnectionState = 'awaiting-hello';

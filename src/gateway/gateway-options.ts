@@ -45,6 +45,13 @@ export interface GatewayOptions {
   maxEnrollments?: number;
   /** Open connections before OVERLOADED (C13); keep below the open-file limit. Default 18 000. */
   maxConnections?: number;
+  /**
+   * Hellos beyond maxHandshakes / maxEnrollments that wait for a slot instead of being refused
+   * (C13, hello-queue.ts); 0 refuses them at once. Default 20 000 (≥ maxConnections + maxHandshakes).
+   */
+  helloQueueMax?: number;
+  /** Longest a queued Hello waits before OVERLOADED (checked by the sweep). Default 6 000 ms. */
+  helloQueueWaitMs?: number;
   /** Smallest OVERLOADED retry hint. Default 1 000 ms. */
   retryBaseMs?: number;
   /** Largest OVERLOADED retry hint. Default 30 000 ms. */
@@ -74,6 +81,8 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultNodeId: ()
     maxHandshakes: 1_000,
     maxEnrollments: 500,
     maxConnections: 18_000,
+    helloQueueMax: 20_000,
+    helloQueueWaitMs: 6_000,
     retryBaseMs: 1_000,
     retryMaxMs: 30_000,
     osLicenseMap: DEFAULT_OS_LICENSE_MAP,
@@ -87,11 +96,13 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultNodeId: ()
     'heartbeatIntervalMs', 'helloTimeoutMs', 'maxPayloadBytes', 'framesPerSecond', 'frameBurst',
     'lastSeenFlushMs', 'nodeHeartbeatMs', 'nodeTimeoutMs', 'reconcileIntervalMs', 'maxReplay',
     'maxHandshakes', 'maxEnrollments', 'maxConnections', 'retryBaseMs', 'retryMaxMs',
+    'helloQueueWaitMs',
   ];
   for (const k of positive) {
     const v = o[k];
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`gateway option ${k} must be a positive number, got ${String(v)}`);
   }
+  if (!Number.isInteger(o.helloQueueMax) || o.helloQueueMax < 0) throw new Error(`gateway option helloQueueMax must be a non-negative integer, got ${String(o.helloQueueMax)}`);
   if (o.nodeTimeoutMs <= o.nodeHeartbeatMs) throw new Error('gateway option nodeTimeoutMs must exceed nodeHeartbeatMs');
   if (o.retryMaxMs < o.retryBaseMs) throw new Error('gateway option retryMaxMs must be at least retryBaseMs');
   if (o.frameBurst < 4) throw new Error('gateway option frameBurst must be at least 4');

@@ -21,6 +21,7 @@ import { drainRefusal, handOver, runDrain, type DrainPlan, type DrainReport } fr
 import { DoorbellChannels } from './doorbell-channels.ts';
 import { helloRefusal } from './hello-refusal.ts';
 import { flushLastSeen } from './last-seen-flush.ts';
+import { HelloQueue } from './hello-queue.ts';
 import { PeriodicTasks, withTimeout } from './periodic-tasks.ts';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.ts';
 import { newNodeId, NodeRegistry } from './node-registry.ts';
@@ -57,6 +58,8 @@ export class GatewayServer {
   /** Handing agents to the other gateways (SPEC X4): not ready, new Hellos refused. */
   private drainStarted = false;
   readonly admission: Admission;
+  /** Hellos waiting for a handshake slot (C13), by connection. */
+  readonly hellos: HelloQueue<AgentConnection, HelloMessage>;
 
   constructor(options: GatewayOptions) {
     this.options = resolveGatewayOptions(options, newNodeId);
@@ -72,6 +75,7 @@ export class GatewayServer {
       retryBaseMs: o.retryBaseMs,
       retryMaxMs: o.retryMaxMs,
     });
+    this.hellos = new HelloQueue(o.helloQueueMax, o.helloQueueWaitMs);
     this.registry = new NodeRegistry(this.options.redis, this.options.keys, this.sessions, this.nodeId, this.options.nodeTimeoutMs);
     const reconciler = new PresenceReconciler(this.options.redis, this.options.keys, this.sessions, this.nodeId, {
       connections: this.connections,
@@ -120,10 +124,13 @@ export class GatewayServer {
     this.wss.on('error', (err) => this.log.error({ err }, 'websocket server error'));
     await new Promise<void>((resolve, reject) => {
       this.http!.once('error', reject);
-      this.http!.listen(o.port, o.host, () => resolve());
+      // A herd's connects queue in the kernel until accepted; beyond the backlog (Node's default
+      // 511) the kernel drops SYNs and clients back off for seconds (1, 3, 7, 15 s ...). 4096 is
+      // Linux's default net.core.somaxconn, which caps it.
+      this.http!.listen({ port: o.port, host: o.host, backlog: 4096 }, () => resolve());
     });
 
-    const sweepMs = Math.max(25, Math.min(o.helloTimeoutMs, o.heartbeatIntervalMs) / 4);
+    const sweepMs = Math.max(25, Math.min(o.helloTimeoutMs, o.heartbeatIntervalMs, o.helloQueueWaitMs) / 4);
     this.tasks.everyUnlessStalled(sweepMs, (now) => this.sweep(now));
     this.tasks.every(o.lastSeenFlushMs, () => this.flushLastSeen());
     this.tasks.every(o.nodeHeartbeatMs, () => this.presence.livenessRound());
@@ -229,13 +236,16 @@ export class GatewayServer {
         if (conn.state !== 'awaiting-hello') return this.reject(conn, new LicensegateError('HELLO_REPEATED'));
         if (this.drainStarted) return conn.fail(drainRefusal()); // another gateway serves it (X4)
         const enrolling = msg.hello.auth.kind === 'enrollmentToken';
-        if (!this.admission.admitHello(enrolling)) {
-          conn.identify(msg.hello.tenantId, msg.hello.clientId);
-          conn.fail(this.overloaded(enrolling ? 'too many enrollments in flight' : 'too many handshakes in flight'));
+        if (this.admission.admitHello(enrolling)) return this.startHello(conn, msg.hello, enrolling);
+        // No slot: wait in the queue (C13). Slots are refilled from it as soon as they free, so
+        // a Hello that finds one free never overtakes a queued one of its kind.
+        conn.identify(msg.hello.tenantId, msg.hello.clientId);
+        if (this.hellos.push(conn, msg.hello, enrolling, now)) {
+          conn.state = 'queued';
           return;
         }
-        this.admission.begin(enrolling);
-        void this.authenticate(conn, msg.hello).finally(() => this.admission.end(enrolling));
+        const retryAfterMs = this.admission.retryAfterQueued(now, this.hellos.size);
+        conn.fail(new LicensegateError('OVERLOADED', enrolling ? 'too many enrollments in flight, hello queue full' : 'too many handshakes in flight, hello queue full', { retryAfterMs }));
         return;
       }
       case 'heartbeat':
@@ -250,6 +260,38 @@ export class GatewayServer {
         if (conn.state !== 'live') return this.reject(conn, new LicensegateError('HELLO_REQUIRED'));
         void this.uninstallFromAgent(conn);
         return;
+    }
+  }
+
+  /** Authenticates a Hello in a handshake slot; when it ends, the slot goes to the queue. */
+  private startHello(conn: AgentConnection, hello: HelloMessage, enrolling: boolean): void {
+    this.admission.begin(enrolling);
+    void this.authenticate(conn, hello).finally(() => {
+      const now = Date.now();
+      this.admission.end(enrolling, now);
+      this.startQueuedHellos(now);
+    });
+  }
+
+  /** Fills the free handshake slots from the Hello queue, oldest first; overdue ones are refused. */
+  private startQueuedHellos(now: number): void {
+    if (this.hellos.size === 0 || this.stopping) return;
+    this.expireQueuedHellos(now);
+    const { maxHandshakes, maxEnrollments } = this.admission.limits;
+    while (this.admission.handshakes < maxHandshakes) {
+      const next = this.hellos.takeNext(this.admission.enrollments < maxEnrollments);
+      if (!next) return;
+      if (next.key.state === 'queued') this.startHello(next.key, next.value, next.enrolling);
+    }
+  }
+
+  /** Refuses the Hellos that waited too long; the k-th overdue one comes back after k more. */
+  private expireQueuedHellos(now: number): void {
+    let ahead = this.hellos.size;
+    for (const { key: conn } of this.hellos.expire(now)) {
+      if (conn.state !== 'queued') continue;
+      const retryAfterMs = this.admission.retryAfterQueued(now, ahead++);
+      conn.fail(new LicensegateError('OVERLOADED', `waited ${this.hellos.waitMs} ms in the hello queue`, { retryAfterMs }));
     }
   }
 
@@ -401,6 +443,7 @@ export class GatewayServer {
   private onClose(conn: AgentConnection): void {
     conn.state = 'closed';
     this.connections.delete(conn.token);
+    this.hellos.remove(conn);
     this.supersededEarly.delete(conn.token);
     const ringing = this.ringing.get(conn.token);
     if (ringing !== undefined) {
@@ -428,6 +471,7 @@ export class GatewayServer {
     const o = this.options;
     const silentLimit = now - 2 * o.heartbeatIntervalMs;
     const helloLimit = now - o.helloTimeoutMs;
+    this.expireQueuedHellos(now); // queued Hellos are not Hello-less: their state is 'queued'
     for (const conn of this.connections.values()) {
       if (conn.state === 'awaiting-hello' && conn.openedAt < helloLimit) this.reject(conn, new LicensegateError('HELLO_TIMEOUT'));
       else if (conn.state === 'live' && conn.lastFrameAt < silentLimit) this.reject(conn, new LicensegateError('HEARTBEAT_TIMEOUT'));

@@ -44,6 +44,21 @@ describe('admission control', () => {
     expect(new Set(full).size).toBeGreaterThan(5);
   });
 
+  it('C13: a Hello the queue cannot keep is told to come back about when the Hellos ahead of it are served', () => {
+    const a = new Admission({ maxHandshakes: 10, maxEnrollments: 5, maxConnections: 100, retryBaseMs: 100, retryMaxMs: 30_000 }, () => 1);
+    const t0 = 5_000_000; // a whole second
+    expect(a.serviceRate(t0)).toBe(0);
+    // No Hello served yet: the spread hint (base + random x window).
+    expect(a.retryAfterQueued(t0, 5_000)).toBeLessThanOrEqual(100 + 100 * 2);
+    for (let i = 0; i < 500; i++) a.end(false, t0 + 999); // 500 served in the second before
+    const now = t0 + 1_000;
+    expect(a.serviceRate(now)).toBe(500);
+    // 2,000 ahead at 500/s: 4 s, jittered by up to a quarter (random() = 1 here: 5 s).
+    expect(a.retryAfterQueued(now, 2_000)).toBe(5_000);
+    expect(a.retryAfterQueued(now, 100_000)).toBe(30_000); // capped at retryMaxMs
+    expect(a.serviceRate(now + 5_000)).toBe(0); // history older than two seconds is forgotten
+  });
+
   describe('at connection capacity', () => {
     let gw: TestGateway;
     const sockets: WebSocket[] = [];
@@ -103,11 +118,12 @@ describe('admission control', () => {
   describe('under a storm', () => {
     let gw: TestGateway;
     beforeAll(async () => {
-      gw = await startTestGateway({ pool: { workstation: 150, linux: 150 }, gateway: { maxHandshakes: 4, maxEnrollments: 2, retryBaseMs: 20, retryMaxMs: 400, heartbeatIntervalMs: 60_000 } });
+      // A small Hello queue: the storm overflows it (a storm the queue absorbs: hello-queue.test.ts).
+      gw = await startTestGateway({ pool: { workstation: 150, linux: 150 }, gateway: { maxHandshakes: 4, maxEnrollments: 2, helloQueueMax: 8, retryBaseMs: 20, retryMaxMs: 400, heartbeatIntervalMs: 60_000 } });
     });
     afterAll(() => gw.stop());
 
-    it('C13: a storm beyond the limits gets OVERLOADED with retry hints, and every agent ends up connected and licensed once', async () => {
+    it('C13: a storm beyond the limits and the Hello queue gets OVERLOADED with retry hints, and every agent ends up connected and licensed once', async () => {
       const agents = Array.from({ length: 300 }, (_, i) => newAgent(gw.url, { os: i % 2 ? OS.windows : OS.linux, reconnect: true, backoff: { baseMs: 20, capMs: 200 } }));
       const hints: number[] = [];
       for (const a of agents) a.on('error-frame', (e) => e.code === 'OVERLOADED' && hints.push(e.retryAfterMs));
@@ -120,6 +136,9 @@ describe('admission control', () => {
       }
       expect(gw.gateway.admission.refusedTotal).toBe(hints.length);
       expect(gw.gateway.admission.handshakes).toBe(0);
+      // Refused only with the queue full: it filled, and never beyond its bound.
+      expect(gw.gateway.hellos.peak).toBe(8);
+      expect(gw.gateway.hellos.size).toBe(0);
       expect(await gw.redis.scard(gw.keys.holders('default', 'workstation'))).toBe(150);
       expect(await gw.redis.scard(gw.keys.holders('default', 'linux'))).toBe(150);
       // No license flapped: each was licensed by its Welcome, and no command followed.
