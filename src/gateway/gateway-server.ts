@@ -21,6 +21,7 @@ import { drainRefusal, handOver, runDrain, type DrainPlan, type DrainReport } fr
 import { DoorbellChannels } from './doorbell-channels.ts';
 import { helloRefusal } from './hello-refusal.ts';
 import { flushLastSeen } from './last-seen-flush.ts';
+import { HelloAdmission } from './hello-admission.ts';
 import { HelloQueue } from './hello-queue.ts';
 import { PeriodicTasks, withTimeout } from './periodic-tasks.ts';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.ts';
@@ -60,6 +61,7 @@ export class GatewayServer {
   readonly admission: Admission;
   /** Hellos waiting for a handshake slot (C13), by connection. */
   readonly hellos: HelloQueue<AgentConnection, HelloMessage>;
+  private readonly helloAdmission: HelloAdmission;
 
   constructor(options: GatewayOptions) {
     this.options = resolveGatewayOptions(options, newNodeId);
@@ -76,6 +78,7 @@ export class GatewayServer {
       retryMaxMs: o.retryMaxMs,
     });
     this.hellos = new HelloQueue(o.helloQueueMax, o.helloQueueWaitMs);
+    this.helloAdmission = new HelloAdmission(this.admission, this.hellos, (conn, hello) => this.authenticate(conn, hello));
     this.registry = new NodeRegistry(this.options.redis, this.options.keys, this.sessions, this.nodeId, this.options.nodeTimeoutMs);
     const reconciler = new PresenceReconciler(this.options.redis, this.options.keys, this.sessions, this.nodeId, {
       connections: this.connections,
@@ -152,6 +155,7 @@ export class GatewayServer {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.helloAdmission.stopped = true;
     this.tasks.stopAll();
     const offline: DisconnectEntry[] = [];
     for (const conn of this.connections.values()) {
@@ -235,17 +239,7 @@ export class GatewayServer {
       case 'hello': {
         if (conn.state !== 'awaiting-hello') return this.reject(conn, new LicensegateError('HELLO_REPEATED'));
         if (this.drainStarted) return conn.fail(drainRefusal()); // another gateway serves it (X4)
-        const enrolling = msg.hello.auth.kind === 'enrollmentToken';
-        if (this.admission.admitHello(enrolling)) return this.startHello(conn, msg.hello, enrolling);
-        // No slot: wait in the queue (C13). Slots are refilled from it as soon as they free, so
-        // a Hello that finds one free never overtakes a queued one of its kind.
-        conn.identify(msg.hello.tenantId, msg.hello.clientId);
-        if (this.hellos.push(conn, msg.hello, enrolling, now)) {
-          conn.state = 'queued';
-          return;
-        }
-        const retryAfterMs = this.admission.retryAfterQueued(now, this.hellos.size);
-        conn.fail(new LicensegateError('OVERLOADED', enrolling ? 'too many enrollments in flight, hello queue full' : 'too many handshakes in flight, hello queue full', { retryAfterMs }));
+        this.helloAdmission.offer(conn, msg.hello, now);
         return;
       }
       case 'heartbeat':
@@ -260,38 +254,6 @@ export class GatewayServer {
         if (conn.state !== 'live') return this.reject(conn, new LicensegateError('HELLO_REQUIRED'));
         void this.uninstallFromAgent(conn);
         return;
-    }
-  }
-
-  /** Authenticates a Hello in a handshake slot; when it ends, the slot goes to the queue. */
-  private startHello(conn: AgentConnection, hello: HelloMessage, enrolling: boolean): void {
-    this.admission.begin(enrolling);
-    void this.authenticate(conn, hello).finally(() => {
-      const now = Date.now();
-      this.admission.end(enrolling, now);
-      this.startQueuedHellos(now);
-    });
-  }
-
-  /** Fills the free handshake slots from the Hello queue, oldest first; overdue ones are refused. */
-  private startQueuedHellos(now: number): void {
-    if (this.hellos.size === 0 || this.stopping) return;
-    this.expireQueuedHellos(now);
-    const { maxHandshakes, maxEnrollments } = this.admission.limits;
-    while (this.admission.handshakes < maxHandshakes) {
-      const next = this.hellos.takeNext(this.admission.enrollments < maxEnrollments);
-      if (!next) return;
-      if (next.key.state === 'queued') this.startHello(next.key, next.value, next.enrolling);
-    }
-  }
-
-  /** Refuses the Hellos that waited too long; the k-th overdue one comes back after k more. */
-  private expireQueuedHellos(now: number): void {
-    let ahead = this.hellos.size;
-    for (const { key: conn } of this.hellos.expire(now)) {
-      if (conn.state !== 'queued') continue;
-      const retryAfterMs = this.admission.retryAfterQueued(now, ahead++);
-      conn.fail(new LicensegateError('OVERLOADED', `waited ${this.hellos.waitMs} ms in the hello queue`, { retryAfterMs }));
     }
   }
 
@@ -443,7 +405,7 @@ export class GatewayServer {
   private onClose(conn: AgentConnection): void {
     conn.state = 'closed';
     this.connections.delete(conn.token);
-    this.hellos.remove(conn);
+    this.helloAdmission.remove(conn);
     this.supersededEarly.delete(conn.token);
     const ringing = this.ringing.get(conn.token);
     if (ringing !== undefined) {
@@ -471,7 +433,7 @@ export class GatewayServer {
     const o = this.options;
     const silentLimit = now - 2 * o.heartbeatIntervalMs;
     const helloLimit = now - o.helloTimeoutMs;
-    this.expireQueuedHellos(now); // queued Hellos are not Hello-less: their state is 'queued'
+    this.helloAdmission.expire(now); // queued Hellos are not Hello-less: their state is 'queued'
     for (const conn of this.connections.values()) {
       if (conn.state === 'awaiting-hello' && conn.openedAt < helloLimit) this.reject(conn, new LicensegateError('HELLO_TIMEOUT'));
       else if (conn.state === 'live' && conn.lastFrameAt < silentLimit) this.reject(conn, new LicensegateError('HEARTBEAT_TIMEOUT'));
