@@ -2,7 +2,7 @@
  * boot-storm: the whole fleet connects for the first time with the enrollment token; every
  * agent is registered, licensed from a pool sized for everyone, and receives StartMonitoring.
  * Value: licensed agents per second (first connect start → last StartMonitoring); latency:
- * connect start → StartMonitoring per agent. Goal: ≥ 0.6 × its paired bare-ws baseline.
+ * connect start → StartMonitoring per agent. Goal: ≥ 0.8 × its paired bare-ws baseline (issue 10; was 0.6).
  *
  * Three trials, fresh processes each: every trial starts its own redis-server, ledger, gateway
  * and driver and stops them before the next one. Just before each storm trial runs one bare-ws
@@ -35,7 +35,7 @@ export type EnrollResult = {
   [k: string]: unknown;
 };
 
-export const GOAL_BOOT = 0.6;
+export const GOAL_BOOT = 0.8;
 
 /** Trials per run, each with fresh processes (as baseline-ws) and its own paired bare-ws trial; the value is their median. */
 export const TRIALS = 3;

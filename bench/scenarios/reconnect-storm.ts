@@ -3,8 +3,8 @@
  * gets SHUTTING_DOWN / 1001 and is recorded offline), and the same fleet reconnects to the new
  * gateway process with its credentials and lastAckedSeq. Value: agents back online (Welcome,
  * still licensed) per second. License changes — audit entries written, holders that appeared
- * or vanished, commands received after the Welcomes — must be 0. Goal: ≥ 0.7 × its paired
- * bare-ws baseline.
+ * or vanished, commands received after the Welcomes — must be 0. Goal: ≥ 0.9 × its paired
+ * bare-ws baseline (issue 10; was 0.7).
  *
  * Three trials, fresh processes each: every trial starts its own redis-server, ledger, gateway
  * and driver, enrolls, restarts and reconnects, and stops them before the next one. Just
@@ -31,7 +31,7 @@ import { RedisCommandWindow, type CommandDelta } from '../lib/redis-stats.ts';
 import { startStack } from '../lib/stack.ts';
 import { TRIALS, type EnrollResult } from './boot-storm.ts';
 
-export const GOAL_RECONNECT = 0.7;
+export const GOAL_RECONNECT = 0.9;
 
 type ReconnectResult = EnrollResult & { lostLicense: number; noCredential: number; commandsAfterReconnect: Record<string, number> };
 

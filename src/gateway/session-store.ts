@@ -94,18 +94,17 @@ export class SessionStore {
     const credential = enrolling ? newClientCredential() : undefined;
     let claimed = false;
     if (enrolling) {
-      // A client id lives in one tenant: claim it globally before registering (SPEC C2). The
-      // claim and the read of its owner go in the same turn (same `{g}` slot), so an enrollment
-      // costs two round trips, claim then script, whether the claim is new or already ours (a
-      // retry after a lost Welcome). The script cannot run alongside: the claim decides whether
-      // it may register at all, and it lives in another slot (docs/redis-modes.md).
+      // A client id lives in one tenant: claim it globally before registering (SPEC C2). A new
+      // claim costs one command and the enrollment two round trips, claim then script; only an
+      // id claimed already (a retry after a lost Welcome, or another tenant's id) reads its owner,
+      // a third. The script cannot run alongside: the claim decides whether it may register at
+      // all, and it lives in another slot (docs/redis-modes.md).
       const claimKey = this.keys.clientTenant();
-      const [won, owner] = await Promise.all([
-        this.batch.run<number>(claimKey, (p) => p.hsetnx(claimKey, hello.clientId, hello.tenantId)),
-        this.batch.run<string | null>(claimKey, (p) => p.hget(claimKey, hello.clientId)),
-      ]);
-      claimed = won === 1;
-      if (!claimed && owner !== null && owner !== hello.tenantId) throw new LicensegateError('CLIENT_IN_OTHER_TENANT');
+      claimed = (await this.batch.run<number>(claimKey, (p) => p.hsetnx(claimKey, hello.clientId, hello.tenantId))) === 1;
+      if (!claimed) {
+        const owner = await this.batch.run<string | null>(claimKey, (p) => p.hget(claimKey, hello.clientId));
+        if (owner !== null && owner !== hello.tenantId) throw new LicensegateError('CLIENT_IN_OTHER_TENANT');
+      }
     }
     const reply = (await this.script('hello', [this.keys.tenant(hello.tenantId)], [
       this.keys.tenantBase(hello.tenantId),

@@ -10,6 +10,7 @@ import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from './redis-connection.ts';
 import { ALL_LICENSE_TYPES } from '../licensing/license-types.ts';
 import { luaKeyPrelude } from './keys.ts';
+import { shakePrelude } from './lua-prelude.ts';
 
 const LUA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'lua');
 /** Shared helpers, in dependency order, prepended to every script. */
@@ -37,7 +38,7 @@ function camel(fileStem: string): string {
 
 let cached: ScriptSource[] | undefined;
 
-/** Every script's full source (prelude + includes + body). */
+/** Every script's full source (the prelude and includes it uses + body). */
 export function loadScripts(): ScriptSource[] {
   if (cached) return cached;
   const types = `local ALL_TYPES = {${ALL_LICENSE_TYPES.map((t) => JSON.stringify(t)).join(', ')}}`;
@@ -48,7 +49,9 @@ export function loadScripts(): ScriptSource[] {
     if (!m) continue;
     const name = camel(m[1]!) as ScriptName;
     if (!(SCRIPT_NAMES as readonly string[]).includes(name)) throw new Error(`unregistered Lua script ${file}`);
-    sources.push({ name, numberOfKeys: Number(m[2]), lua: `${prelude}\n${readFileSync(join(LUA_DIR, file), 'utf8')}` });
+    const body = readFileSync(join(LUA_DIR, file), 'utf8');
+    // Only the prelude definitions this script can reach: Redis runs the whole text per call (lua-prelude.ts).
+    sources.push({ name, numberOfKeys: Number(m[2]), lua: `${shakePrelude(prelude, body)}\n${body}` });
   }
   for (const name of SCRIPT_NAMES) {
     if (!sources.some((s) => s.name === name)) throw new Error(`missing Lua script for ${name}`);
