@@ -1,7 +1,8 @@
 /**
  * Loads the Lua scripts in ./lua (one per file, named `<name>-<numberOfKeys>.lua`, as BullMQ
- * does), prefixes each with the generated key builders and the shared includes, and registers
- * them once per connection with ioredis `defineCommand` (EVALSHA with EVAL fallback).
+ * does), prefixes each with the generated key builders and the shared includes (only the parts
+ * it uses: lua-prune.ts), and registers them once per connection with ioredis `defineCommand`
+ * (EVALSHA with EVAL fallback).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,6 +11,7 @@ import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from './redis-connection.ts';
 import { ALL_LICENSE_TYPES } from '../licensing/license-types.ts';
 import { luaKeyPrelude } from './keys.ts';
+import { prunePrelude } from './lua-prune.ts';
 
 const LUA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'lua');
 /** Shared helpers, in dependency order, prepended to every script. */
@@ -48,7 +50,9 @@ export function loadScripts(): ScriptSource[] {
     if (!m) continue;
     const name = camel(m[1]!) as ScriptName;
     if (!(SCRIPT_NAMES as readonly string[]).includes(name)) throw new Error(`unregistered Lua script ${file}`);
-    sources.push({ name, numberOfKeys: Number(m[2]), lua: `${prelude}\n${readFileSync(join(LUA_DIR, file), 'utf8')}` });
+    const body = readFileSync(join(LUA_DIR, file), 'utf8');
+    // Only the helpers this script reaches: Redis re-creates every prelude closure per call (lua-prune.ts).
+    sources.push({ name, numberOfKeys: Number(m[2]), lua: `${prunePrelude(prelude, body)}\n${body}` });
   }
   for (const name of SCRIPT_NAMES) {
     if (!sources.some((s) => s.name === name)) throw new Error(`missing Lua script for ${name}`);
