@@ -6,7 +6,7 @@
  * StopMonitoring / StartMonitoring, acknowledged by the agent — in details), then with the
  * agents offline, which is the value: the worker alone, not the box's other work.
  * Baseline, same run: the same jobs (names, payloads, options) on a no-op BullMQ worker with the
- * same concurrency on the same Redis. Goal: ≥ 0.5 × baseline.
+ * same concurrency on the same Redis. Goal: ≥ 0.9 × baseline (SPEC X5, issue 10).
  */
 import { randomBytes } from 'node:crypto';
 import { checkInvariants } from '../../src/licensing/check-invariants.ts';
@@ -23,7 +23,7 @@ import { stopChild } from '../lib/scope.ts';
 import { RedisCommandWindow } from '../lib/redis-stats.ts';
 import { enrollLicensedFleet, startStack } from '../lib/stack.ts';
 
-export const GOAL_JOBS_RATIO = 0.5;
+export const GOAL_JOBS_RATIO = 0.9;
 
 /** The two batches: unassign every Client `prefix`-0..n-1, then assign each again (also the durability scenario's). */
 export function batches(n: number, prefix = 'jobs') {
