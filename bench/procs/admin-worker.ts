@@ -14,8 +14,9 @@ import { serveRequests } from '../lib/ipc.ts';
 const config = loadConfig();
 if (!config.redisTarget) throw new Error('REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES is required');
 const logger = createLogger(config.logLevel, 'json');
-// In the connections' DURABILITY mode, as `licensegate serve` creates them (a result waits for its WAIT).
-const redis = createRedis(config.redisTarget, { connectionName: 'licensegate:bench-worker', durability: config.durability });
+// In the connections' DURABILITY mode, as `licensegate serve` creates them (a result waits for its
+// WAIT); the ledger's connection auto-pipelined like serve's (its worker shares the gateway's).
+const redis = createRedis(config.redisTarget, { connectionName: 'licensegate:bench-worker', autoPipelining: true, durability: config.durability });
 const bull = createRedis(config.redisTarget, { connectionName: 'licensegate:bench-worker-bull', maxRetriesPerRequest: null, durability: config.durability });
 for (const c of [redis, bull]) c.on('error', (err) => logger.error({ err }, 'redis connection error'));
 await waitReady(redis);

@@ -2,11 +2,13 @@
  * job-throughput: admin jobs per second through one licensegate worker process
  * (ADMIN_CONCURRENCY default; the gateway runs with RUN_WORKERS=false): every Client of the
  * fleet is unassigned (one batch, enqueued in bulk), then assigned again (a second batch).
- * Run twice: first with the agents online (each job also makes the gateway deliver
- * StopMonitoring / StartMonitoring, acknowledged by the agent — in details), then with the
- * agents offline, which is the value: the worker alone, not the box's other work.
+ * First with the agents online (each job also makes the gateway deliver StopMonitoring /
+ * StartMonitoring, acknowledged by the agent — in details), then with the agents offline and the
+ * gateway stopped, which is the value: the worker alone, not the box's other work.
  * Baseline, same run: the same jobs (names, payloads, options) on a no-op BullMQ worker with the
- * same concurrency on the same Redis. Goal: ≥ 0.5 × baseline.
+ * same concurrency on the same Redis. Offline, both workers are up and take turns for ROUNDS
+ * rounds (both batches each, the order alternating), so that the shared machine's drift falls on
+ * both sides; the ratio is the median of the per-round ratios. Goal: ≥ 0.9 × baseline (SPEC X5).
  */
 import { randomBytes } from 'node:crypto';
 import { checkInvariants } from '../../src/licensing/check-invariants.ts';
@@ -23,7 +25,10 @@ import { stopChild } from '../lib/scope.ts';
 import { RedisCommandWindow } from '../lib/redis-stats.ts';
 import { enrollLicensedFleet, startStack } from '../lib/stack.ts';
 
-export const GOAL_JOBS_RATIO = 0.5;
+export const GOAL_JOBS_RATIO = 0.9;
+/** Offline rounds: each runs both batches on licensegate's worker and on the no-op worker. */
+const ROUNDS = 3;
+const RATIO_METHOD = 'median of per-round ratios; each round runs both batches on each worker, both workers up, the order alternating';
 
 /** The two batches: unassign every Client `prefix`-0..n-1, then assign each again (also the durability scenario's). */
 export function batches(n: number, prefix = 'jobs') {
@@ -43,7 +48,7 @@ export const jobThroughput: ScenarioDef = {
   name: 'job-throughput',
   produces: ['job-throughput'],
   rows: { 'job-throughput': { unit: 'jobs/s', goal: `ratio ≥ ${GOAL_JOBS_RATIO}` } },
-  timeoutMs: (s) => 150_000 + connectTimeoutMs(s.throughputAgents) + 3 * (60_000 + s.throughputAgents * 40),
+  timeoutMs: (s) => 150_000 + connectTimeoutMs(s.throughputAgents) + (ROUNDS + 3) * (60_000 + s.throughputAgents * 40),
   async run(ctx) {
     const n = ctx.sizes.throughputAgents;
     const batchTimeout = 60_000 + n * 20;
@@ -71,19 +76,9 @@ export const jobThroughput: ScenarioDef = {
     await stack.driver.call('close-agents', { timeoutMs: 10_000 });
     await sleep(1_000); // disconnects recorded
 
-    // 2. Agents offline: the worker alone (the value).
-    commands = await RedisCommandWindow.start(stack.redis.redis);
-    cpu = new CpuWindow(stack.pids());
-    const real = await batchesFor('jobs-offline');
-    const cpuPct = cpu.stop();
-    const redisCommands = await commands.stop(2 * n, 'job');
-    const value = rateOf(real);
-    ctx.log(`licensegate worker, agents offline: ${value} jobs/s (${real.map((r) => `${r.completed} ok ${r.failed} failed in ${r.elapsedMs} ms`).join(', ')})`);
-    const invariants = await checkInvariants(stack.redis.redis, stack.ledger.keys);
+    // 2. Agents offline: the worker alone (the value). The gateway has nothing left to deliver:
+    // stopped, so that neither side shares the box with it.
     await stack.gateway.stop();
-    await stack.stopWorker();
-
-    // --- baseline: the same jobs on a no-op worker ---
     const noopPrefix = `{bench-noop-${randomBytes(3).toString('hex')}}`;
     const server = await startHelper(ctx.scope, 'ws-server', {
       label: 'noop-worker',
@@ -91,23 +86,74 @@ export const jobThroughput: ScenarioDef = {
     });
     const noop = new JobQueue(stack.redis.target, ADMIN_QUEUE, noopPrefix);
     ctx.scope.defer('noop queue', () => noop.close());
-    const bCommands = await RedisCommandWindow.start(stack.redis.redis);
-    const bCpu = new CpuWindow({ worker: server.pid, ...stack.redis.pids() });
-    const base = [await noop.runBatch(unassign, batchTimeout), await noop.runBatch(assign, batchTimeout)];
-    const bCpuPct = bCpu.stop();
-    const bRedisCommands = await bCommands.stop(2 * n);
+
+    // Warm-up, not measured: licensegate's worker ran the online batches, the no-op worker
+    // nothing yet (its first round ran at about half its later speed: JIT, connections).
+    await noop.runBatch(unassign, batchTimeout);
+    await noop.runBatch(assign, batchTimeout);
+
+    // Both workers are up; the sides take turns, round by round (order alternating), so that the
+    // machine's drift falls on both: ratio = median of the per-round ratios (as the storms pair).
+    const real: BatchResult[] = [];
+    const base: BatchResult[] = [];
+    const pairs: { first: 'licensegate' | 'noop'; licensegate: number; noop: number; ratio: number | null }[] = [];
+    let cpuPct: Record<string, number | null> = {};
+    let bCpuPct: Record<string, number | null> = {};
+    let redisCommands: Awaited<ReturnType<RedisCommandWindow['stop']>> | undefined;
+    let bRedisCommands: typeof redisCommands;
+    for (let round = 0; round < ROUNDS; round++) {
+      const runLicensegate = async () => {
+        const commands = await RedisCommandWindow.start(stack.redis.redis);
+        const cpu = new CpuWindow({ worker: stack.worker!.pid, ...stack.redis.pids() });
+        const run = async () => [await admin.runBatch(unassign, batchTimeout), await admin.runBatch(assign, batchTimeout)];
+        const done = round === 0 ? await ctx.profile('jobs-offline', { worker: stack.inspectors().worker }, run) : await run();
+        if (round === 0) {
+          cpuPct = cpu.stop();
+          redisCommands = await commands.stop(2 * n, 'job');
+        }
+        real.push(...done);
+        return rateOf(done);
+      };
+      const runNoop = async () => {
+        const commands = await RedisCommandWindow.start(stack.redis.redis);
+        const cpu = new CpuWindow({ worker: server.pid, ...stack.redis.pids() });
+        const done = [await noop.runBatch(unassign, batchTimeout), await noop.runBatch(assign, batchTimeout)];
+        if (round === 0) {
+          bCpuPct = cpu.stop();
+          bRedisCommands = await commands.stop(2 * n);
+        }
+        base.push(...done);
+        return rateOf(done);
+      };
+      const first = round % 2 === 0 ? 'licensegate' : 'noop';
+      let lg: number;
+      let nb: number;
+      if (first === 'licensegate') {
+        lg = await runLicensegate();
+        nb = await runNoop();
+      } else {
+        nb = await runNoop();
+        lg = await runLicensegate();
+      }
+      pairs.push({ first, licensegate: lg, noop: nb, ratio: ratio(lg, nb) });
+      ctx.log(`round ${round + 1}/${ROUNDS}: licensegate worker ${lg} jobs/s, no-op worker ${nb} jobs/s`);
+    }
+    const value = rateOf(real);
     const baseline = rateOf(base);
-    ctx.log(`no-op worker: ${baseline} jobs/s`);
+    const ratios = pairs.map((p) => p.ratio).filter((r): r is number => r !== null).sort((a, b) => a - b);
+    const rt = ratios.length === ROUNDS ? ratios[Math.floor(ROUNDS / 2)]! : null;
+    ctx.log(`licensegate worker, agents offline: ${value} jobs/s; no-op worker: ${baseline} jobs/s; median per-round ratio ${rt}`);
+    const invariants = await checkInvariants(stack.redis.redis, stack.ledger.keys);
+    await stack.stopWorker();
     await server.call('close', {}, 10_000).catch(() => {});
     await stopChild(server.child, 5_000);
 
     const all = [...real, ...online];
     const failed = all.reduce((a, r) => a + r.failed, 0);
     const unfinished = all.reduce((a, r) => a + r.jobs - r.completed - r.failed, 0);
-    const rt = ratio(value, baseline);
     const problems = [
-      failed ? `${failed}/${4 * n} licensegate jobs failed (${[...new Set(all.flatMap((r) => r.failedReasons))].join('; ').slice(0, 300)})` : '',
-      unfinished ? `${unfinished}/${4 * n} licensegate jobs not finished in time` : '',
+      failed ? `${failed}/${2 * (ROUNDS + 1) * n} licensegate jobs failed (${[...new Set(all.flatMap((r) => r.failedReasons))].join('; ').slice(0, 300)})` : '',
+      unfinished ? `${unfinished}/${2 * (ROUNDS + 1) * n} licensegate jobs not finished in time` : '',
     ].filter(Boolean);
     return {
       'job-throughput': {
@@ -124,6 +170,9 @@ export const jobThroughput: ScenarioDef = {
           workerConcurrency: concurrency,
           engine: ctx.opts.engine,
           note: 'value: the clients offline (the worker alone); withAgentsOnline: the same jobs while the agents are online and the gateway delivers every command',
+          rounds: ROUNDS,
+          pairs,
+          roundsRatioMethod: RATIO_METHOD,
           licensegate: { unassign: real[0], assign: real[1] },
           baseline: { unassign: base[0], assign: base[1] },
           cpuPercent: cpuPct,
