@@ -22,6 +22,11 @@ import type { DisconnectEntry, SessionStore } from './session-store.ts';
 export const DRAIN_SLICE_MS = 200;
 /** After the last slice, how long the drain waits for its offline records (then stop() goes on). */
 const RECORD_LIMIT_MS = 5_000;
+/**
+ * How long a handed-over non-persistent Client keeps its license while it reconnects elsewhere
+ * (C12 frees it on disconnect): a retry hint (≤ 1 s) plus a handshake on a busy gateway.
+ */
+export const HANDOVER_GRACE_MS = 5_000;
 /** Retry hints told to drained agents are spread over [1, this] ms. */
 export const DRAIN_RETRY_JITTER_MS = 1_000;
 
@@ -39,6 +44,10 @@ export interface DrainTarget<C> {
   open(): C[];
   /** Closes these connections with `refusal` each and records the live ones offline. */
   closeSlice(conns: C[], refusal: () => LicensegateError): Promise<void>;
+  /** Closed agents whose offline record waits for the grace (non-persistent Clients). */
+  pendingHandovers?(): number;
+  /** Records those offline now, token-guarded: the ones that reconnected elsewhere are left alone. */
+  releaseHandovers?(): Promise<void>;
 }
 
 export interface DrainReport {
@@ -95,6 +104,14 @@ export async function runDrain<C>(target: DrainTarget<C>, plan: DrainPlan, log: 
   }
   report.aborted = signal?.aborted ?? false;
   await withTimeout(Promise.all(recording), RECORD_LIMIT_MS).catch(() => log.error({ ms: RECORD_LIMIT_MS }, 'drain: offline records still pending; stopping anyway'));
+  if (target.pendingHandovers && target.pendingHandovers() > 0) {
+    // Non-persistent Clients free their license on disconnect (C12): recorded offline at once,
+    // each would free it and take a license again on the next gateway — a license change, and
+    // a waiting Client could take it meanwhile. Their records wait out the grace instead; an
+    // agent that reconnected elsewhere holds a new record the token-guarded release leaves alone.
+    await sleep(HANDOVER_GRACE_MS, signal);
+    await withTimeout(target.releaseHandovers!(), RECORD_LIMIT_MS).catch((err: unknown) => log.error({ err }, 'drain: could not release handed-over non-persistent Clients; reconciliation will'));
+  }
   report.elapsedMs = Date.now() - started;
   log.info({ ...report, left: target.open().length }, 'drain finished');
   return report;
@@ -124,14 +141,15 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 /**
  * Closes one slice: each connection gets `refusal()`; the live ones leave `byClient` first (so
  * their close leaves the record alone, as in GatewayServer.stop()) and are recorded offline in
- * one pipeline, token-guarded (disconnect-1.lua).
+ * one pipeline, token-guarded (disconnect-1.lua) — except non-persistent Clients, whose records
+ * go to `deferred` for runDrain's grace (C12).
  */
-export async function handOver(conns: AgentConnection[], byClient: Map<string, AgentConnection>, sessions: SessionStore, refusal: () => LicensegateError): Promise<void> {
+export async function handOver(conns: AgentConnection[], byClient: Map<string, AgentConnection>, sessions: SessionStore, refusal: () => LicensegateError, deferred: DisconnectEntry[]): Promise<void> {
   const offline: DisconnectEntry[] = [];
   for (const conn of conns) {
     if (conn.state === 'live' && byClient.get(conn.key) === conn) {
       byClient.delete(conn.key);
-      offline.push({ tenantId: conn.tenantId, clientId: conn.clientId, connToken: conn.token });
+      (conn.nonPersistent ? deferred : offline).push({ tenantId: conn.tenantId, clientId: conn.clientId, connToken: conn.token });
     }
     conn.fail(refusal());
   }

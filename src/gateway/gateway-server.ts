@@ -148,7 +148,18 @@ export class GatewayServer {
   async drain(plan: DrainPlan, signal?: AbortSignal): Promise<DrainReport> {
     this.drainStarted = true;
     const open = () => [...this.connections.values()].filter((c) => c.state !== 'closed');
-    return runDrain({ open, closeSlice: (conns, refusal) => handOver(conns, this.byClient, this.sessions, refusal) }, plan, this.log, signal);
+    const deferred: DisconnectEntry[] = [];
+    return runDrain(
+      {
+        open,
+        closeSlice: (conns, refusal) => handOver(conns, this.byClient, this.sessions, refusal, deferred),
+        pendingHandovers: () => deferred.length,
+        releaseHandovers: () => this.sessions.disconnectMany(deferred.splice(0)),
+      },
+      plan,
+      this.log,
+      signal,
+    );
   }
 
   /** Stops accepting, closes every agent with 1001, records them offline and leaves. */

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../agent-sim/agent.ts';
 import { licenseDiff, licenseSnapshot } from '../../bench/lib/ledger-snapshot.ts';
 import { checkInvariants } from '../../src/licensing/check-invariants.ts';
+import { setTenantPolicy } from '../../src/licensing/client-admin.ts';
+import { TECHNICIAN } from '../../src/licensing/permissions.ts';
 import { ensureTenant } from '../../src/licensing/tenants.ts';
 import { DEFAULT_TENANT, Keys } from '../../src/store/keys.ts';
 import type { RedisClient } from '../../src/store/redis-connection.ts';
@@ -159,6 +161,41 @@ describe('graceful drain of a gateway process (SIGTERM)', () => {
           `peak handshakes on B ${peakPerBucket(handshakesOnB, 100)}/100 ms (its log; agents saw ${peakPerBucket(hs.map((h) => h.welcomedAt), 100)}, retried ${peakPerBucket(hs.map((h) => h.retriedAt), 100)}), ${peakPerBucket(handshakesOnB, 1000)}/s; ` +
           `A exited ${exitedAt - signalledAt} ms after SIGTERM; license changes ${diff.changes}`,
       );
+    } finally {
+      for (const x of agents) x.terminate();
+      await Promise.all([a!.stop(), b!.stop()]);
+    }
+  });
+
+  it('X4 C12: non-persistent agents handed over keep their licenses (no free and re-assign); one that does not come back is freed after the grace', async () => {
+    const N = 40;
+    const { keys, env } = await deployment(N - 10); // 10 wait: a freed license would promote one of them
+    await setTenantPolicy(ledgerContext(redis, keys), TECHNICIAN, DEFAULT_TENANT, { freeNonPersistentOnDisconnect: true });
+    const [a, b] = await Promise.all([start({ ...env, DRAIN_SECONDS: '1', DRAIN_NOTICE_MS: '100' }), start(env)]);
+    const agents = Array.from({ length: N }, () => newAgent(a!.url, { urls: [a!.url, b!.url], os: OS.windows, reconnect: true, nonPersistent: true }));
+    try {
+      for (const x of agents) await x.connect(); // in order: the first N - 10 hold the licenses
+      const licensed = agents.filter((x) => x.lastWelcome!.license.licensed);
+      expect(licensed).toHaveLength(N - 10);
+      // One licensed agent goes away for good when A closes it (a destroyed desktop).
+      const gone = licensed[0]!;
+      gone.on('close', () => gone.terminate());
+      const stay = agents.filter((x) => x !== gone);
+      const licenseBefore = stay.map((x) => x.lastWelcome!.license);
+      const before = await licenseSnapshot(redis, keys);
+      a!.signal('SIGTERM');
+      await eventually(() => stay.every((x) => x.connected && x.socketUrl === b!.url), 'every other agent welcomed by B', 20_000);
+      // The handed-over agents kept what they had: no free and re-assignment on the way (at most
+      // the one Client promoted to the license of the agent that did not come back can differ).
+      const changed = stay.filter((x, i) => JSON.stringify(x.lastWelcome!.license) !== JSON.stringify(licenseBefore[i]));
+      expect(changed.length).toBeLessThanOrEqual(1);
+      expect(await exitWithin(a!, 15_000)).toBe(0);
+      // The one that never came back was freed when A finished (C12), and a waiting Client took
+      // it: one holder out, one in, and only those audit entries (not one per handed-over agent).
+      const after = await licenseDiff(redis, keys, before, await licenseSnapshot(redis, keys));
+      expect(after.auditEntries).toBeLessThanOrEqual(3);
+      expect(after).toMatchObject({ holdersAdded: 1, holdersRemoved: 1 });
+      expect(await checkInvariants(redis, keys)).toEqual({ ok: true, violations: [] });
     } finally {
       for (const x of agents) x.terminate();
       await Promise.all([a!.stop(), b!.stop()]);
