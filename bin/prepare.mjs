@@ -72,41 +72,29 @@ function ensureRedis() {
   }
 }
 
-// The path chaos/lib/redis-sentinel.ts looks for (Debian's package, not `redis-server --sentinel`).
-const SENTINEL_PATHS = ['/usr/bin/redis-sentinel', '/usr/local/bin/redis-sentinel'];
-const haveSentinel = () => SENTINEL_PATHS.some((p) => existsSync(p));
-
-function ensureSentinel() {
-  if (lifecycle === 'prestart' || haveSentinel()) return;
+/**
+ * Installs a Debian package a test, chaos or bench run starts as a real process (never for
+ * `npm start`), through apt-get when allowed; otherwise says what to install and exits 1.
+ * `paths`: where the project's launcher looks for the binary. `disable`: stop the package's own
+ * system service (we run our own processes only).
+ */
+function ensureTool({ pkg, paths, disable = false, manual }) {
+  const have = () => paths.some((p) => existsSync(p));
+  if (lifecycle === 'prestart' || have()) return;
   if (!canApt()) {
-    say('redis-sentinel is not installed. Install Debian\'s redis-sentinel package (`sudo apt-get install redis-sentinel`), then run this again.');
+    say(`${pkg} is not installed. Install Debian's ${pkg} package (\`${manual}\`), then run this again.`);
     process.exit(1);
   }
-  aptInstall('redis-sentinel', 'redis-sentinel');
-  if (!haveSentinel()) {
-    say('redis-sentinel still not found after apt-get install redis-sentinel');
-    process.exit(1);
-  }
-}
-
-// The path chaos/lib/haproxy.ts looks for (Debian's package).
-const HAPROXY_PATHS = ['/usr/sbin/haproxy', '/usr/bin/haproxy', '/usr/local/sbin/haproxy'];
-const haveHaproxy = () => HAPROXY_PATHS.some((p) => existsSync(p));
-
-function ensureHaproxy() {
-  if (lifecycle === 'prestart' || haveHaproxy()) return;
-  if (!canApt()) {
-    say('haproxy is not installed. Install Debian\'s haproxy package (`sudo apt-get install haproxy`, then `sudo systemctl disable --now haproxy`), then run this again.');
-    process.exit(1);
-  }
-  aptInstall('haproxy', 'haproxy', { disable: true });
-  if (!haveHaproxy()) {
-    say('haproxy still not found after apt-get install haproxy');
+  aptInstall(pkg, pkg, { disable });
+  if (!have()) {
+    say(`${pkg} still not found after apt-get install ${pkg}`);
     process.exit(1);
   }
 }
 
 ensurePackages();
 ensureRedis();
-ensureSentinel();
-ensureHaproxy();
+// Debian's redis-sentinel (chaos/lib/redis-sentinel.ts; not `redis-server --sentinel`) and
+// haproxy (chaos/lib/haproxy.ts), at the paths those launchers look for.
+ensureTool({ pkg: 'redis-sentinel', paths: ['/usr/bin/redis-sentinel', '/usr/local/bin/redis-sentinel'], manual: 'sudo apt-get install redis-sentinel' });
+ensureTool({ pkg: 'haproxy', paths: ['/usr/sbin/haproxy', '/usr/bin/haproxy', '/usr/local/sbin/haproxy'], disable: true, manual: 'sudo apt-get install haproxy`, then `sudo systemctl disable --now haproxy' });
