@@ -51,6 +51,8 @@ export class AgentConnection {
     now: number,
     rate: { framesPerSecond: number; burst: number },
     private readonly parentLogger: Logger,
+    /** The peer's IP address as the socket reports it (the proxy's, behind a balancer); '' if unknown. */
+    readonly remoteAddress = '',
   ) {
     this.token = `${nodeId}:${id}`;
     this.openedAt = now;

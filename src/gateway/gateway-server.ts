@@ -4,7 +4,7 @@
  * delivers the command log (C7) and refuses bad input without harming anything else (R2).
  * Stateless apart from the sockets it holds: all licensing state lives in Redis.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { wallClock } from '../clock.ts';
@@ -123,7 +123,7 @@ export class GatewayServer {
       // ws itself drops anything beyond twice the limit; frames in between get a coded Error.
       maxPayload: o.maxPayloadBytes * 2,
     });
-    this.wss.on('connection', (ws) => this.onConnection(ws));
+    this.wss.on('connection', (ws, req) => this.onConnection(ws, req));
     this.wss.on('error', (err) => this.log.error({ err }, 'websocket server error'));
     await new Promise<void>((resolve, reject) => {
       this.http!.once('error', reject);
@@ -199,9 +199,10 @@ export class GatewayServer {
 
   // --- connections ---
 
-  private onConnection(ws: WebSocket): void {
+  private onConnection(ws: WebSocket, req: IncomingMessage): void {
     const o = this.options;
-    const conn = new AgentConnection(ws, this.nextConnId++, this.nodeId, Date.now(), { framesPerSecond: o.framesPerSecond, burst: o.frameBurst }, this.log);
+    const rate = { framesPerSecond: o.framesPerSecond, burst: o.frameBurst };
+    const conn = new AgentConnection(ws, this.nextConnId++, this.nodeId, Date.now(), rate, this.log, req.socket.remoteAddress ?? '');
     if (this.stopping || this.drainStarted) {
       conn.fail(drainRefusal());
       return;
