@@ -3,7 +3,7 @@
  * Redis, scoped to the actor's tenant (T6); changes go through the admin job queue
  * (./job-admin-api.ts) so that every change is authorized, idempotent and audited in one place.
  */
-import type { AuditEntry, AuditQuery } from '../licensing/audit.ts';
+import type { AuditPage, AuditQuery } from '../licensing/audit.ts';
 import type { AssignOptions, ClientState, TenantPolicy } from '../licensing/client-admin.ts';
 import type { ActivationResult, SerialKeyRecord } from '../licensing/serial-key-ledger.ts';
 import type { LicenseTypeName } from '../licensing/license-types.ts';
@@ -31,8 +31,8 @@ export interface AdminApi {
   unassignClient(tenantId: string, clientId: string): Promise<ClientState & { promoted: string[] }>;
   uninstallClient(tenantId: string, clientId: string): Promise<ClientState & { promoted: string[] }>;
   setPolicy(tenantId: string, policy: TenantPolicy): Promise<Required<TenantPolicy> & { tenantId: string }>;
-  /** A5 audit trail of a tenant. */
-  audit(tenantId: string, query: AuditQuery): Promise<AuditEntry[]>;
+  /** A5 audit trail of a tenant: one page from the end, newest first (Z5: never the whole stream). */
+  audit(tenantId: string, query: AuditQuery): Promise<AuditPage>;
   // --- PAM (P1) ---
   createUser(tenantId: string, name: string): Promise<PamUser>;
   pamAssign(tenantId: string, userId: string): Promise<{ userId: string; seat: boolean; changed: boolean }>;

@@ -5,7 +5,7 @@
  */
 import type { RedisClient } from '../store/redis-connection.ts';
 import type { RedisTarget } from '../store/redis-target.ts';
-import { readAudit } from '../licensing/audit.ts';
+import { readAuditPage } from '../licensing/audit.ts';
 import type { LedgerContext } from '../licensing/ledger-context.ts';
 import { authorizeTenant, type Actor } from '../licensing/permissions.ts';
 import { listSerialKeys } from '../licensing/serial-key-ledger.ts';
@@ -44,7 +44,7 @@ export function jobAdminApi(ctx: LedgerContext, actor: Actor, redis: RedisTarget
     setPolicy: (tenantId, policy) => client.setPolicy({ tenantId, policy: stripUndefined(policy) }),
     audit: (tenantId, query) => {
       authorizeTenant(actor, tenantId, 'reading the audit trail');
-      return readAudit(ctx, tenantId, query);
+      return readAuditPage(ctx, tenantId, query);
     },
     createUser: (tenantId, name) => client.createUser({ tenantId, name }),
     pamAssign: (tenantId, userId) => client.pamAssign({ tenantId, userId }),

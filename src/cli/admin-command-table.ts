@@ -5,6 +5,7 @@
  */
 import type { AdminApi } from '../admin/admin-api.ts';
 import { LicensegateError } from '../errors.ts';
+import { AUDIT_PAGE_MAX, isStreamId } from '../licensing/audit.ts';
 import type { EndpointLicenseType } from '../licensing/license-types.ts';
 import type { ClientFilter } from '../licensing/views.ts';
 import { DEFAULT_TENANT } from '../store/keys.ts';
@@ -299,21 +300,24 @@ export const ADMIN_COMMANDS: readonly AdminCommand[] = [
   }),
   command({
     name: 'audit',
-    synopsis: '[--tenant T] [--client C] [--since TIME] [--limit N]',
-    summary: 'the audit trail of license changes; TIME is ISO 8601 or relative like 1h, 7d (A5)',
-    flags: { tenant: { type: 'string' }, client: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' } },
+    synopsis: '[--tenant T] [--client C] [--since TIME] [--limit N] [--before ID]',
+    summary: 'the audit trail of license changes, newest first, one page (default 50); --before ID continues below the cursor a page ends with; TIME is ISO 8601 or relative like 1h, 7d (A5)',
+    flags: { tenant: { type: 'string' }, client: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' }, before: { type: 'string' } },
     parse(line) {
       none(line);
       const since = stringFlag(line.values, 'since');
       const limit = stringFlag(line.values, 'limit');
+      const before = stringFlag(line.values, 'before');
+      if (before !== undefined && !isStreamId(before)) throw new AdminUsageError(`--before must be an audit entry id like 1700000000000-0, got "${before}"`);
+      if (limit !== undefined && positiveCount(limit) > AUDIT_PAGE_MAX) throw new AdminUsageError(`--limit must be at most ${AUDIT_PAGE_MAX}, got "${limit}"`);
       return {
         tenant: tenantFlag(line),
-        query: { clientId: stringFlag(line.values, 'client'), since: since === undefined ? undefined : sinceTime(since), limit: limit === undefined ? undefined : positiveCount(limit) },
+        query: { clientId: stringFlag(line.values, 'client'), since: since === undefined ? undefined : sinceTime(since), limit: limit === undefined ? undefined : positiveCount(limit), before },
       };
     },
     async run(api, p) {
-      const rows = await api.audit(p.tenant, p.query);
-      return { json: rows, human: view.auditView(rows) };
+      const page = await api.audit(p.tenant, p.query);
+      return { json: page.entries, human: view.auditView(page) };
     },
   }),
 ];

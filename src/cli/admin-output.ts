@@ -7,6 +7,7 @@ import { AdminJobError } from '../admin/client.ts';
 import { LicensegateError } from '../errors.ts';
 import type { FailureJson } from './admin-json.ts';
 import { connectionFailure } from './admin-connection.ts';
+import { safeLines, safeText } from './safe-text.ts';
 
 export const PROGRAM = 'licensegate admin';
 
@@ -15,7 +16,8 @@ function oneLine(text: string): string {
 }
 
 export function printResult(json: boolean, result: unknown, human: string): void {
-  process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${human}\n`);
+  // Views escape their cells already; safeLines is the backstop for any text a view adds.
+  process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${safeLines(human)}\n`);
 }
 
 /** Any failure as a stable code and a one-line message (unknown faults are INTERNAL_ERROR). */
@@ -33,10 +35,10 @@ export function printFailure(json: boolean, err: unknown): void {
     const body: FailureJson = { error: { code: error.code, message: error.message } };
     process.stdout.write(`${JSON.stringify(body)}\n`);
   } else {
-    process.stderr.write(`${PROGRAM}: ${error.code}: ${error.message}\n`);
+    process.stderr.write(`${PROGRAM}: ${error.code}: ${safeText(error.message)}\n`);
   }
 }
 
 export function printUsageError(problem: string): void {
-  process.stderr.write(`${PROGRAM}: ${oneLine(problem)} (see ${PROGRAM} --help)\n`);
+  process.stderr.write(`${PROGRAM}: ${safeText(oneLine(problem))} (see ${PROGRAM} --help)\n`);
 }

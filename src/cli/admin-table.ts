@@ -1,11 +1,13 @@
 /** Compact aligned text tables for people: a header row, two spaces between columns. */
+import { safeText } from './safe-text.ts';
 
 export type Cell = string | number | boolean | null | undefined;
 
 function text(cell: Cell): string {
   if (cell === null || cell === undefined || cell === '') return '-';
   if (typeof cell === 'boolean') return cell ? 'yes' : 'no';
-  return String(cell);
+  // Cells carry what agents sent (hostnames, versions): never raw control characters (safe-text.ts).
+  return safeText(String(cell));
 }
 
 /** Numbers are right-aligned, everything else left-aligned; empty cells show as `-`. */

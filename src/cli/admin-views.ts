@@ -1,5 +1,5 @@
 /** How each `licensegate admin` result reads for people (the --json output is the result itself). */
-import type { AuditEntry } from '../licensing/audit.ts';
+import type { AuditPage } from '../licensing/audit.ts';
 import type { ClientState } from '../licensing/client-admin.ts';
 import type { PamUser } from '../licensing/pam-seats.ts';
 import type { ActivationResult, SerialKeyRecord } from '../licensing/serial-key-ledger.ts';
@@ -7,10 +7,11 @@ import type { TenantInfo } from '../licensing/tenants.ts';
 import type { ClientRow } from '../licensing/views.ts';
 import type { AvailabilityJson, GrantedJson } from './admin-json.ts';
 import { formatTable, iso } from './admin-table.ts';
+import { safeText } from './safe-text.ts';
 
 /** A table, then one `label: ids` line when there are ids to name. */
 function withIds(table: string, label: string, ids: readonly string[]): string {
-  return ids.length ? `${table}\n\n${label}: ${ids.join(' ')}` : table;
+  return ids.length ? `${table}\n\n${label}: ${safeText(ids.join(' '))}` : table;
 }
 
 export function activationView(r: ActivationResult): string {
@@ -105,9 +106,11 @@ export function policyView(p: { tenantId: string; reclaimAfterDays: number; free
   return formatTable(['TENANT', 'RECLAIM AFTER DAYS', 'FREE NON-PERSISTENT ON DISCONNECT'], [[p.tenantId, p.reclaimAfterDays || 'off', p.freeNonPersistentOnDisconnect]]);
 }
 
-export function auditView(rows: readonly AuditEntry[]): string {
-  return formatTable(
+export function auditView(page: AuditPage): string {
+  const table = formatTable(
     ['TIME', 'HOLDER', 'TYPE', 'ACTION', 'BEFORE', 'AFTER', 'REASON', 'ACTOR', 'CAUSE'],
-    rows.map((r) => [iso(r.ts), r.holder, r.type, r.action, r.before, r.after, r.reason, r.actor, r.cause]),
+    page.entries.map((r) => [iso(r.ts), r.holder, r.type, r.action, r.before, r.after, r.reason, r.actor, r.cause]),
   );
+  // The cursor last, where a reader of a long trail looks for "more".
+  return page.next ? `${table}\n\nolder entries: --before ${page.next}` : table;
 }

@@ -25,39 +25,84 @@ export interface AuditQuery {
   clientId?: string | undefined;
   /** Only entries at or after this time (ms). */
   since?: number | undefined;
-  /** At most this many entries, newest last. Default 1 000. */
+  /** Only entries older than this entry id: the cursor of the previous page (its `next`). */
+  before?: string | undefined;
+  /** At most this many entries, newest first. Default AUDIT_PAGE_DEFAULT, at most AUDIT_PAGE_MAX. */
   limit?: number | undefined;
 }
 
-export async function readAudit(ctx: LedgerContext, tenantId: string, q: AuditQuery = {}): Promise<AuditEntry[]> {
-  const limit = q.limit ?? 1000;
-  const start = q.since !== undefined ? `${q.since}-0` : '-';
-  const out: AuditEntry[] = [];
-  let cursor = start;
-  // Page through the stream so a client filter still returns up to `limit` matches.
+/** One page of the audit trail, newest first. */
+export interface AuditPage {
+  entries: AuditEntry[];
+  /** Pass as `before` to read the page after this one (older entries); null at the stream's start. */
+  next: string | null;
+}
+
+export const AUDIT_PAGE_DEFAULT = 50;
+export const AUDIT_PAGE_MAX = 10_000;
+/**
+ * Entries one call examines at most when a client filter skips most of them: a page costs a
+ * bounded amount of work however long the trail (SPEC Z5); `next` says where it stopped.
+ */
+export const AUDIT_SCAN_MAX = 100_000;
+const CHUNK = 1000;
+
+/** A stream entry id (`<ms>-<seq>`), as XREVRANGE accepts it. */
+export function isStreamId(text: string): boolean {
+  return /^\d{1,20}-\d{1,20}$/.test(text);
+}
+
+function entryOf(tenantId: string, id: string, f: string[]): AuditEntry {
+  const m: Record<string, string> = {};
+  for (let i = 0; i + 1 < f.length; i += 2) m[f[i]!] = f[i + 1]!;
+  return {
+    id,
+    ts: Number(m.ts ?? id.split('-')[0]),
+    tenant: tenantId,
+    holder: m.holder ?? '',
+    holderKind: (m.holderKind ?? '') as AuditEntry['holderKind'],
+    type: m.type ?? '',
+    action: m.action ?? '',
+    before: m.before ?? '',
+    after: m.after ?? '',
+    reason: m.reason ?? '',
+    actor: m.actor ?? '',
+    cause: m.cause ?? '',
+  };
+}
+
+/**
+ * Reads one page from the end of the trail (XREVRANGE … COUNT), never the whole stream: newest
+ * first, starting below `before`, down to `since`. Cost is bounded by the page (and by
+ * AUDIT_SCAN_MAX entries when a client filter skips entries), whatever the trail's length.
+ */
+export async function readAuditPage(ctx: LedgerContext, tenantId: string, q: AuditQuery = {}): Promise<AuditPage> {
+  const limit = Math.min(Math.max(1, q.limit ?? AUDIT_PAGE_DEFAULT), AUDIT_PAGE_MAX);
+  if (q.before !== undefined && !isStreamId(q.before)) throw new Error(`not an audit entry id: ${JSON.stringify(q.before)}`);
+  const low = q.since !== undefined ? `${Math.max(0, Math.floor(q.since))}-0` : '-';
+  const key = ctx.keys.audit(tenantId);
+  const entries: AuditEntry[] = [];
+  let high = q.before !== undefined ? `(${q.before}` : '+';
+  let examined = 0;
   for (;;) {
-    const page = (await ctx.redis.xrange(ctx.keys.audit(tenantId), cursor, '+', 'COUNT', 1000)) as [string, string[]][];
+    // Without a filter every entry counts, so ask for exactly what is missing.
+    const want = q.clientId ? CHUNK : Math.min(CHUNK, limit - entries.length);
+    const page = (await ctx.redis.xrevrange(key, high, low, 'COUNT', want)) as [string, string[]][];
     for (const [id, f] of page) {
-      const m: Record<string, string> = {};
-      for (let i = 0; i + 1 < f.length; i += 2) m[f[i]!] = f[i + 1]!;
-      if (q.clientId && m.holder !== q.clientId) continue;
-      out.push({
-        id,
-        ts: Number(m.ts ?? id.split('-')[0]),
-        tenant: tenantId,
-        holder: m.holder ?? '',
-        holderKind: (m.holderKind ?? '') as AuditEntry['holderKind'],
-        type: m.type ?? '',
-        action: m.action ?? '',
-        before: m.before ?? '',
-        after: m.after ?? '',
-        reason: m.reason ?? '',
-        actor: m.actor ?? '',
-        cause: m.cause ?? '',
-      });
+      examined++;
+      const e = entryOf(tenantId, id, f);
+      if (q.clientId && e.holder !== q.clientId) continue;
+      entries.push(e);
+      if (entries.length === limit) return { entries, next: id };
     }
-    if (page.length < 1000) break;
-    cursor = `(${page[page.length - 1]![0]}`;
+    if (page.length < want) return { entries, next: null };
+    const last = page[page.length - 1]![0];
+    if (examined >= AUDIT_SCAN_MAX) return { entries, next: last };
+    high = `(${last}`;
   }
-  return out.slice(-limit);
+}
+
+/** The newest `limit` entries (newest first) matching the query: readAuditPage's entries. */
+export async function readAudit(ctx: LedgerContext, tenantId: string, q: AuditQuery = {}): Promise<AuditEntry[]> {
+  return (await readAuditPage(ctx, tenantId, q)).entries;
 }

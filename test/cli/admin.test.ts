@@ -207,10 +207,11 @@ describe('licensegate admin', () => {
       expect(policy).toEqual({ tenantId: 'default', reclaimAfterDays: 30, freeNonPersistentOnDisconnect: true });
 
       const trail = ok(await admin(keys, ['audit', '--client', agent.clientId, '--since', '1h', '--json']));
+      // Newest first (Z5: a page from the end).
       expect(trail.map((e: { action: string; actor: string }) => [e.action, e.actor])).toEqual([
-        ['assigned', 'system'],
-        ['unassigned', 'technician'],
         ['assigned', 'technician'],
+        ['unassigned', 'technician'],
+        ['assigned', 'system'],
       ]);
       expect(trail[1].cause).toMatch(/^job:/);
 
