@@ -11,8 +11,11 @@ import { loadPublicKeys } from './licensing/vendor-keys.ts';
 import { DEFAULT_OS_LICENSE_MAP, osLicenseMapSchema, type OsLicenseRule } from './licensing/os-license-map.ts';
 import { DURABILITY_PATTERN, parseDurability, type DurabilityMode } from './store/durability.ts';
 import { RedisTargetError, targetFromEnv, type RedisTarget } from './store/redis-target.ts';
+import type { RetentionSettings } from './licensing/retention.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** Days, fractions allowed (0.5 = 12 h); 0 = keep for ever. */
+const days = (max: number) => z.coerce.number().finite().min(0).max(max);
 
 const envSchema = z.object({
   GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
@@ -51,6 +54,14 @@ const envSchema = z.object({
   DURABILITY_CHECK: z.enum(['config', 'skip']).default('config'),
   DRAIN_SECONDS: z.coerce.number().finite().min(0).max(3600).default(10),
   DRAIN_NOTICE_MS: int(0, 600_000).default(3_000),
+  // Retention (SPEC Z5, docs/retention.md): applied by the ledger upkeep.
+  AUDIT_RETENTION_DAYS: days(36_500).default(365),
+  AUDIT_MAX_ENTRIES: int(0, 1_000_000_000).default(1_000_000),
+  EVENTS_RETENTION_DAYS: days(36_500).default(30),
+  EVENTS_MAX_ENTRIES: int(1, 100_000).default(100_000),
+  UNINSTALLED_RETENTION_DAYS: days(36_500).default(90),
+  JOBS_RETENTION_DAYS: days(3_650).default(7),
+  RETENTION_BATCH: int(10, 10_000).default(500),
 });
 
 export interface Config {
@@ -103,7 +114,11 @@ export interface Config {
   drainSeconds: number;
   /** Before the drain's first close: time for a balancer to see `/readyz` fail. */
   drainNoticeMs: number;
+  /** What the ledger upkeep trims, and when (SPEC Z5, docs/retention.md). */
+  retention: RetentionSettings;
 }
+
+const DAY_MS = 86_400_000;
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -195,5 +210,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     durabilityCheck: e.DURABILITY_CHECK,
     drainSeconds: e.DRAIN_SECONDS,
     drainNoticeMs: e.DRAIN_NOTICE_MS,
+    retention: {
+      auditRetentionMs: Math.round(e.AUDIT_RETENTION_DAYS * DAY_MS),
+      auditMaxEntries: e.AUDIT_MAX_ENTRIES,
+      eventsRetentionMs: Math.round(e.EVENTS_RETENTION_DAYS * DAY_MS),
+      eventsMaxEntries: e.EVENTS_MAX_ENTRIES,
+      uninstalledRetentionMs: Math.round(e.UNINSTALLED_RETENTION_DAYS * DAY_MS),
+      jobsRetentionMs: Math.round(e.JOBS_RETENTION_DAYS * DAY_MS),
+      batch: e.RETENTION_BATCH,
+    },
   };
 }

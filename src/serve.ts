@@ -100,7 +100,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     }
     await scheduler.startUpkeep(config.ledgerUpkeepMs).catch((err: unknown) => logger.error({ err }, 'could not register the ledger upkeep job'));
     if (config.runWorkers) {
-      const worker = startSchedulerWorker(bull, keys.queuePrefix, ctx, logger);
+      const worker = startSchedulerWorker(bull, keys.queuePrefix, ctx, logger, config.retention);
       stack.push(() => worker.close());
       const adminWorker = startAdminWorker(bull, keys.queuePrefix, ctx, logger, { concurrency: config.adminConcurrency });
       stack.push(() => adminWorker.close());

@@ -11,6 +11,8 @@ import { WORKER_TIMING } from './worker-retry.ts';
 import type { Logger } from 'pino';
 import type { KeyScheduler, LedgerContext } from '../licensing/ledger-context.ts';
 import { resumeLedger } from '../licensing/resume-ledger.ts';
+import { applyRetention, type RetentionSettings } from '../licensing/retention.ts';
+import { ADMIN_QUEUE } from './contract.ts';
 import { endSerialKey, warnKeyExpiring, type SerialKeyRecord } from '../licensing/serial-key-ledger.ts';
 import { serialKeyExpiresAtMs } from '../licensing/serial-key.ts';
 
@@ -69,8 +71,13 @@ export class LedgerScheduler implements KeyScheduler {
   }
 }
 
-/** Runs scheduled ledger jobs. */
-export function startSchedulerWorker(connection: RedisClient, queuePrefix: string, ctx: LedgerContext, logger: Logger): Worker {
+/**
+ * Runs scheduled ledger jobs. With `retention`, each upkeep also trims what grows with time
+ * (SPEC Z5, src/licensing/retention.ts), old admin jobs included.
+ */
+export function startSchedulerWorker(connection: RedisClient, queuePrefix: string, ctx: LedgerContext, logger: Logger, retention?: RetentionSettings): Worker {
+  const adminQueue = retention ? new Queue(ADMIN_QUEUE, { connection, prefix: queuePrefix }) : undefined;
+  adminQueue?.on('error', () => undefined); // the worker's own connection errors are logged below
   const worker = new Worker(
     SCHEDULER_QUEUE,
     async (job: Job) => {
@@ -84,12 +91,16 @@ export function startSchedulerWorker(connection: RedisClient, queuePrefix: strin
         await warnKeyExpiring(ctx, j.data.keyId, j.data.warning);
         return { warned: j.data.warning };
       }
-      if (j.name === 'ledger.resume') return resumeLedger(ctx, logger);
+      if (j.name === 'ledger.resume') {
+        const resumed = await resumeLedger(ctx, logger);
+        return retention ? { ...resumed, retention: await applyRetention(ctx, retention, { adminQueue, logger }) } : resumed;
+      }
       throw new Error(`unknown scheduler job ${job.name}`);
     },
     { connection, prefix: queuePrefix, concurrency: 4, ...WORKER_TIMING },
   );
   worker.on('failed', (job, err) => logger.error({ err, job: job?.name, id: job?.id }, 'scheduler job failed'));
   worker.on('error', (err) => logger.error({ err }, 'scheduler worker error'));
+  if (adminQueue) worker.on('closed', () => void adminQueue.close().catch(() => undefined));
   return worker;
 }

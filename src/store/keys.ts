@@ -60,6 +60,12 @@ export const TENANT_SEGMENTS = {
   serials: 'serials',
   /** default tenant only — hash: `<tenant>|<keyId>|<type>` → licenses granted to that tenant */
   grants: 'grants',
+  /** sorted set: uninstalled client id → since when (ms; its last connect if later): the purge's index (Z5, docs/retention.md) */
+  uninstalled: 'uninstalled',
+  /** set: purged client ids whose claim in the global client→tenant map is still to be released (Z5) */
+  releasedIds: 'released-ids',
+  /** hash: the retention upkeep's progress in this tenant (index backfill cursor, legacy ops hash first seen) */
+  retention: 'retention',
 } as const;
 
 /** Doorbell channel of one gateway node, after a tenant's base (+ `<nodeId>`). Lua scripts SPUBLISH to it too. */
@@ -158,6 +164,15 @@ export class Keys {
   victims(tenantId: string, opId: string): string {
     return this.tenantBase(tenantId) + TENANT_SEGMENTS.victims + opId;
   }
+  uninstalled(tenantId: string): string {
+    return this.tenantBase(tenantId) + TENANT_SEGMENTS.uninstalled;
+  }
+  releasedIds(tenantId: string): string {
+    return this.tenantBase(tenantId) + TENANT_SEGMENTS.releasedIds;
+  }
+  retention(tenantId: string): string {
+    return this.tenantBase(tenantId) + TENANT_SEGMENTS.retention;
+  }
 
   /** set: every tenant id. */
   tenants(): string {
@@ -229,5 +244,8 @@ export function luaKeyPrelude(): string {
     `local function kWork(op) return BASE .. ${q(s.work)} .. op end`,
     `local function kWorkLost(op) return BASE .. ${q(s.workLost)} .. op end`,
     `local function kVictims(op) return BASE .. ${q(s.victims)} .. op end`,
+    `local K_UNINSTALLED = BASE .. ${q(s.uninstalled)}`,
+    `local K_RELEASED_IDS = BASE .. ${q(s.releasedIds)}`,
+    `local K_RETENTION = BASE .. ${q(s.retention)}`,
   ].join('\n');
 }

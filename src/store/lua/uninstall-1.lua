@@ -33,6 +33,8 @@ leaveQueue(clientId)
 redis.call('HSET', ck, 'revokedCredHash', redis.call('HGET', ck, 'credHash') or '')
 if byAdmin then appendCommand(clientId, 'uninstall', '') else redis.call('HDEL', K_ONLINE, clientId) end
 redis.call('HSET', ck, 'status', 'uninstalled', 'credHash', '', 'reason', 'UNINSTALLED', 'waitType', '', 'uninstalledAt', CTX.now)
+-- Indexed by when, so the retention upkeep finds it without walking the tenant (Z5, purge-uninstalled-1.lua).
+redis.call('ZADD', K_UNINSTALLED, CTX.now, clientId)
 local reply = {'OK', held}
 if held ~= '' then
   for _, id in ipairs(promoteWaiting(held)) do reply[#reply + 1] = id end
