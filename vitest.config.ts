@@ -39,6 +39,7 @@ const onEveryEngine = [
   'test/jobs/multi-process-jobs.test.ts',
   'test/jobs/retries.test.ts',
   'test/cli/admin.test.ts',
+  'test/retention/uninstalled-purge.test.ts',
 ];
 
 /**
