@@ -30,6 +30,25 @@ describe('configuration', () => {
     expect(c.dataDir).toMatch(/\/data$/);
   });
 
+  it('Z5 R3: retention defaults (docs/retention.md), days with fractions, 0 keeps for ever', () => {
+    const day = 86_400_000;
+    expect(loadConfig({}).retention).toEqual({
+      auditRetentionMs: 365 * day,
+      auditMaxEntries: 1_000_000,
+      eventsRetentionMs: 30 * day,
+      eventsMaxEntries: 100_000,
+      uninstalledRetentionMs: 90 * day,
+      jobsRetentionMs: 7 * day,
+      batch: 500,
+    });
+    expect(loadConfig({ AUDIT_RETENTION_DAYS: '0', AUDIT_MAX_ENTRIES: '0', UNINSTALLED_RETENTION_DAYS: '0.5', JOBS_RETENTION_DAYS: '1' }).retention).toMatchObject({
+      auditRetentionMs: 0,
+      auditMaxEntries: 0,
+      uninstalledRetentionMs: day / 2,
+      jobsRetentionMs: day,
+    });
+  });
+
   it('R3 S1: VENDOR_PUBLIC_KEYS takes PEM strings and files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lg-cfg-'));
     writeFileSync(join(dir, 'vendor.pub'), vendor.publicKeyPem);
@@ -67,6 +86,12 @@ describe('configuration', () => {
     ['a negative drain notice', { DRAIN_NOTICE_MS: '-5' }, /DRAIN_NOTICE_MS/],
     ['a negative Hello queue size', { HELLO_QUEUE_MAX: '-1' }, /HELLO_QUEUE_MAX/],
     ['a Hello queue wait below 10 ms', { HELLO_QUEUE_WAIT_MS: '5' }, /HELLO_QUEUE_WAIT_MS/],
+    ['a negative audit retention', { AUDIT_RETENTION_DAYS: '-1' }, /AUDIT_RETENTION_DAYS/],
+    ['an audit cap that is not a whole number', { AUDIT_MAX_ENTRIES: '10.5' }, /AUDIT_MAX_ENTRIES/],
+    ['an events cap above the write-time cap', { EVENTS_MAX_ENTRIES: '200000' }, /EVENTS_MAX_ENTRIES/],
+    ['an uninstalled retention that is not a number', { UNINSTALLED_RETENTION_DAYS: 'forever' }, /UNINSTALLED_RETENTION_DAYS/],
+    ['a negative job retention', { JOBS_RETENTION_DAYS: '-7' }, /JOBS_RETENTION_DAYS/],
+    ['a retention batch below 10', { RETENTION_BATCH: '1' }, /RETENTION_BATCH/],
   ];
   for (const [name, env, message] of wrong) {
     it(`R3: ${name} stops start-up with a message naming it`, () => {

@@ -30,7 +30,7 @@ export interface RetentionSettings {
   eventsMaxEntries: number;
   /** Uninstalled Clients not seen for this long are purged (UNINSTALLED_RETENTION_DAYS). */
   uninstalledRetentionMs: number;
-  /** Finished and failed admin jobs older than this are removed (JOBS_RETENTION_DAYS). */
+  /** Finished and failed admin jobs older than this are removed (JOBS_RETENTION_DAYS; 0: as their producer set). */
   jobsRetentionMs: number;
   /** Clients, entries or jobs per bounded call (RETENTION_BATCH). */
   batch: number;
@@ -164,7 +164,7 @@ export async function applyRetention(ctx: LedgerContext, s: RetentionSettings, o
       opts.logger?.error({ err, tenant: tenantId }, 'retention of a tenant failed; the next upkeep tries again');
     }
   }
-  if (opts.adminQueue) {
+  if (opts.adminQueue && s.jobsRetentionMs > 0) {
     try {
       report.jobsRemoved = (await cleanJobs(opts.adminQueue, s)).removed;
     } catch (err) {
