@@ -48,6 +48,8 @@ export const DEFAULT_RETENTION: RetentionSettings = {
 
 /** Calls of one kind per tenant per run: a long backlog (the first run after an upgrade) takes several runs. */
 const CALLS_PER_RUN = 20;
+/** Clients the index backfill examines per purge call (one HMGET each). */
+const BACKFILL_SCAN = 200;
 
 export interface RetentionReport {
   auditTrimmed: number;
@@ -80,7 +82,7 @@ async function purgeTenant(ctx: LedgerContext, tenantId: string, s: RetentionSet
   let purged = 0;
   let done = false;
   for (let call = 0; call < CALLS_PER_RUN && !done; call++) {
-    const r = await runJsonScript<{ purged: unknown; more: boolean; indexed: boolean }>(ctx, 'purgeUninstalled', tenantId, [now, now - s.uninstalledRetentionMs, s.batch, s.batch]);
+    const r = await runJsonScript<{ purged: unknown; more: boolean; indexed: boolean }>(ctx, 'purgeUninstalled', tenantId, [now, now - s.uninstalledRetentionMs, s.batch, Math.min(s.batch, BACKFILL_SCAN)]);
     purged += idsOf(r.purged).length;
     done = !r.more && r.indexed;
   }

@@ -20,7 +20,8 @@
 
   KEYS[1] tenant hash (routing)
   ARGV[1] tenant base   ARGV[2] now (ms)   ARGV[3] cutoff (ms): purge what was uninstalled, and
-  last seen, at or before it   ARGV[4] at most this many candidates examined
+  last seen, at or before it   ARGV[4] at most this many candidates examined (fewer when the work budget of
+  includes/ledger.lua runs out first: each call stays within a few ms, SPEC F6)
   ARGV[5] clients examined by the index backfill walk (0: none)
   Returns JSON {purged: [client ids], kept: n, more: true when candidates were left for the
   next call, indexed: true once every uninstalled Client is in the index}.
@@ -61,9 +62,13 @@ local function holdsAnything(id, held, waitType)
   return false
 end
 
-local purged, kept = {}, 0
+local purged, kept, cut = {}, 0, false
 local ids = redis.call('ZRANGE', K_UNINSTALLED, '-inf', cutoff, 'BYSCORE', 'LIMIT', 0, batch)
 for _, id in ipairs(ids) do
+  -- F6: the ledger's work budget (includes/ledger.lua: changes, entries, WORK_MS of time) bounds
+  -- this call whatever the batch; the caller calls again for the rest.
+  if not workLeft() then cut = true break end
+  WORK.scans = WORK.scans - 1
   local ck = kClient(id)
   local c = redis.call('HMGET', ck, 'status', 'uninstalledAt', 'lastSeen', 'type', 'waitType')
   local last = math.max(tonumber(c[2] or '0') or 0, tonumber(c[3] or '0') or 0)
@@ -84,7 +89,8 @@ for _, id in ipairs(ids) do
     redis.call('ZREM', K_UNINSTALLED, id)
     redis.call('SADD', K_RELEASED_IDS, id)
     audit(id, '', 'purged', 'uninstalled', '', 'UNINSTALLED_RETENTION')
+    WORK.changes = WORK.changes - 1
     purged[#purged + 1] = id
   end
 end
-return cjson.encode({ purged = purged, kept = kept, more = #ids == batch, indexed = indexed })
+return cjson.encode({ purged = purged, kept = kept, more = cut or #ids == batch, indexed = indexed })

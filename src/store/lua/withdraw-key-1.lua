@@ -98,6 +98,8 @@ if done then
     for _, id in ipairs(promoteWaiting(t)) do promoted[#promoted + 1] = id end
   end
   pruneKeys()
+  -- Its progress answers a repeated call as long as op results last, then goes (Z5).
+  redis.call('PEXPIRE', wk, OP_RESULT_TTL_MS)
 end
 ringAppended()
 return cjson.encode({ done = done, lost = lost, promoted = promoted, seats = seats, lostTotal = lostTotal, seatsTotal = seatsTotal })
