@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../agent-sim/agent.ts';
+import { checkInvariants } from '../../src/licensing/check-invariants.ts';
 import { uninstallClient } from '../../src/licensing/client-admin.ts';
 import type { LedgerContext } from '../../src/licensing/ledger-context.ts';
 import { TECHNICIAN } from '../../src/licensing/permissions.ts';
@@ -76,9 +77,10 @@ describe('purge of uninstalled Clients', () => {
     expect(welcome.license).toMatchObject({ licensed: true });
     await again.close();
     expect(await traces(id)).toMatchObject({ hash: 1, member: 1, indexed: false, claim: T });
-    // A later run leaves the re-enrolled Client alone.
+    // A later run leaves the re-enrolled Client alone; the ledger stays consistent throughout.
     await applyRetention(later(10 * DAY), RETENTION);
     expect(await gw.redis.hget(gw.keys.client(T, id), 'status')).toBe('active');
+    expect(await checkInvariants(gw.redis, gw.keys)).toEqual({ ok: true, violations: [] });
   });
 
   it('Z5 F4: a Client that came back after its uninstall keeps its records for a retention after that visit', async () => {
