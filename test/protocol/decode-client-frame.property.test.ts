@@ -151,4 +151,14 @@ describe('decodeClientFrame (properties)', () => {
     expect([...seen.keys()].filter((k) => k.startsWith('ok:')).length).toBeGreaterThan(0);
     expect([...seen.keys()].filter((k) => !k.startsWith('ok:')).length).toBeGreaterThanOrEqual(3);
   });
+
+  it('R2: deeply nested unknown groups (up to a whole 64 KiB frame of them) are MALFORMED_FRAME, not a stack overflow', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 65_536 }), fc.integer({ min: 5, max: 15 }), (depth, field) => {
+        const o = outcome(new Uint8Array(depth).fill((field << 3) | 3));
+        expect(o.ok ? 'ok' : o.code).toBe('MALFORMED_FRAME');
+      }),
+      runs(50),
+    );
+  });
 });
