@@ -25,8 +25,12 @@ export interface HealthStats {
   lastFailure: string | null;
 }
 
-/** Polls `url` every `everyMs` (one request at a time, 2 s timeout each) until stop(). */
-export function watchHealth(url: string, everyMs: number): { stop(): HealthStats } {
+/**
+ * Polls `url` every `everyMs` (one request at a time) until stop(). A poll fails when it gets no
+ * 200 within `timeoutMs`: the health server shares the gateway's event loop, so a loop busy with
+ * the fuzz answers late but answers; a dead or wedged process does not.
+ */
+export function watchHealth(url: string, everyMs: number, timeoutMs = 5_000): { stop(): HealthStats } {
   const stats: HealthStats = { polls: 0, ok: 0, failed: 0, slowestMs: 0, lastFailure: null };
   let running = true;
   const loop = (async () => {
@@ -34,7 +38,7 @@ export function watchHealth(url: string, everyMs: number): { stop(): HealthStats
       const t0 = Date.now();
       stats.polls++;
       try {
-        const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+        const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
         await res.text();
         if (res.status === 200) stats.ok++;
         else {
