@@ -1,5 +1,5 @@
 /**
- * (fuzz) SPEC R2, Z4: a live fuzz run against a real `licensegate serve`. Good agents enroll
+ * (h-fuzz) SPEC R2, Z4: a live fuzz run against a real `licensegate serve`. Good agents enroll
  * first; then many fuzzing connections (each from its own loopback source address, never the
  * good agents' 127.0.0.1) send random and mutated frames — 10,000 in the quick form, 100,000 in
  * the full one — while an admin unassigns and re-assigns some good agents. Judged: the gateway
@@ -181,6 +181,10 @@ async function runFuzz(ctx: ScenarioContext): Promise<ScenarioOutcome> {
     violations: [...findings, ...verdict.violations],
     excused: verdict.excused,
     notes: [
+      `${tally.framesSent} frames in ${tally.sessions} sessions over ${(fuzzMs / 1000).toFixed(1)} s: ${details.framesPerSecond} frames/s, ${details.sessionsPerSecond} sessions/s; seed ${seed} (FUZZ_SEED)`,
+      `replies: ${histogram(tally.replies)}`,
+      `close codes: ${histogram(tally.closeCodes)}`,
+      `health: ${healthStats.ok}/${healthStats.polls} /healthz polls answered 200, slowest ${healthStats.slowestMs} ms`,
       `RSS ${details.rssMiB.start} MiB before, ${details.rssMiB.afterFuzz} MiB after the fuzz (high-water ${details.rssMiB.peakHwm} MiB), ${details.rssMiB.end} MiB at the end; bound +${bound} MiB`,
       `good agents: ${details.goodAgents.licensedAtEnd}/${good.length} licensed at the end, ${details.goodAgents.disturbed} disturbed; ${targets.length} unassigned and re-assigned mid-fuzz`,
     ],
@@ -188,10 +192,17 @@ async function runFuzz(ctx: ScenarioContext): Promise<ScenarioOutcome> {
   };
 }
 
+function histogram(m: Record<string, number>): string {
+  return Object.entries(m)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ×${v}`)
+    .join(', ');
+}
+
 const mib = (kib: number) => Math.round((kib / 1024) * 10) / 10;
 
 export const fuzz: ScenarioDef = {
-  name: 'fuzz',
+  name: 'h-fuzz',
   title: 'random and mutated frames against a live gateway while good agents are served',
   quick: true,
   // The full form (boundMs 45 s) sends ten times the frames.
