@@ -162,7 +162,8 @@ export async function runFuzzConnection(o: FuzzConnectionOptions): Promise<void>
     const r = await playSession(o, s);
     if (!r.opened) {
       // Refused before the upgrade (or the gateway is gone): back off; give up when it persists.
-      const failures = Object.values(o.tally.connectFailures).reduce((a, b) => a + b, 0);
+      // An HTTP refusal of the upgrade (a per-source limit) is an answer; a network error is not.
+      const failures = Object.entries(o.tally.connectFailures).reduce((a, [k, n]) => (k.startsWith('http-') ? a : a + n), 0);
       if (failures > MAX_CONNECT_FAILURES) return problem(o.tally, `more than ${MAX_CONNECT_FAILURES} connections failed before the upgrade: ${JSON.stringify(o.tally.connectFailures)}`);
       await new Promise((r) => setTimeout(r, 200));
       continue;

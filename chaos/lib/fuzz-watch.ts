@@ -11,8 +11,14 @@ import type { Rng } from './fuzz-frames.ts';
 /** The tenant the fuzzers enroll in; the good agents are in the default tenant. */
 export const FUZZ_TENANT = 'fuzz';
 
+/** NaN when the process is gone (its exit is reported by the scenario, not by a throw here). */
 export function rssOf(pid: number): { rssKiB: number; hwmKiB: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return { rssKiB: NaN, hwmKiB: NaN };
+  }
   const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { rssKiB: kib('VmRSS'), hwmKiB: kib('VmHWM') };
 }

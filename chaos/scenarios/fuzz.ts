@@ -28,11 +28,13 @@ export interface FuzzSizes {
   goodAgents: number;
   /** Source addresses 127.0.0.2 … (connections spread over them). */
   sources: number;
+  /** The fuzz stops by then (below the scenario's hard timeout). */
+  maxFuzzMs: number;
 }
 
 export function fuzzSizes(ctx: Pick<ScenarioContext, 'opts'>): FuzzSizes {
   const quick = ctx.opts.quick;
-  return { frames: quick ? 10_000 : 100_000, connections: 200, goodAgents: ctx.opts.agents ?? (quick ? 40 : 100), sources: 40 };
+  return { frames: quick ? 10_000 : 100_000, connections: 200, goodAgents: ctx.opts.agents ?? (quick ? 40 : 100), sources: 40, maxFuzzMs: quick ? 120_000 : 600_000 };
 }
 
 const MAX_FRAME_BYTES = 64 * 1024;
@@ -80,14 +82,18 @@ async function runFuzz(ctx: ScenarioContext): Promise<ScenarioOutcome> {
   const clients = new FuzzClients(50);
   const rng = new Rng(seed);
   let stopped = false;
+  let fuzzDone = false;
   ctx.scope.defer('fuzzers', () => void (stopped = true));
+  // The fuzz ends by this deadline even if the target is not reached (refused connections, a dead gateway).
+  const fuzzDeadline = setTimeout(() => void (stopped = true), fz.maxFuzzMs);
+  ctx.scope.defer('fuzz deadline', () => clearTimeout(fuzzDeadline));
 
   // Mid-fuzz: an admin unassigns some good agents, then assigns them again (C7, C6).
   const targets = good.filter((_, i) => i % 10 === 3);
   const admin = (async () => {
-    while (tally.framesSent < fz.frames * 0.3 && !stopped) await sleep(50);
+    while (tally.framesSent < fz.frames * 0.3 && !stopped && !fuzzDone) await sleep(50);
     await Promise.all(targets.map((a) => jobs.run('client.unassign', { tenantId: a.spec.tenantId, clientId: a.spec.clientId })));
-    while (tally.framesSent < fz.frames * 0.6 && !stopped) await sleep(50);
+    while (tally.framesSent < fz.frames * 0.6 && !stopped && !fuzzDone) await sleep(50);
     await Promise.all(targets.map((a) => jobs.run('client.assign', { tenantId: a.spec.tenantId, clientId: a.spec.clientId })));
   })();
 
@@ -109,6 +115,9 @@ async function runFuzz(ctx: ScenarioContext): Promise<ScenarioOutcome> {
     ),
   );
   const fuzzMs = Date.now() - t0;
+  clearTimeout(fuzzDeadline);
+  const timedOut = stopped;
+  fuzzDone = true;
   await admin;
   await jobs.settle();
   const rssPeak = rssOf(g.pid);
@@ -125,7 +134,9 @@ async function runFuzz(ctx: ScenarioContext): Promise<ScenarioOutcome> {
   if (healthStats.polls === 0) findings.push(finding('fault', 'R2', 'gateway', '/healthz was never polled'));
   for (const p of tally.problems) findings.push(finding('fault', 'R2', 'fuzz', p));
   if (tally.problemCount > tally.problems.length) findings.push(finding('fault', 'R2', 'fuzz', `${tally.problemCount - tally.problems.length} more problems`));
-  if (tally.framesSent < fz.frames) findings.push(finding('fault', 'R2', 'fuzz', `only ${tally.framesSent} of ${fz.frames} frames were sent`));
+  if (tally.framesSent < fz.frames) {
+    findings.push(finding('fault', 'R2', 'fuzz', `only ${tally.framesSent} of ${fz.frames} frames were sent${timedOut ? ` by the ${fz.maxFuzzMs / 1000} s deadline` : ''} (refused before the upgrade: ${JSON.stringify(tally.connectFailures)})`));
+  }
   const bound = rssBoundMiB(fz.connections);
   const growth = (x: { rssKiB: number }) => (x.rssKiB - rssStart.rssKiB) / 1024;
   if (growth(rssPeak) > bound || growth({ rssKiB: rssPeak.hwmKiB }) > bound) {
