@@ -18,6 +18,7 @@ import { markdown, textTable, type ChaosResults } from './lib/report.ts';
 import { sizesFor, type ChaosOptions, type ScenarioDef, type ScenarioResult } from './lib/scenario.ts';
 import { clockAhead, clockBehind } from './scenarios/clock-skew.ts';
 import { clusterFailover, clusterFailoverEverysec, sentinelFailover, sentinelFailoverEverysec } from './scenarios/failover.ts';
+import { fuzz } from './scenarios/fuzz.ts';
 import { gatewayKill } from './scenarios/gateway-kill.ts';
 import { netBlackhole, netDrop } from './scenarios/network-cut.ts';
 import { redisKillAlways, redisKillEverysec } from './scenarios/redis-kill.ts';
@@ -26,7 +27,7 @@ import { workerKill } from './scenarios/worker-kill.ts';
 
 /** In running order. */
 const SCENARIOS: ScenarioDef[] = [gatewayKill, workerKill, redisKillEverysec, redisKillAlways, redisPause, clockAhead, clockBehind, netBlackhole, netDrop,
-  sentinelFailover, sentinelFailoverEverysec, clusterFailover, clusterFailoverEverysec];
+  sentinelFailover, sentinelFailoverEverysec, clusterFailover, clusterFailoverEverysec, fuzz];
 
 const USAGE = `usage: npm run chaos -- [options]
 

@@ -15,6 +15,8 @@ export const HELLO_LIMITS = {
   osVersionMax: 128,
   cloudProviderMax: 64,
   secretMax: 512,
+  /** agent.proto: "Must be below 10^13" (hello-1.lua's SEQ_LIMIT; no seq the gateway sends reaches it). */
+  lastAckedSeqBelow: 10_000_000_000_000,
 } as const;
 
 export function decodeClientFrame(bytes: Uint8Array): ClientMessage {
@@ -58,7 +60,7 @@ function validateHello(h: Hello): HelloMessage {
   if (auth.secret.length === 0 || auth.secret.length > HELLO_LIMITS.secretMax) throw invalid('secret must be 1-512 characters');
 
   const lastAckedSeq = Number(h.lastAckedSeq ?? 0);
-  if (!Number.isSafeInteger(lastAckedSeq) || lastAckedSeq < 0) throw invalid('last_acked_seq out of range');
+  if (!Number.isSafeInteger(lastAckedSeq) || lastAckedSeq < 0 || lastAckedSeq >= HELLO_LIMITS.lastAckedSeqBelow) throw invalid('last_acked_seq out of range');
 
   return {
     tenantId,
