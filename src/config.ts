@@ -11,6 +11,8 @@ import { loadPublicKeys } from './licensing/vendor-keys.ts';
 import { DEFAULT_OS_LICENSE_MAP, osLicenseMapSchema, type OsLicenseRule } from './licensing/os-license-map.ts';
 import { DURABILITY_PATTERN, parseDurability, type DurabilityMode } from './store/durability.ts';
 import { RedisTargetError, targetFromEnv, type RedisTarget } from './store/redis-target.ts';
+import { DEFAULT_ENROLL_BURST, DEFAULT_ENROLL_RATE } from './licensing/tenant-limits.ts';
+import { DEFAULT_AUTH_AUDIT_WINDOW_MS } from './gateway/failed-auth-audit.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -51,6 +53,9 @@ const envSchema = z.object({
   DURABILITY_CHECK: z.enum(['config', 'skip']).default('config'),
   DRAIN_SECONDS: z.coerce.number().finite().min(0).max(3600).default(10),
   DRAIN_NOTICE_MS: int(0, 600_000).default(3_000),
+  TENANT_ENROLL_RATE: int(1, 10_000_000).default(DEFAULT_ENROLL_RATE),
+  TENANT_ENROLL_BURST: int(1, 10_000_000).default(DEFAULT_ENROLL_BURST),
+  AUTH_AUDIT_WINDOW_MS: int(100, 3_600_000).default(DEFAULT_AUTH_AUDIT_WINDOW_MS),
 });
 
 export interface Config {
@@ -103,6 +108,12 @@ export interface Config {
   drainSeconds: number;
   /** Before the drain's first close: time for a balancer to see `/readyz` fail. */
   drainNoticeMs: number;
+  /** New registrations per second of a tenant that sets none (SPEC Z3, docs/identity.md). */
+  tenantEnrollRate: number;
+  /** Registrations a tenant that sets none may make at once. */
+  tenantEnrollBurst: number;
+  /** Failed authentications are audited once per tenant per window (SPEC Z3). */
+  authAuditWindowMs: number;
 }
 
 export class ConfigError extends Error {
@@ -195,5 +206,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     durabilityCheck: e.DURABILITY_CHECK,
     drainSeconds: e.DRAIN_SECONDS,
     drainNoticeMs: e.DRAIN_NOTICE_MS,
+    tenantEnrollRate: e.TENANT_ENROLL_RATE,
+    tenantEnrollBurst: e.TENANT_ENROLL_BURST,
+    authAuditWindowMs: e.AUTH_AUDIT_WINDOW_MS,
   };
 }

@@ -9,6 +9,7 @@ import type { ActivationResult, SerialKeyRecord } from '../licensing/serial-key-
 import type { LicenseTypeName } from '../licensing/license-types.ts';
 import type { PamUser } from '../licensing/pam-seats.ts';
 import type { TenantInfo } from '../licensing/tenants.ts';
+import type { TenantLimits, TenantLimitsChange } from '../licensing/tenant-limits.ts';
 import type { AvailabilityRow, ClientFilter, ClientRow, GrantedRow } from '../licensing/views.ts';
 
 export interface AdminApi {
@@ -31,6 +32,8 @@ export interface AdminApi {
   unassignClient(tenantId: string, clientId: string): Promise<ClientState & { promoted: string[] }>;
   uninstallClient(tenantId: string, clientId: string): Promise<ClientState & { promoted: string[] }>;
   setPolicy(tenantId: string, policy: TenantPolicy): Promise<Required<TenantPolicy> & { tenantId: string }>;
+  /** Z3 enrollment limits and identity policy of a tenant. */
+  setLimits(tenantId: string, change: TenantLimitsChange): Promise<TenantLimits>;
   /** A5 audit trail of a tenant. */
   audit(tenantId: string, query: AuditQuery): Promise<AuditEntry[]>;
   // --- PAM (P1) ---

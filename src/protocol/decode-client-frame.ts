@@ -15,6 +15,8 @@ export const HELLO_LIMITS = {
   osVersionMax: 128,
   cloudProviderMax: 64,
   secretMax: 512,
+  /** Hello.enrollment_proof when set: 16-128 printable ASCII characters (Z3). */
+  enrollmentProof: /^[\x21-\x7e]{16,128}$/,
 } as const;
 
 export function decodeClientFrame(bytes: Uint8Array): ClientMessage {
@@ -57,6 +59,9 @@ function validateHello(h: Hello): HelloMessage {
   else throw invalid('one of enrollment_token or client_credential must be set');
   if (auth.secret.length === 0 || auth.secret.length > HELLO_LIMITS.secretMax) throw invalid('secret must be 1-512 characters');
 
+  const enrollmentProof = h.enrollmentProof ?? '';
+  if (enrollmentProof !== '' && !HELLO_LIMITS.enrollmentProof.test(enrollmentProof)) throw invalid('enrollment_proof must be 16-128 printable ASCII characters');
+
   const lastAckedSeq = Number(h.lastAckedSeq ?? 0);
   if (!Number.isSafeInteger(lastAckedSeq) || lastAckedSeq < 0) throw invalid('last_acked_seq out of range');
 
@@ -69,6 +74,7 @@ function validateHello(h: Hello): HelloMessage {
     auth,
     lastAckedSeq,
     nonPersistent: h.nonPersistent === true,
+    enrollmentProof,
   };
 }
 
