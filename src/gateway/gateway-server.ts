@@ -172,6 +172,7 @@ export class GatewayServer {
     this.stopping = true;
     this.helloAdmission.stopped = true;
     this.tasks.stopAll();
+    this.failedAuth.close();
     const offline: DisconnectEntry[] = [];
     for (const conn of this.connections.values()) {
       if (conn.state === 'live') offline.push({ tenantId: conn.tenantId, clientId: conn.clientId, connToken: conn.token });
