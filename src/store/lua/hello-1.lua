@@ -63,22 +63,28 @@ local function claimAcked()
   return seq, acked
 end
 
+-- Z3: the tenant's identity policy and limits, read once per enrollment (one HMGET):
+-- requireProof, maxClients, enrollRate, enrollBurst, enrollTokens, enrollAt.
+local proofHash = ARGV[19] or ''
+local function tenantLimits()
+  return redis.call('HMGET', K_TENANT, 'requireProof', 'maxClients', 'enrollRate', 'enrollBurst', 'enrollTokens', 'enrollAt')
+end
+
 -- Z3: a registered client id bound to a proof re-enrolls only with it; a tenant may require
 -- proofs. Returns a refusal code or nil. Enroll mode only (never on the reconnect hot path).
-local proofHash = ARGV[19] or ''
-local function proofRefusal(status)
+local function proofRefusal(status, lim)
   if status then
     local stored = redis.call('HGET', ck, 'proofHash')
     if stored and stored ~= proofHash then return 'ENROLLMENT_PROOF_MISMATCH' end
   end
-  if proofHash == '' and redis.call('HGET', K_TENANT, 'requireProof') == '1' then return 'ENROLLMENT_PROOF_REQUIRED' end
+  if proofHash == '' and lim[1] == '1' then return 'ENROLLMENT_PROOF_REQUIRED' end
   return nil
 end
 
 -- Z3: the tenant's cap and enrollment rate, for a new registration. Takes one token of the
 -- bucket when it allows it; returns nil, or a refusal code and the retry hint (ms).
-local function enrollLimitRefusal()
-  local t = redis.call('HMGET', K_TENANT, 'maxClients', 'enrollRate', 'enrollBurst', 'enrollTokens', 'enrollAt')
+local function enrollLimitRefusal(lim)
+  local t = { lim[2], lim[3], lim[4], lim[5], lim[6] }
   local maxClients = tonumber(t[1] or '') or 0
   if maxClients > 0 and redis.call('SCARD', K_CLIENTS) >= maxClients then return 'TENANT_CLIENT_LIMIT', 0 end
   local rate = tonumber(t[2] or '') or tonumber(ARGV[20])
@@ -101,7 +107,8 @@ local status = redis.call('HGET', ck, 'status')
 local registered = 0
 if mode == 'enroll' then
   if redis.call('HGET', K_TENANT, 'enrollTokenHash') ~= secretHash then return {'AUTH_FAILED'} end
-  local refusedProof = proofRefusal(status)
+  local lim = tenantLimits()
+  local refusedProof = proofRefusal(status, lim)
   if refusedProof then return {refusedProof} end
   if status == 'uninstalled' then return {'CLIENT_UNINSTALLED'} end
   if status and redis.call('HGET', ck, 'confirmed') == '1' then return {'CLIENT_ALREADY_REGISTERED'} end
@@ -117,7 +124,7 @@ if mode == 'enroll' then
     redis.call('HSET', ck, 'credHash', ARGV[17])
     if proofHash ~= '' then redis.call('HSET', ck, 'proofHash', proofHash) end
   else
-    local refusedLimit, retryMs = enrollLimitRefusal()
+    local refusedLimit, retryMs = enrollLimitRefusal(lim)
     if refusedLimit then return {refusedLimit, retryMs} end
     redis.call('HSET', ck, 'status', 'active', 'credHash', ARGV[17], 'registeredAt', now,
       'seq', 0, 'acked', 0, 'type', '', 'reason', '', 'waitType', '')
