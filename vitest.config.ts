@@ -26,6 +26,8 @@ const onEveryEngine = [
   'test/licensing/take-back-victims.test.ts',
   'test/licensing/tenants.test.ts',
   'test/gateway/authentication.test.ts',
+  'test/auth/identity-proof.test.ts',
+  'test/auth/identity-limits.test.ts',
   'test/gateway/concurrency.test.ts',
   'test/gateway/first-connect.test.ts',
   'test/gateway/multi-process.test.ts',

@@ -43,6 +43,11 @@ export interface AgentOptions {
   enrollmentToken?: string;
   /** When set, Hello authenticates with client_credential instead of the enrollment token. */
   credential?: string;
+  /**
+   * Sent as Hello.enrollment_proof with the enrollment token (SPEC Z3): the per-install secret
+   * that binds the client id (see ./enrollment-proof.ts). Default: none (an older agent).
+   */
+  enrollmentProof?: string;
   /** Default: clientId. */
   hostname?: string;
   os: AgentOs;
@@ -116,6 +121,8 @@ export interface AgentState {
   clientId: string;
   tenantId: string;
   credential?: string;
+  /** The install's enrollment proof, kept with the client id (absent: none). */
+  enrollmentProof?: string;
   lastAckedSeq: number;
   os: AgentOs;
   hostname: string;
@@ -136,7 +143,7 @@ export interface AgentEvents {
 }
 
 /** Error codes after which a reconnecting agent gives up (another agent took over, or it is gone). */
-export const NO_RECONNECT_CODES: ReadonlySet<string> = new Set(['SUPERSEDED', 'CLIENT_UNINSTALLED', 'UNINSTALLED']);
+export const NO_RECONNECT_CODES: ReadonlySet<string> = new Set(['SUPERSEDED', 'CLIENT_UNINSTALLED', 'UNINSTALLED', 'TENANT_CLIENT_LIMIT', 'ENROLLMENT_PROOF_REQUIRED']);
 
 /** Error codes that tell the agent its Client is uninstalled: it behaves as after an Uninstall command. */
 const UNINSTALLED_CODES: ReadonlySet<string> = new Set(['CLIENT_UNINSTALLED', 'UNINSTALLED']);
@@ -185,6 +192,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   readonly nonPersistent: boolean;
 
   private readonly enrollmentToken: string | undefined;
+  private readonly enrollmentProof: string | undefined;
   private readonly urls: readonly string[];
   /** Connection attempts made so far: picks the next of `urls`. */
   private attempts = 0;
@@ -232,6 +240,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.agentVersion = options.agentVersion ?? '1.0.0';
     this.nonPersistent = options.nonPersistent ?? false;
     this.enrollmentToken = options.enrollmentToken;
+    this.enrollmentProof = options.enrollmentProof;
     this.autoAck = options.autoAck ?? true;
     this.heartbeat = options.heartbeat ?? true;
     this.reconnect = options.reconnect ?? false;
@@ -258,6 +267,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       clientId: this.clientId,
       tenantId: this.tenantId,
       credential: this._credential,
+      ...(this.enrollmentProof !== undefined ? { enrollmentProof: this.enrollmentProof } : {}),
       lastAckedSeq: this._lastAckedSeq,
       os: { ...this.os },
       hostname: this.hostname,
@@ -442,7 +452,10 @@ export class Agent extends EventEmitter<AgentEvents> {
       nonPersistent: this.nonPersistent,
     };
     if (this._credential !== undefined) hello.clientCredential = this._credential;
-    else if (this.enrollmentToken !== undefined) hello.enrollmentToken = this.enrollmentToken;
+    else if (this.enrollmentToken !== undefined) {
+      hello.enrollmentToken = this.enrollmentToken;
+      if (this.enrollmentProof !== undefined) hello.enrollmentProof = this.enrollmentProof;
+    }
     return hello;
   }
 

@@ -9,6 +9,7 @@ import type { AgentState } from './agent.ts';
 import type { HistogramData } from './histogram.ts';
 import { deriveRandom, percentOf, sampleIndices, type Random } from './prng.ts';
 import { Recorder, SimAgent } from './sim-agent.ts';
+import { newEnrollmentProof } from './enrollment-proof.ts';
 import { emptyOutcomes, emptySnapshot, latenciesToData, type FleetCounters, type FleetOutcomes, type FleetSnapshot, type LatencyName } from './stats.ts';
 
 /** One agent of the fleet plan, as handed to the process that runs it. */
@@ -110,6 +111,8 @@ export class Fleet {
             ...p.state,
             url: config.url,
             enrollmentToken: config.token,
+            // Z3: each install binds its client id; one saved by an older version gets one now.
+            enrollmentProof: p.state.enrollmentProof ?? newEnrollmentProof(),
             reconnect: true,
             localAddress: p.localAddress,
           },

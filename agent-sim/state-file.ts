@@ -1,7 +1,8 @@
 /**
  * `--state FILE`: the simulated fleet's identities and credentials between runs, so a second
- * run reconnects the same Clients with their credentials instead of enrolling new ones. The
- * file holds secrets: it is created with mode 0600 and replaced atomically (temporary file in
+ * run reconnects the same Clients with their credentials instead of enrolling new ones. Each
+ * agent's enrollment proof is kept with its client id (SPEC Z3), as a real agent keeps it with
+ * its install. The file holds secrets: it is created with mode 0600 and replaced atomically (temporary file in
  * the same directory, fsync, rename), so a crash never leaves half a file.
  */
 import { randomBytes } from 'node:crypto';
@@ -27,6 +28,8 @@ const agentStateSchema = z.object({
   clientId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/),
   tenantId: z.string().min(1),
   credential: z.string().min(1),
+  /** Hello.enrollment_proof of this install (SPEC Z3); absent in files of older versions. */
+  enrollmentProof: z.string().regex(/^[\x21-\x7e]{16,128}$/).optional(),
   lastAckedSeq: z.number().int().min(0),
   os: z.object({
     family: z.number().int().min(0),

@@ -12,6 +12,8 @@ import { DEFAULT_OS_LICENSE_MAP, osLicenseMapSchema, type OsLicenseRule } from '
 import { DURABILITY_PATTERN, parseDurability, type DurabilityMode } from './store/durability.ts';
 import { RedisTargetError, targetFromEnv, type RedisTarget } from './store/redis-target.ts';
 import type { RetentionSettings } from './licensing/retention.ts';
+import { DEFAULT_ENROLL_BURST, DEFAULT_ENROLL_RATE } from './licensing/tenant-limits.ts';
+import { DEFAULT_AUTH_AUDIT_WINDOW_MS } from './gateway/failed-auth-audit.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 /** Days, fractions allowed (0.5 = 12 h); 0 = keep for ever. */
@@ -62,6 +64,9 @@ const envSchema = z.object({
   UNINSTALLED_RETENTION_DAYS: days(36_500).default(90),
   JOBS_RETENTION_DAYS: days(3_650).default(7),
   RETENTION_BATCH: int(10, 10_000).default(500),
+  TENANT_ENROLL_RATE: int(1, 10_000_000).default(DEFAULT_ENROLL_RATE),
+  TENANT_ENROLL_BURST: int(1, 10_000_000).default(DEFAULT_ENROLL_BURST),
+  AUTH_AUDIT_WINDOW_MS: int(100, 3_600_000).default(DEFAULT_AUTH_AUDIT_WINDOW_MS),
 });
 
 export interface Config {
@@ -116,6 +121,12 @@ export interface Config {
   drainNoticeMs: number;
   /** What the ledger upkeep trims, and when (SPEC Z5, docs/retention.md). */
   retention: RetentionSettings;
+  /** New registrations per second of a tenant that sets none (SPEC Z3, docs/identity.md). */
+  tenantEnrollRate: number;
+  /** Registrations a tenant that sets none may make at once. */
+  tenantEnrollBurst: number;
+  /** Failed authentications are audited once per tenant per window (SPEC Z3). */
+  authAuditWindowMs: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -219,5 +230,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       jobsRetentionMs: Math.round(e.JOBS_RETENTION_DAYS * DAY_MS),
       batch: e.RETENTION_BATCH,
     },
+    tenantEnrollRate: e.TENANT_ENROLL_RATE,
+    tenantEnrollBurst: e.TENANT_ENROLL_BURST,
+    authAuditWindowMs: e.AUTH_AUDIT_WINDOW_MS,
   };
 }

@@ -18,6 +18,10 @@ export const ERRORS = {
   CLIENT_IN_OTHER_TENANT: { closeCode: 4409, message: 'client id is registered in another tenant' },
   ENROLLMENT_PENDING: { closeCode: 1013, message: 'client id was just registered on a connection that is still open; retry after the hinted delay' },
   CLIENT_UNINSTALLED: { closeCode: 4410, message: 'client was uninstalled; a reinstalled agent enrolls with a new client id' },
+  // --- enrollment limits and identity (SPEC Z3); only after a valid enrollment token ---
+  ENROLLMENT_PROOF_REQUIRED: { closeCode: 4401, message: 'this tenant enrolls only agents that send Hello.enrollment_proof' },
+  ENROLL_RATE_LIMITED: { closeCode: 1013, message: "the tenant's enrollment rate limit is reached; retry after the hinted delay" },
+  TENANT_CLIENT_LIMIT: { closeCode: 4403, message: 'the tenant has as many Clients as its maxClients allows' },
   // --- connection life (SPEC C4, C5, C13) ---
   SUPERSEDED: { closeCode: 4000, message: 'a newer connection of this client replaced this one' },
   HEARTBEAT_TIMEOUT: { closeCode: 4408, message: 'no frame received within two heartbeat intervals' },

@@ -129,6 +129,9 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
       helloQueueWaitMs: config.helloQueueWaitMs,
       retryBaseMs: config.retryBaseMs,
       retryMaxMs: config.retryMaxMs,
+      enrollRate: config.tenantEnrollRate,
+      enrollBurst: config.tenantEnrollBurst,
+      authAuditWindowMs: config.authAuditWindowMs,
     });
     step = 'gateway';
     const ws = await gateway.start();

@@ -92,6 +92,9 @@ describe('configuration', () => {
     ['an uninstalled retention that is not a number', { UNINSTALLED_RETENTION_DAYS: 'forever' }, /UNINSTALLED_RETENTION_DAYS/],
     ['a negative job retention', { JOBS_RETENTION_DAYS: '-7' }, /JOBS_RETENTION_DAYS/],
     ['a retention batch below 10', { RETENTION_BATCH: '1' }, /RETENTION_BATCH/],
+    ['an enrollment rate of zero', { TENANT_ENROLL_RATE: '0' }, /TENANT_ENROLL_RATE/],
+    ['an enrollment burst that is not a whole number', { TENANT_ENROLL_BURST: '1.5' }, /TENANT_ENROLL_BURST/],
+    ['a failed-auth audit window below 100 ms', { AUTH_AUDIT_WINDOW_MS: '10' }, /AUTH_AUDIT_WINDOW_MS/],
   ];
   for (const [name, env, message] of wrong) {
     it(`R3: ${name} stops start-up with a message naming it`, () => {
@@ -133,6 +136,11 @@ describe('configuration', () => {
     expect(loadConfig({})).toMatchObject({ drainSeconds: 10, drainNoticeMs: 3_000 });
     expect(loadConfig({ DRAIN_SECONDS: '0', DRAIN_NOTICE_MS: '0' })).toMatchObject({ drainSeconds: 0, drainNoticeMs: 0 });
     expect(loadConfig({ DRAIN_SECONDS: '2.5', DRAIN_NOTICE_MS: '250' })).toMatchObject({ drainSeconds: 2.5, drainNoticeMs: 250 });
+  });
+
+  it('R3 Z3: enrollment limits default to 100/s with a burst of 50,000 (above the largest boot storm); failed authentications are audited per 10 s', () => {
+    expect(loadConfig({})).toMatchObject({ tenantEnrollRate: 100, tenantEnrollBurst: 50_000, authAuditWindowMs: 10_000 });
+    expect(loadConfig({ TENANT_ENROLL_RATE: '5', TENANT_ENROLL_BURST: '20', AUTH_AUDIT_WINDOW_MS: '1000' })).toMatchObject({ tenantEnrollRate: 5, tenantEnrollBurst: 20, authAuditWindowMs: 1_000 });
   });
 
   it('R3 F1: CLOCK_OFFSET_MS takes a signed offset in ms', () => {

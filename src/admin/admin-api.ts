@@ -9,6 +9,7 @@ import type { ActivationResult, SerialKeyRecord } from '../licensing/serial-key-
 import type { LicenseTypeName } from '../licensing/license-types.ts';
 import type { PamUser } from '../licensing/pam-seats.ts';
 import type { TenantInfo } from '../licensing/tenants.ts';
+import type { TenantLimits, TenantLimitsChange } from '../licensing/tenant-limits.ts';
 import type { AvailabilityRow, ClientFilter, ClientRow, GrantedRow } from '../licensing/views.ts';
 
 export interface AdminApi {
@@ -33,6 +34,8 @@ export interface AdminApi {
   setPolicy(tenantId: string, policy: TenantPolicy): Promise<Required<TenantPolicy> & { tenantId: string }>;
   /** A5 audit trail of a tenant: one page from the end, newest first (Z5: never the whole stream). */
   audit(tenantId: string, query: AuditQuery): Promise<AuditPage>;
+  /** Z3 enrollment limits and identity policy of a tenant. */
+  setLimits(tenantId: string, change: TenantLimitsChange): Promise<TenantLimits>;
   // --- PAM (P1) ---
   createUser(tenantId: string, name: string): Promise<PamUser>;
   pamAssign(tenantId: string, userId: string): Promise<{ userId: string; seat: boolean; changed: boolean }>;

@@ -10,6 +10,7 @@ import type { PamUser } from '../licensing/pam-seats.ts';
 import type { Actor } from '../licensing/permissions.ts';
 import type { ActivationResult } from '../licensing/serial-key-ledger.ts';
 import type { TenantInfo } from '../licensing/tenants.ts';
+import type { TenantLimits } from '../licensing/tenant-limits.ts';
 import type { LicenseTypeName } from '../licensing/license-types.ts';
 import { DEFAULT_QUEUE_PREFIX } from '../store/keys.ts';
 import { createRedis, duplicateClient, type RedisClient } from '../store/redis-connection.ts';
@@ -130,6 +131,7 @@ export class AdminClient {
   pamAssign = (i: CallInput<'pam.assign'>) => this.run<'pam.assign', { userId: string; seat: boolean; changed: boolean }>('pam.assign', i);
   pamUnassign = (i: CallInput<'pam.unassign'>) => this.run<'pam.unassign', { userId: string; seat: boolean; changed: boolean }>('pam.unassign', i);
   setPolicy = (i: CallInput<'policy.set'>) => this.run<'policy.set', Required<TenantPolicy> & { tenantId: string }>('policy.set', i);
+  setLimits = (i: CallInput<'tenant.limits'>) => this.run<'tenant.limits', TenantLimits>('tenant.limits', i);
 
   async close(): Promise<void> {
     const events = await this.events.catch(() => null);

@@ -42,6 +42,7 @@ export function jobAdminApi(ctx: LedgerContext, actor: Actor, redis: RedisTarget
     unassignClient: (tenantId, clientId) => client.unassign({ tenantId, clientId }),
     uninstallClient: (tenantId, clientId) => client.uninstall({ tenantId, clientId }),
     setPolicy: (tenantId, policy) => client.setPolicy({ tenantId, policy: stripUndefined(policy) }),
+    setLimits: (tenantId, change) => client.setLimits({ tenantId, limits: stripUndefined(change) }),
     audit: (tenantId, query) => {
       authorizeTenant(actor, tenantId, 'reading the audit trail');
       return readAuditPage(ctx, tenantId, query);

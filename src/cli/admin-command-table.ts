@@ -8,6 +8,7 @@ import { LicensegateError } from '../errors.ts';
 import { AUDIT_PAGE_MAX, isStreamId } from '../licensing/audit.ts';
 import type { EndpointLicenseType } from '../licensing/license-types.ts';
 import type { ClientFilter } from '../licensing/views.ts';
+import { LIMIT_MAX, type TenantLimitsChange } from '../licensing/tenant-limits.ts';
 import { DEFAULT_TENANT } from '../store/keys.ts';
 import {
   AdminUsageError,
@@ -94,6 +95,29 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** `tenants limits` flags: a whole number, or the word that clears it (default / off). */
+function limitFlag(line: ParsedLine, flag: string, clear: string): number | null | undefined {
+  const v = stringFlag(line.values, flag);
+  if (v === undefined) return undefined;
+  if (v === clear) return null;
+  if (!/^\d{1,8}$/.test(v) || Number(v) < 1 || Number(v) > LIMIT_MAX) throw new AdminUsageError(`--${flag} must be a whole number 1-${LIMIT_MAX} or ${clear}, got "${v}"`);
+  return Number(v);
+}
+
+function parseLimits(line: ParsedLine): { tenant: string; change: TenantLimitsChange } {
+  const [tenant] = expectPositionals(line.positionals, ['TENANT']);
+  const proof = stringFlag(line.values, 'require-proof');
+  if (proof !== undefined && proof !== 'on' && proof !== 'off') throw new AdminUsageError(`--require-proof must be on or off, got "${proof}"`);
+  const change: TenantLimitsChange = {
+    enrollRate: limitFlag(line, 'enroll-rate', 'default'),
+    enrollBurst: limitFlag(line, 'enroll-burst', 'default'),
+    maxClients: limitFlag(line, 'max-clients', 'off'),
+    requireProof: proof === undefined ? undefined : proof === 'on',
+  };
+  if (Object.values(change).every((v) => v === undefined)) throw new AdminUsageError('give --enroll-rate, --enroll-burst, --max-clients and/or --require-proof');
+  return { tenant: tenantId(tenant!), change };
+}
+
 const FILTERS = ['online', 'offline', 'unlicensed'] as const;
 
 export const ADMIN_COMMANDS: readonly AdminCommand[] = [
@@ -174,6 +198,17 @@ export const ADMIN_COMMANDS: readonly AdminCommand[] = [
     async run(api, p) {
       const r = await api.takeBack(p.tenant, p.type, p.count, p.force);
       return { json: r, human: view.takeBackView(r) };
+    },
+  }),
+  command({
+    name: 'tenants limits',
+    synopsis: 'TENANT [--enroll-rate N|default] [--enroll-burst N|default] [--max-clients N|off] [--require-proof on|off]',
+    summary: 'enrollment limits: new Clients per second and at once, a cap on Clients, enrollment proofs required (Z3)',
+    flags: { 'enroll-rate': { type: 'string' }, 'enroll-burst': { type: 'string' }, 'max-clients': { type: 'string' }, 'require-proof': { type: 'string' } },
+    parse: parseLimits,
+    async run(api, p) {
+      const r = await api.setLimits(p.tenant, p.change);
+      return { json: r, human: view.limitsView(r) };
     },
   }),
   command({

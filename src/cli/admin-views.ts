@@ -106,6 +106,13 @@ export function policyView(p: { tenantId: string; reclaimAfterDays: number; free
   return formatTable(['TENANT', 'RECLAIM AFTER DAYS', 'FREE NON-PERSISTENT ON DISCONNECT'], [[p.tenantId, p.reclaimAfterDays || 'off', p.freeNonPersistentOnDisconnect]]);
 }
 
+export function limitsView(l: { tenantId: string; enrollRate: number | null; enrollBurst: number | null; maxClients: number | null; requireProof: boolean; clients: number }): string {
+  return formatTable(
+    ['TENANT', 'ENROLL RATE /S', 'ENROLL BURST', 'MAX CLIENTS', 'CLIENTS', 'REQUIRE PROOF'],
+    [[l.tenantId, l.enrollRate ?? 'default', l.enrollBurst ?? 'default', l.maxClients ?? 'off', l.clients, l.requireProof ? 'on' : 'off']],
+  );
+}
+
 export function auditView(page: AuditPage): string {
   const table = formatTable(
     ['TIME', 'HOLDER', 'TYPE', 'ACTION', 'BEFORE', 'AFTER', 'REASON', 'ACTOR', 'CAUSE'],

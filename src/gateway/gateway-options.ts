@@ -3,6 +3,8 @@ import type { RedisClient } from '../store/redis-connection.ts';
 import type { Logger } from 'pino';
 import { DEFAULT_OS_LICENSE_MAP, type OsLicenseRule } from '../licensing/os-license-map.ts';
 import type { Keys } from '../store/keys.ts';
+import { DEFAULT_ENROLL_BURST, DEFAULT_ENROLL_RATE } from '../licensing/tenant-limits.ts';
+import { DEFAULT_AUTH_AUDIT_WINDOW_MS } from './failed-auth-audit.ts';
 
 export interface GatewayOptions {
   /** Command connection (scripts defined). Required. */
@@ -60,6 +62,12 @@ export interface GatewayOptions {
   osLicenseMap?: readonly OsLicenseRule[];
   /** This node's id. Default: host-pid-random. */
   nodeId?: string;
+  /** New registrations per second of a tenant that sets none (SPEC Z3). Default 100. */
+  enrollRate?: number;
+  /** Registrations a tenant that sets none may make at once (SPEC Z3). Default 50 000. */
+  enrollBurst?: number;
+  /** Failed authentications are audited once per tenant per window (SPEC Z3). Default 10 000 ms. */
+  authAuditWindowMs?: number;
 }
 
 export type ResolvedGatewayOptions = Required<GatewayOptions>;
@@ -86,6 +94,9 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultNodeId: ()
     retryBaseMs: 1_000,
     retryMaxMs: 30_000,
     osLicenseMap: DEFAULT_OS_LICENSE_MAP,
+    enrollRate: DEFAULT_ENROLL_RATE,
+    enrollBurst: DEFAULT_ENROLL_BURST,
+    authAuditWindowMs: DEFAULT_AUTH_AUDIT_WINDOW_MS,
     ...stripUndefined(options),
     redis: options.redis,
     keys: options.keys,
@@ -97,6 +108,7 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultNodeId: ()
     'lastSeenFlushMs', 'nodeHeartbeatMs', 'nodeTimeoutMs', 'reconcileIntervalMs', 'maxReplay',
     'maxHandshakes', 'maxEnrollments', 'maxConnections', 'retryBaseMs', 'retryMaxMs',
     'helloQueueWaitMs',
+    'enrollRate', 'enrollBurst', 'authAuditWindowMs',
   ];
   for (const k of positive) {
     const v = o[k];

@@ -19,7 +19,8 @@ import { AgentConnection, connectionKey } from './agent-connection.ts';
 import { CommandDelivery } from './command-delivery.ts';
 import { drainRefusal, handOver, runDrain, type DrainPlan, type DrainReport } from './drain.ts';
 import { DoorbellChannels } from './doorbell-channels.ts';
-import { helloRefusal } from './hello-refusal.ts';
+import { helloRefusal, maskForPeer } from './hello-refusal.ts';
+import { FailedAuthAudit } from './failed-auth-audit.ts';
 import { flushLastSeen } from './last-seen-flush.ts';
 import { HelloAdmission } from './hello-admission.ts';
 import { HelloQueue } from './hello-queue.ts';
@@ -35,6 +36,8 @@ export class GatewayServer {
   readonly options: ResolvedGatewayOptions;
   readonly nodeId: string;
   private readonly sessions: SessionStore;
+  /** Refused Hellos, audited per tenant per window (SPEC Z3). */
+  private readonly failedAuth: FailedAuthAudit;
   private readonly delivery: CommandDelivery;
   private readonly registry: NodeRegistry;
   private readonly presence: PresenceKeeper;
@@ -66,7 +69,8 @@ export class GatewayServer {
   constructor(options: GatewayOptions) {
     this.options = resolveGatewayOptions(options, newNodeId);
     this.nodeId = this.options.nodeId;
-    this.sessions = new SessionStore(this.options.redis, this.options.keys);
+    this.sessions = new SessionStore(this.options.redis, this.options.keys, { rate: this.options.enrollRate, burst: this.options.enrollBurst });
+    this.failedAuth = new FailedAuthAudit(this.options.redis, this.options.keys, this.options.logger, this.options.authAuditWindowMs);
     this.tasks = new PeriodicTasks(this.options.logger);
     this.delivery = new CommandDelivery({ redis: this.options.redis, keys: this.options.keys, maxReplay: this.options.maxReplay, heartbeatIntervalMs: this.options.heartbeatIntervalMs });
     const o = this.options;
@@ -168,6 +172,7 @@ export class GatewayServer {
     this.stopping = true;
     this.helloAdmission.stopped = true;
     this.tasks.stopAll();
+    this.failedAuth.close();
     const offline: DisconnectEntry[] = [];
     for (const conn of this.connections.values()) {
       if (conn.state === 'live') offline.push({ tenantId: conn.tenantId, clientId: conn.clientId, connToken: conn.token });
@@ -277,7 +282,7 @@ export class GatewayServer {
 
   private reject(conn: AgentConnection, err: LicensegateError): void {
     if (err.code === 'INTERNAL_ERROR') conn.log.error({ err: err.cause ?? err }, 'connection failed on a server fault');
-    else conn.log.info({ code: err.code, detail: err.message }, 'connection refused');
+    else conn.log.info({ code: err.code, detail: err.message, ...(err.cause instanceof LicensegateError ? { reason: err.cause.code, reasonDetail: err.cause.message } : {}) }, 'connection refused');
     conn.fail(err);
   }
 
@@ -304,7 +309,10 @@ export class GatewayServer {
       // every retry. Remove it (token-guarded: only if this connection holds it), queued before
       // the refusal goes out, so a retry on this node is ordered after it (F1, C4).
       this.releaseRecord(conn);
-      return this.reject(conn, helloRefusal(err, () => this.admission.retryAfter(Date.now())));
+      const refusal = helloRefusal(err, () => this.admission.retryAfter(Date.now()));
+      this.failedAuth.record(hello.tenantId, refusal.code, conn.remoteAddress);
+      // Z3: the peer has not authenticated; it learns no tenant's or client id's existence.
+      return this.reject(conn, maskForPeer(refusal));
     }
     if (this.supersededEarly.delete(conn.token)) {
       // A newer connection on another node took the Client while our Hello was running (its

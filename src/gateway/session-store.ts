@@ -8,6 +8,7 @@ import { hashSecret, newClientCredential } from '../auth/secrets.ts';
 import { parseCommandEntry, type ClientCommand, type StreamEntry } from '../delivery/client-command.ts';
 import { isErrorCode, LicensegateError } from '../errors.ts';
 import { isEndpointLicenseType, type EndpointLicenseType } from '../licensing/license-types.ts';
+import { DEFAULT_ENROLL_BURST, DEFAULT_ENROLL_RATE } from '../licensing/tenant-limits.ts';
 import type { OsFacts } from '../licensing/os-license-map.ts';
 import type { HelloMessage } from '../protocol/client-message.ts';
 import type { Keys } from '../store/keys.ts';
@@ -64,6 +65,24 @@ export interface DisconnectEntry {
 export type ReregisterResult = 'held' | 'added' | 'superseded' | 'gone';
 const REREGISTER_RESULTS: ReadonlySet<ReregisterResult> = new Set(['held', 'added', 'superseded', 'gone']);
 
+/**
+ * The enrollment limits a tenant without its own (tenant hash fields enrollRate/enrollBurst)
+ * gets (SPEC Z3, src/licensing/tenant-limits.ts).
+ */
+export interface EnrollDefaults {
+  /** New registrations per second, per tenant. */
+  rate: number;
+  /** Registrations a tenant may make at once (the bucket's size; it starts full). */
+  burst: number;
+}
+
+/** A refused Hello from hello-1.lua's reply: its code, with the retry hint it carries. */
+function helloScriptRefusal(reply: unknown[]): LicensegateError {
+  if (reply[0] === 'ENROLLMENT_PROOF_MISMATCH') return new LicensegateError('AUTH_FAILED', 'enrollment proof does not match the one the client id registered with');
+  if (reply[0] === 'ENROLL_RATE_LIMITED') return new LicensegateError('ENROLL_RATE_LIMITED', undefined, { retryAfterMs: Math.max(1, Number(reply[1]) || 0) });
+  return codedError(reply[0]);
+}
+
 function codedError(status: unknown, detail?: string): LicensegateError {
   const code = String(status);
   return isErrorCode(code) ? new LicensegateError(code, detail) : new LicensegateError('INTERNAL_ERROR', `script returned ${code}`);
@@ -80,6 +99,7 @@ export class SessionStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: Keys,
+    private readonly enrollDefaults: EnrollDefaults = { rate: DEFAULT_ENROLL_RATE, burst: DEFAULT_ENROLL_BURST },
   ) {
     this.batch = new TurnBatcher(redis);
   }
@@ -125,13 +145,17 @@ export class SessionStore {
       hello.lastAckedSeq,
       credential ? hashSecret(credential) : '',
       input.maxReplay,
+      // Z3: only its hash leaves this process; only enrollments carry one.
+      enrolling && hello.enrollmentProof !== '' ? hashSecret(hello.enrollmentProof) : '',
+      this.enrollDefaults.rate,
+      this.enrollDefaults.burst,
     ])) as unknown[];
     if (reply[0] !== 'OK') {
       // Undo our own claim so a refused enrollment leaves nothing behind.
       if (claimed && (await this.redis.exists(this.keys.client(hello.tenantId, hello.clientId))) === 0) {
         await this.redis.hdel(this.keys.clientTenant(), hello.clientId);
       }
-      throw codedError(reply[0]);
+      throw helloScriptRefusal(reply);
     }
     const held = String(reply[2]);
     return {

@@ -5,6 +5,7 @@ import { assignClient, setTenantPolicy, unassignClient, uninstallClient } from '
 import { assignPamSeat, createPamUser, unassignPamSeat } from '../licensing/pam-seats.ts';
 import { activateSerialKey, removeSerialKey } from '../licensing/serial-key-ledger.ts';
 import { createTenant, grantLicenses, takeBackLicenses } from '../licensing/tenants.ts';
+import { setTenantLimits } from '../licensing/tenant-limits.ts';
 import type { JobName, ParsedJob } from './contract.ts';
 
 type Handlers = { [N in JobName]: (ctx: LedgerContext, job: ParsedJob<N>, jobId: string) => Promise<unknown> };
@@ -28,4 +29,5 @@ export const adminHandlers: Handlers = {
   'pam.assign': (ctx, j, id) => assignPamSeat(ctx, j.actor, j.tenantId, j.userId, `job:${id}`, `job:${id}`),
   'pam.unassign': (ctx, j, id) => unassignPamSeat(ctx, j.actor, j.tenantId, j.userId, `job:${id}`, `job:${id}`),
   'policy.set': (ctx, j, id) => setTenantPolicy(ctx, j.actor, j.tenantId, j.policy, `job:${id}`),
+  'tenant.limits': (ctx, j, id) => setTenantLimits(ctx, j.actor, j.tenantId, j.limits, `job:${id}`),
 };

@@ -36,6 +36,17 @@ export const jobSchemas = {
       freeNonPersistentOnDisconnect: z.boolean().optional(),
     }),
   }),
+  // SPEC Z3 (docs/identity.md): null returns a limit to the gateway's default (maxClients: no cap).
+  'tenant.limits': z.strictObject({
+    ...base,
+    tenantId,
+    limits: z.strictObject({
+      enrollRate: z.number().int().min(1).max(10_000_000).nullable().optional(),
+      enrollBurst: z.number().int().min(1).max(10_000_000).nullable().optional(),
+      maxClients: z.number().int().min(0).max(10_000_000).nullable().optional(),
+      requireProof: z.boolean().optional(),
+    }),
+  }),
 } as const;
 
 export type JobName = keyof typeof jobSchemas;

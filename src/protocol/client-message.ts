@@ -23,6 +23,8 @@ export interface HelloMessage {
   auth: HelloAuth;
   lastAckedSeq: number;
   nonPersistent: boolean;
+  /** Hello.enrollment_proof: the per-install secret binding the client id (Z3); '' when none. */
+  enrollmentProof: string;
 }
 
 export type ClientMessage =

@@ -17,6 +17,8 @@ export const HELLO_LIMITS = {
   secretMax: 512,
   /** agent.proto: "Must be below 10^13" (hello-1.lua's SEQ_LIMIT; no seq the gateway sends reaches it). */
   lastAckedSeqBelow: 10_000_000_000_000,
+  /** Hello.enrollment_proof when set: 16-128 printable ASCII characters (Z3). */
+  enrollmentProof: /^[\x21-\x7e]{16,128}$/,
 } as const;
 
 export function decodeClientFrame(bytes: Uint8Array): ClientMessage {
@@ -59,6 +61,9 @@ function validateHello(h: Hello): HelloMessage {
   else throw invalid('one of enrollment_token or client_credential must be set');
   if (auth.secret.length === 0 || auth.secret.length > HELLO_LIMITS.secretMax) throw invalid('secret must be 1-512 characters');
 
+  const enrollmentProof = h.enrollmentProof ?? '';
+  if (enrollmentProof !== '' && !HELLO_LIMITS.enrollmentProof.test(enrollmentProof)) throw invalid('enrollment_proof must be 16-128 printable ASCII characters');
+
   const lastAckedSeq = Number(h.lastAckedSeq ?? 0);
   if (!Number.isSafeInteger(lastAckedSeq) || lastAckedSeq < 0 || lastAckedSeq >= HELLO_LIMITS.lastAckedSeqBelow) throw invalid('last_acked_seq out of range');
 
@@ -71,6 +76,7 @@ function validateHello(h: Hello): HelloMessage {
     auth,
     lastAckedSeq,
     nonPersistent: h.nonPersistent === true,
+    enrollmentProof,
   };
 }
 

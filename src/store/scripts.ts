@@ -24,6 +24,7 @@ export const SCRIPT_NAMES = [
   'nodeBeat', 'nodeForget', 'reregister',
   'promote',
   'purgeUninstalled', 'releaseClientIds',
+  'setLimits',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

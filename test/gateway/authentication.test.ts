@@ -8,7 +8,8 @@ import { snapshot } from '../helpers/snapshot.ts';
 let gw: TestGateway;
 let registered: Agent;
 beforeAll(async () => {
-  gw = await startTestGateway({ pool: { workstation: 5 }, gateway: QUIET_NODE });
+  // The failed-auth audit (Z3, test/auth/identity-audit.test.ts) writes after the file ends, not inside a snapshot comparison.
+  gw = await startTestGateway({ pool: { workstation: 5 }, gateway: { ...QUIET_NODE, authAuditWindowMs: 3_600_000 } });
   await ensureTenant(gw.redis, gw.keys, 'acme', { enrollmentToken: 'acme-enrollment-token-01' });
   registered = newAgent(gw.url);
   await registered.connect();
@@ -50,8 +51,8 @@ describe('authentication refusals change nothing', () => {
     await expectRefused(new Agent({ url: gw.url, clientId: clientId(), credential: registered.credential!, os: OS.windows }), 'AUTH_FAILED', 4401);
   });
 
-  it('C2: an unknown tenant is UNKNOWN_TENANT (4404)', async () => {
-    await expectRefused(newAgent(gw.url, { tenantId: 'no-such-tenant' }), 'UNKNOWN_TENANT', 4404);
+  it('C2 Z3: an unknown tenant is AUTH_FAILED (4401) on the wire: an unauthenticated peer learns no tenant exists', async () => {
+    await expectRefused(newAgent(gw.url, { tenantId: 'no-such-tenant' }), 'AUTH_FAILED', 4401);
   });
 
   it('C2: enrolling a registered client id again by token is CLIENT_ALREADY_REGISTERED (a takeover)', async () => {
@@ -72,8 +73,9 @@ describe('authentication refusals change nothing', () => {
     await eventually(async () => (await gw.redis.hexists(gw.keys.online('default'), first.clientId)) === 0, 'first recorded offline');
   });
 
-  it('C2 T6: a client id registered in another tenant is CLIENT_IN_OTHER_TENANT', async () => {
-    await expectRefused(newAgent(gw.url, { clientId: registered.clientId, tenantId: 'acme', enrollmentToken: 'acme-enrollment-token-01' }), 'CLIENT_IN_OTHER_TENANT', 4409);
+  it('C2 T6 Z3: a client id registered in another tenant is AUTH_FAILED (4401) on the wire, with or without that tenant\'s token', async () => {
+    await expectRefused(newAgent(gw.url, { clientId: registered.clientId, tenantId: 'acme', enrollmentToken: 'acme-enrollment-token-01' }), 'AUTH_FAILED', 4401);
+    await expectRefused(newAgent(gw.url, { clientId: registered.clientId, tenantId: 'acme', enrollmentToken: 'not-the-acme-token-xx' }), 'AUTH_FAILED', 4401);
   });
 
   it('C2 T6: a tenant token does not enroll into another tenant', async () => {

@@ -17,7 +17,8 @@ import { snapshot } from '../helpers/snapshot.ts';
 const HEARTBEAT_MS = 300;
 let gw: TestGateway;
 beforeAll(async () => {
-  gw = await startTestGateway({ pool: { linux: 20 }, gateway: { heartbeatIntervalMs: HEARTBEAT_MS, lastSeenFlushMs: 100, ...QUIET_NODE } });
+  // The failed-auth audit (Z3, test/auth/identity-audit.test.ts) writes after the file ends, not inside a snapshot comparison.
+  gw = await startTestGateway({ pool: { linux: 20 }, gateway: { heartbeatIntervalMs: HEARTBEAT_MS, lastSeenFlushMs: 100, ...QUIET_NODE, authAuditWindowMs: 3_600_000 } });
 });
 afterAll(() => gw.stop());
 

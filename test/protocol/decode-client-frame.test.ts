@@ -11,6 +11,7 @@ const hello = {
   agentVersion: '1.2.3',
   enrollmentToken: 'token-token-token-1',
   lastAckedSeq: 4,
+  enrollmentProof: 'proof-proof-proof-01',
 };
 
 function bytes(frame: IClientFrame): Uint8Array {
@@ -42,6 +43,7 @@ describe('decodeClientFrame', () => {
         auth: { kind: 'enrollmentToken', secret: 'token-token-token-1' },
         lastAckedSeq: 4,
         nonPersistent: false,
+        enrollmentProof: 'proof-proof-proof-01',
       },
     });
   });

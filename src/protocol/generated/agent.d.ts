@@ -61,6 +61,7 @@ export namespace licensegate {
                 clientCredential?: (string|null);
                 lastAckedSeq?: (number|null);
                 nonPersistent?: (boolean|null);
+                enrollmentProof?: (string|null);
             }
 
             class Hello implements IHello {
@@ -74,6 +75,7 @@ export namespace licensegate {
                 public clientCredential?: (string|null);
                 public lastAckedSeq: number;
                 public nonPersistent: boolean;
+                public enrollmentProof: string;
                 public auth?: ("enrollmentToken"|"clientCredential");
                 public static encode(message: licensegate.agent.v1.IHello, writer?: $protobuf.Writer): $protobuf.Writer;
                 public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): licensegate.agent.v1.Hello;

@@ -596,6 +596,7 @@ export const licensegate = $root.licensegate = (() => {
                  * @property {string|null} [clientCredential] Hello clientCredential
                  * @property {number|null} [lastAckedSeq] Hello lastAckedSeq
                  * @property {boolean|null} [nonPersistent] Hello nonPersistent
+                 * @property {string|null} [enrollmentProof] Hello enrollmentProof
                  */
 
                 /**
@@ -685,6 +686,14 @@ export const licensegate = $root.licensegate = (() => {
                  */
                 Hello.prototype.nonPersistent = false;
 
+                /**
+                 * Hello enrollmentProof.
+                 * @member {string} enrollmentProof
+                 * @memberof licensegate.agent.v1.Hello
+                 * @instance
+                 */
+                Hello.prototype.enrollmentProof = "";
+
                 // OneOf field names bound to virtual getters and setters
                 let $oneOfFields;
 
@@ -733,6 +742,8 @@ export const licensegate = $root.licensegate = (() => {
                         writer.uint32(/* id 8, wireType 0 =*/64).uint64(message.lastAckedSeq);
                     if (message.nonPersistent != null && Object.hasOwnProperty.call(message, "nonPersistent"))
                         writer.uint32(/* id 9, wireType 0 =*/72).bool(message.nonPersistent);
+                    if (message.enrollmentProof != null && Object.hasOwnProperty.call(message, "enrollmentProof"))
+                        writer.uint32(/* id 10, wireType 2 =*/82).string(message.enrollmentProof);
                     return writer;
                 };
 
@@ -806,6 +817,10 @@ export const licensegate = $root.licensegate = (() => {
                                 message.nonPersistent = reader.bool();
                                 break;
                             }
+                        case 10: {
+                                message.enrollmentProof = reader.string();
+                                break;
+                            }
                         default:
                             reader.skipType(tag & 7, long);
                             break;
@@ -865,6 +880,8 @@ export const licensegate = $root.licensegate = (() => {
                             message.lastAckedSeq = new $util.LongBits(object.lastAckedSeq.low >>> 0, object.lastAckedSeq.high >>> 0).toNumber(true);
                     if (object.nonPersistent != null)
                         message.nonPersistent = Boolean(object.nonPersistent);
+                    if (object.enrollmentProof != null)
+                        message.enrollmentProof = String(object.enrollmentProof);
                     return message;
                 };
 
@@ -897,6 +914,7 @@ export const licensegate = $root.licensegate = (() => {
                         } else
                             object.lastAckedSeq = options.longs === String ? "0" : typeof BigInt !== "undefined" && options.longs === BigInt ? BigInt("0") : 0;
                         object.nonPersistent = false;
+                        object.enrollmentProof = "";
                     }
                     if (message.tenantId != null && Object.hasOwnProperty.call(message, "tenantId"))
                         object.tenantId = message.tenantId;
@@ -927,6 +945,8 @@ export const licensegate = $root.licensegate = (() => {
                             object.lastAckedSeq = options.longs === String ? $util.Long.prototype.toString.call(message.lastAckedSeq) : options.longs === Number ? new $util.LongBits(message.lastAckedSeq.low >>> 0, message.lastAckedSeq.high >>> 0).toNumber(true) : message.lastAckedSeq;
                     if (message.nonPersistent != null && Object.hasOwnProperty.call(message, "nonPersistent"))
                         object.nonPersistent = message.nonPersistent;
+                    if (message.enrollmentProof != null && Object.hasOwnProperty.call(message, "enrollmentProof"))
+                        object.enrollmentProof = message.enrollmentProof;
                     return object;
                 };
 

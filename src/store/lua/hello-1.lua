@@ -12,6 +12,16 @@
   ARGV[12] cloud provider    ARGV[13] os version       ARGV[14] agent version
   ARGV[15] non-persistent    ARGV[16] last acked seq reported by the agent
   ARGV[17] credential hash to store on registration    ARGV[18] max commands to return
+  ARGV[19] sha256(Hello.enrollment_proof) or '' (enroll mode only)
+  ARGV[20] default enrollments per second  ARGV[21] default enrollment burst (tenant fields override)
+
+  Identity and enrollment limits (SPEC Z3, docs/identity.md), enroll mode only, after the token
+  check: a registered client id whose record holds a proofHash enrolls again only with that
+  proof (else AUTH_FAILED, whatever its state, so a token holder learns nothing of it); a
+  tenant with requireProof='1' enrolls no Hello without a proof (ENROLLMENT_PROOF_REQUIRED). A
+  new registration is refused at the tenant's maxClients (TENANT_CLIENT_LIMIT) and needs a
+  token of the tenant's enrollment bucket (enrollTokens/enrollAt, refilled at enrollRate per
+  second up to enrollBurst): else {'ENROLL_RATE_LIMITED', ms until a token is there}.
 
   An uninstalled Client (C8) is served only to the credential an admin revoked while it was
   away (revokedCredHash, see uninstall-1.lua), so that it learns it on its next connect (F4):
@@ -53,11 +63,53 @@ local function claimAcked()
   return seq, acked
 end
 
+-- Z3: the tenant's identity policy and limits, read once per enrollment (one HMGET):
+-- requireProof, maxClients, enrollRate, enrollBurst, enrollTokens, enrollAt.
+local proofHash = ARGV[19] or ''
+local function tenantLimits()
+  return redis.call('HMGET', K_TENANT, 'requireProof', 'maxClients', 'enrollRate', 'enrollBurst', 'enrollTokens', 'enrollAt')
+end
+
+-- Z3: a registered client id bound to a proof re-enrolls only with it; a tenant may require
+-- proofs. Returns a refusal code or nil. Enroll mode only (never on the reconnect hot path).
+local function proofRefusal(status, lim)
+  if status then
+    local stored = redis.call('HGET', ck, 'proofHash')
+    if stored and stored ~= proofHash then return 'ENROLLMENT_PROOF_MISMATCH' end
+  end
+  if proofHash == '' and lim[1] == '1' then return 'ENROLLMENT_PROOF_REQUIRED' end
+  return nil
+end
+
+-- Z3: the tenant's cap and enrollment rate, for a new registration. Takes one token of the
+-- bucket when it allows it; returns nil, or a refusal code and the retry hint (ms).
+local function enrollLimitRefusal(lim)
+  local t = { lim[2], lim[3], lim[4], lim[5], lim[6] }
+  local maxClients = tonumber(t[1] or '') or 0
+  if maxClients > 0 and redis.call('SCARD', K_CLIENTS) >= maxClients then return 'TENANT_CLIENT_LIMIT', 0 end
+  local rate = tonumber(t[2] or '') or tonumber(ARGV[20])
+  local burst = tonumber(t[3] or '') or tonumber(ARGV[21])
+  local nowMs = tonumber(now)
+  local tokens = math.min(tonumber(t[4] or '') or burst, burst)
+  local at = tonumber(t[5] or '') or nowMs
+  -- A gateway whose clock is behind the last stamp adds nothing (never refills twice).
+  if nowMs > at then
+    tokens = math.min(burst, tokens + (nowMs - at) * rate / 1000)
+    at = nowMs
+  end
+  if tokens < 1 then return 'ENROLL_RATE_LIMITED', math.ceil((1 - tokens) * 1000 / rate) end
+  redis.call('HSET', K_TENANT, 'enrollTokens', tostring(tokens - 1), 'enrollAt', tostring(at))
+  return nil
+end
+
 if redis.call('EXISTS', K_TENANT) == 0 then return {'UNKNOWN_TENANT'} end
 local status = redis.call('HGET', ck, 'status')
 local registered = 0
 if mode == 'enroll' then
   if redis.call('HGET', K_TENANT, 'enrollTokenHash') ~= secretHash then return {'AUTH_FAILED'} end
+  local lim = tenantLimits()
+  local refusedProof = proofRefusal(status, lim)
+  if refusedProof then return {refusedProof} end
   if status == 'uninstalled' then return {'CLIENT_UNINSTALLED'} end
   if status and redis.call('HGET', ck, 'confirmed') == '1' then return {'CLIENT_ALREADY_REGISTERED'} end
   -- Registered, never confirmed, and its connection is still open: nobody else may enroll it
@@ -67,11 +119,16 @@ if mode == 'enroll' then
     -- Registered, but the agent never showed it received its credential (no frame after that
     -- Welcome, no Hello with it) and that connection is gone: the Welcome was lost. Enrolling
     -- again issues a new credential and keeps everything else, so an agent is never locked out
-    -- by a dropped connection.
+    -- by a dropped connection. A client id registered without a proof (an older agent) is
+    -- bound to the first proof it enrolls with (Z3).
     redis.call('HSET', ck, 'credHash', ARGV[17])
+    if proofHash ~= '' then redis.call('HSET', ck, 'proofHash', proofHash) end
   else
+    local refusedLimit, retryMs = enrollLimitRefusal(lim)
+    if refusedLimit then return {refusedLimit, retryMs} end
     redis.call('HSET', ck, 'status', 'active', 'credHash', ARGV[17], 'registeredAt', now,
       'seq', 0, 'acked', 0, 'type', '', 'reason', '', 'waitType', '')
+    if proofHash ~= '' then redis.call('HSET', ck, 'proofHash', proofHash) end
     redis.call('SADD', K_CLIENTS, clientId)
   end
   registered = 1
