@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { KeyObject } from 'node:crypto';
 import { loadPublicKeys } from './licensing/vendor-keys.ts';
+import { DEV_LICENSE_MODES, type DevLicenseMode } from './licensing/dev-license-mode.ts';
 import { DEFAULT_OS_LICENSE_MAP, osLicenseMapSchema, type OsLicenseRule } from './licensing/os-license-map.ts';
 import { DURABILITY_PATTERN, parseDurability, type DurabilityMode } from './store/durability.ts';
 import { RedisTargetError, targetFromEnv, type RedisTarget } from './store/redis-target.ts';
@@ -51,6 +52,7 @@ const envSchema = z.object({
   DURABILITY_CHECK: z.enum(['config', 'skip']).default('config'),
   DRAIN_SECONDS: z.coerce.number().finite().min(0).max(3600).default(10),
   DRAIN_NOTICE_MS: int(0, 600_000).default(3_000),
+  DEV_LICENSE: z.enum(DEV_LICENSE_MODES).default('auto'),
 });
 
 export interface Config {
@@ -103,6 +105,8 @@ export interface Config {
   drainSeconds: number;
   /** Before the drain's first close: time for a balancer to see `/readyz` fail. */
   drainNoticeMs: number;
+  /** Trust the dev vendor key: `auto` only with the embedded Redis (src/licensing/dev-license-mode.ts). */
+  devLicense: DevLicenseMode;
 }
 
 export class ConfigError extends Error {
@@ -195,5 +199,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     durabilityCheck: e.DURABILITY_CHECK,
     drainSeconds: e.DRAIN_SECONDS,
     drainNoticeMs: e.DRAIN_NOTICE_MS,
+    devLicense: e.DEV_LICENSE,
   };
 }

@@ -5,6 +5,7 @@ import { assignClient, setTenantPolicy, unassignClient, uninstallClient } from '
 import { assignPamSeat, createPamUser, unassignPamSeat } from '../licensing/pam-seats.ts';
 import { activateSerialKey, removeSerialKey } from '../licensing/serial-key-ledger.ts';
 import { createTenant, grantLicenses, takeBackLicenses } from '../licensing/tenants.ts';
+import { rotateEnrollmentToken } from '../licensing/enrollment-tokens.ts';
 import type { JobName, ParsedJob } from './contract.ts';
 
 type Handlers = { [N in JobName]: (ctx: LedgerContext, job: ParsedJob<N>, jobId: string) => Promise<unknown> };
@@ -18,7 +19,8 @@ type Handlers = { [N in JobName]: (ctx: LedgerContext, job: ParsedJob<N>, jobId:
 export const adminHandlers: Handlers = {
   'serial.activate': (ctx, j, id) => activateSerialKey(ctx, j.actor, j.key, `job:${id}`, `job:${id}`),
   'serial.remove': (ctx, j, id) => removeSerialKey(ctx, j.actor, j.keyId, `job:${id}`, `job:${id}`),
-  'tenant.create': (ctx, j, id) => createTenant(ctx, j.actor, j.name, j.tenantId, `job:${id}`),
+  'tenant.create': (ctx, j, id) => createTenant(ctx, j.actor, j.name, j.tenantId, `job:${id}`, j.enrollTokenHash),
+  'tenant.rotateToken': (ctx, j, id) => rotateEnrollmentToken(ctx, j.actor, j.tenantId, j.enrollTokenHash, j.graceSeconds * 1000, `job:${id}`),
   'tenant.grant': (ctx, j, id) => grantLicenses(ctx, j.actor, j.tenantId, j.type as LicenseTypeName, j.count, id),
   'tenant.takeBack': (ctx, j, id) => takeBackLicenses(ctx, j.actor, j.tenantId, j.type as LicenseTypeName, j.count, j.force, id),
   'client.assign': (ctx, j, id) => assignClient(ctx, j.actor, j.tenantId, j.clientId, { type: j.type as EndpointLicenseType | undefined, force: j.force }, `job:${id}`, `job:${id}`),

@@ -23,6 +23,7 @@ export const SCRIPT_NAMES = [
   'repairSeq',
   'nodeBeat', 'nodeForget', 'reregister',
   'promote',
+  'rotateToken',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
