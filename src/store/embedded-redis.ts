@@ -92,12 +92,14 @@ type Probe = 'ok' | 'noauth' | 'down';
 /** Does it answer PING (`noauth`: it answers, but wants a password this URL lacks or gets wrong). */
 async function probe(url: string): Promise<Probe> {
   const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
-  r.on('error', () => {});
+  // The refusal may come as the ready check's 'error' event, connect() then rejecting with "Connection is closed".
+  const seen: string[] = [];
+  r.on('error', (err: Error) => seen.push(err.message));
   try {
     await r.connect();
     return (await r.ping()) === 'PONG' ? 'ok' : 'down';
   } catch (err) {
-    return /NOAUTH|WRONGPASS|invalid password|Authentication required/i.test((err as Error).message) ? 'noauth' : 'down';
+    return /NOAUTH|WRONGPASS|invalid password|Authentication required/i.test([(err as Error).message, ...seen].join(' ')) ? 'noauth' : 'down';
   } finally {
     r.disconnect();
   }
