@@ -39,6 +39,8 @@ const onEveryEngine = [
   'test/jobs/multi-process-jobs.test.ts',
   'test/jobs/retries.test.ts',
   'test/cli/admin.test.ts',
+  'test/auth/enrollment-token-storage.test.ts',
+  'test/auth/token-rotation.test.ts',
 ];
 
 /**

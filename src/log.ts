@@ -7,7 +7,7 @@
  * also covers the one place a library puts a secret into an error we log: an ioredis
  * ReplyError keeps the failed command, whose args are AUTH's password.
  */
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 const SECRET_FIELDS = [
   'enrollmentToken', 'enrollToken', 'enrollmentProof', 'clientCredential', 'credential', 'token', 'secret',
@@ -20,9 +20,10 @@ export const REDACT_PATHS: readonly string[] = [
   'command.args', '*.command.args', '*.*.command.args', 'args', '*.args',
 ];
 
-export function createLogger(level: string, format: 'auto' | 'json' | 'pretty' = 'auto'): Logger {
+/** `destination`: where JSON lines go (default stdout; tests read them). */
+export function createLogger(level: string, format: 'auto' | 'json' | 'pretty' = 'auto', destination?: DestinationStream): Logger {
   const pretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
   const redact = { paths: [...REDACT_PATHS], censor: '[redacted]' };
-  if (!pretty) return pino({ level, redact, base: { pid: process.pid } });
+  if (!pretty) return destination ? pino({ level, redact, base: { pid: process.pid } }, destination) : pino({ level, redact, base: { pid: process.pid } });
   return pino({ level, redact, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } });
 }
