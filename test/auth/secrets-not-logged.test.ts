@@ -8,7 +8,7 @@
  * happen exactly once: the token the first start made (its ready line) and the token a
  * rotation made (the rotate command's output).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,7 +118,16 @@ describe('no secret in any log line', () => {
     for (const a of agents.slice(1)) await a.close();
     expect(await first.stop()).toBe(0);
 
-    // 5. A restart with ENROLLMENT_TOKEN: nothing printed; agents reconnect with credentials, new ones enroll with it.
+    // 5. A plain restart prints no token (only its hash is stored); the embedded Redis refuses a client without the password.
+    const plain = await startGatewayProcess({ ...baseEnv }, 40_000);
+    processes.push(plain);
+    expect(plain.output()).not.toMatch(/enrollment-token=/);
+    const port = new URL(readFileSync(join(dataDir, 'redis.url'), 'utf8').trim()).port;
+    const anonymous = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', port, 'GET', 'x'], { encoding: 'utf8', timeout: 10_000, env: { PATH: process.env.PATH } });
+    expect(`${anonymous.stdout}${anonymous.stderr}`).toMatch(/NOAUTH/);
+    expect(await plain.stop()).toBe(0);
+
+    // 6. A restart with ENROLLMENT_TOKEN: nothing printed; agents reconnect with credentials, new ones enroll with it.
     const second = await startGatewayProcess({ ...baseEnv, ENROLLMENT_TOKEN: ENV_TOKEN }, 40_000);
     processes.push(second);
     expect(second.output()).not.toMatch(/enrollment-token=/);
@@ -131,7 +140,7 @@ describe('no secret in any log line', () => {
     await late.close();
     expect(await second.stop()).toBe(0);
 
-    // 6. The scan.
+    // 7. The scan.
     const secrets: Record<string, string> = {
       'first token': token0!,
       'rotated token': token1!,
@@ -152,7 +161,8 @@ describe('no secret in any log line', () => {
     const firstOut = first.output();
     expect(firstOut.split('\n').filter(readyLine)).toHaveLength(1);
     scan('serve (first start)', firstOut, readyLine);
-    scan('serve (restart)', second.output(), () => false);
+    scan('serve (plain restart)', plain.output(), () => false);
+    scan('serve (restart with ENROLLMENT_TOKEN)', second.output(), () => false);
     const rotateLine = (line: string) => line === `new enrollment token for default: ${token1}`;
     for (const r of runs) {
       scan(`${r.what} stdout`, r.stdout, r === rotate ? rotateLine : () => false);
@@ -163,6 +173,6 @@ describe('no secret in any log line', () => {
     // The scan read real logs at the levels asked for: JSON lines from the gateway, debug ones included.
     const levels = new Set(firstOut.split('\n').flatMap((l) => (l.startsWith('{') ? [JSON.parse(l).level as number] : [])));
     expect(levels.has(20) || levels.has(10)).toBe(true);
-    expect(processes).toHaveLength(2);
+    expect(processes).toHaveLength(3);
   });
 });
