@@ -108,7 +108,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     if (dev) {
       logger.warn(
         { devLicense: config.devLicense, keyId: DEV_KEY_ID, dir: `${config.dataDir}/dev-vendor` },
-        'DEVELOPMENT LICENSE: the dev vendor key (its private key lies in DATA_DIR) is trusted and its serial key activated — not for production; production sets REDIS_URL (or DEV_LICENSE=off) and activates a vendor serial key',
+        `DEVELOPMENT LICENSE: the dev vendor key is trusted (${config.redisTarget ? 'DEV_LICENSE=on' : 'zero-config mode'}; its private key lies in DATA_DIR/dev-vendor) — not for production; production sets REDIS_URL (or DEV_LICENSE=off) and activates a vendor serial key`,
       );
     }
     if (dev) vendorKeys.push(dev.publicKey);
