@@ -67,6 +67,7 @@ describe('configuration', () => {
     ['a negative drain notice', { DRAIN_NOTICE_MS: '-5' }, /DRAIN_NOTICE_MS/],
     ['a negative Hello queue size', { HELLO_QUEUE_MAX: '-1' }, /HELLO_QUEUE_MAX/],
     ['a Hello queue wait below 10 ms', { HELLO_QUEUE_WAIT_MS: '5' }, /HELLO_QUEUE_WAIT_MS/],
+    ['an unknown dev license mode (Z2)', { DEV_LICENSE: 'yes' }, /DEV_LICENSE/],
   ];
   for (const [name, env, message] of wrong) {
     it(`R3: ${name} stops start-up with a message naming it`, () => {
