@@ -130,7 +130,7 @@ export class AdminClient {
     if (i.enrollTokenHash !== undefined) return this.run<'tenant.create', CreatedTenant>('tenant.create', i);
     const token = newEnrollmentToken();
     const r = await this.run<'tenant.create', CreatedTenant>('tenant.create', { ...i, enrollTokenHash: hashSecret(token) });
-    return { ...r, enrollmentToken: token };
+    return { ...r, enrollmentToken: await this.tokenOf('tenant.create', i.idempotencyKey, token) };
   };
   /**
    * A new enrollment token for a tenant (SPEC Z2), made here: only its hash is enqueued. The old
@@ -139,8 +139,18 @@ export class AdminClient {
   rotateToken = async (i: Omit<CallInput<'tenant.rotateToken'>, 'enrollTokenHash'>): Promise<RotationResult & { enrollmentToken: string }> => {
     const token = newEnrollmentToken();
     const r = await this.run<'tenant.rotateToken', RotationResult>('tenant.rotateToken', { ...i, enrollTokenHash: hashSecret(token) });
-    return { ...r, enrollmentToken: token };
+    return { ...r, enrollmentToken: await this.tokenOf('tenant.rotateToken', i.idempotencyKey, token) };
   };
+
+  /**
+   * The token this call made, if its job is the one that ran. A repeated idempotency key returns
+   * the first job's result (A3), whose token was made — and shown — by the first call: then ''.
+   */
+  private async tokenOf(name: JobName, idempotencyKey: string | undefined, token: string): Promise<string> {
+    if (idempotencyKey === undefined) return token; // a fresh random job id: this call's job
+    const job = await this.queue.getJob(idempotencyKey);
+    return job?.name === name && (job.data as { enrollTokenHash?: string }).enrollTokenHash === hashSecret(token) ? token : '';
+  }
   grant = (i: CallInput<'tenant.grant'>) => this.run<'tenant.grant', { tenantId: string; type: LicenseTypeName; granted: number; promoted: string[] }>('tenant.grant', i);
   takeBack = (i: CallInput<'tenant.takeBack'>) => this.run<'tenant.takeBack', { tenantId: string; type: LicenseTypeName; takenBack: number; unassigned: string[] }>('tenant.takeBack', i);
   assign = (i: CallInput<'client.assign'>) => this.run<'client.assign', ClientState & { reclaimed: string | null }>('client.assign', i);

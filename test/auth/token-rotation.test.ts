@@ -114,6 +114,17 @@ describe('enrollment token rotation', () => {
     expect(await enroll(t.id, 'lgt_chosen-by-the-admin-service-0001')).toBe('OK');
   });
 
+  it('Z2 A3: an AdminClient call repeated with the same idempotency key returns no token (the first call showed it); the first token stays valid', async () => {
+    const t = await admin.admin.createTenant({ name: 'Repeat Create', idempotencyKey: 'repeat-create-z2' });
+    const again = await admin.admin.createTenant({ name: 'Repeat Create', idempotencyKey: 'repeat-create-z2' });
+    expect(again).toEqual({ ...t, enrollmentToken: '' });
+    const r = await admin.admin.rotateToken({ tenantId: t.id, idempotencyKey: 'repeat-rotate-z2' });
+    expect(r.enrollmentToken).toMatch(/^lgt_/);
+    const r2 = await admin.admin.rotateToken({ tenantId: t.id, idempotencyKey: 'repeat-rotate-z2' });
+    expect(r2).toEqual({ ...r, enrollmentToken: '' });
+    expect(await enroll(t.id, r.enrollmentToken)).toBe('OK');
+  });
+
   it('Z2: the default tenant rotates too, and an AdminClient of its own (as an admin service) gets the token', async () => {
     const service = new AdminClient({ connection: redisTarget(), prefix: gw.keys.queuePrefix, actor: TECHNICIAN, timeoutMs: 10_000 });
     try {
