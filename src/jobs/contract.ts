@@ -22,8 +22,9 @@ const secretHash = z.string().regex(SECRET_HASH, 'must be a SHA-256 hash in lowe
 export const jobSchemas = {
   'serial.activate': z.strictObject({ ...base, key: z.string().min(8).max(16_384) }),
   'serial.remove': z.strictObject({ ...base, keyId: z.string().min(1).max(64) }),
-  // enrollTokenHash: SHA-256 (hex) of a token the caller made and shows once (SPEC Z2); without
-  // it the worker makes the token and returns it in the job's result, which BullMQ keeps.
+  // enrollTokenHash: SHA-256 (hex) of a token the caller made and shows once (SPEC Z2). Results
+  // never carry a token (BullMQ keeps them in Redis): without a hash the tenant's token is one
+  // nobody is shown, and tenant.rotateToken gives it one.
   'tenant.create': z.strictObject({ ...base, name, tenantId: tenantId.optional(), enrollTokenHash: secretHash.optional() }),
   'tenant.rotateToken': z.strictObject({ ...base, tenantId, enrollTokenHash: secretHash, graceSeconds: z.number().int().min(0).max(MAX_GRACE_MS / 1000).default(0) }),
   'tenant.grant': z.strictObject({ ...base, tenantId, type: z.enum(ALL_LICENSE_TYPES as [string, ...string[]]), count }),

@@ -49,11 +49,23 @@ describe('enrollment tokens stored only as hashes', () => {
     expect((await listTenants(gw.ctx)).find((t) => t.id === acme.id)).toEqual({ id: acme.id, name: 'Hash Only', createdAt: expect.any(Number) });
   });
 
-  it('Z2: createTenant in the worker without a caller hash makes a token, returns it, and stores only its hash', async () => {
-    const t = await createTenant(gw.ctx, TECHNICIAN, 'Worker Made');
+  it('Z2: createTenant called directly makes a token, returns it, and stores only its hash', async () => {
+    const t = await createTenant(gw.ctx, TECHNICIAN, 'Direct Made');
     expect(t.enrollmentToken).toMatch(/^lgt_/);
     expect(await gw.redis.hgetall(gw.keys.tenant(t.id))).not.toHaveProperty('enrollToken');
     expect(await gw.redis.hget(gw.keys.tenant(t.id), 'enrollTokenHash')).toBe(hashSecret(t.enrollmentToken));
+  });
+
+  it('Z2: a plain BullMQ tenant.create without a hash gets a result with no token (results stay in Redis); rotateToken then gives one', async () => {
+    const r = await admin.admin.run<'tenant.create', { id: string; enrollmentToken: string }>('tenant.create', { name: 'Plain Job' });
+    expect(r.enrollmentToken).toBe('');
+    const h = await gw.redis.hgetall(gw.keys.tenant(r.id));
+    expect(h.enrollTokenHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(h).not.toHaveProperty('enrollToken');
+    const rotated = await admin.admin.rotateToken({ tenantId: r.id });
+    const agent = newAgent(gw.url, { tenantId: r.id, enrollmentToken: rotated.enrollmentToken, os: OS.windows });
+    await agent.connect();
+    await agent.close();
   });
 
   it('Z2: ensureTenant returns a token only when it made one or was given one', async () => {
