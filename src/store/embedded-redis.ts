@@ -18,7 +18,7 @@
  * such a gateway off and risk the AOF for nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -198,6 +198,7 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
   if (persist) {
     dir = join(options.dataDir!, 'redis');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700); // ours: an older version made it 0755, and its AOF files are readable by whoever can enter it
     args.push('--dir', dir, '--appendonly', 'yes', '--appendfsync', options.appendfsync ?? 'everysec');
   } else {
     args.push('--appendonly', 'no');
