@@ -13,7 +13,7 @@ import type { DrainReport } from './gateway/drain.ts';
 import { startHealthServer } from './gateway/health-server.ts';
 import { startAdminWorker } from './jobs/admin-worker.ts';
 import { LedgerScheduler, startSchedulerWorker } from './jobs/scheduler.ts';
-import { activateDevLicense, DEV_KEY_ID, loadDevLicense } from './licensing/dev-license.ts';
+import { activateDevLicense, loadTrustedDevLicense, warnUntrustedDevKey } from './licensing/dev-license.ts';
 import { devLicenseTrusted } from './licensing/dev-license-mode.ts';
 import { removeCleartextTokens } from './licensing/enrollment-tokens.ts';
 import type { LedgerContext } from './licensing/ledger-context.ts';
@@ -100,6 +100,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     // A token made now is shown once, on the ready line, in the zero-config mode only: a
     // deployment's stdout goes to log collectors, where it gets one with `tenants rotate-token`.
     const newToken = config.enrollmentToken === undefined ? made : undefined;
+    const enrollmentToken = config.redisTarget ? undefined : newToken;
     if (newToken !== undefined && config.redisTarget) {
       logger.warn({ tenant: DEFAULT_TENANT }, 'the default tenant got a new enrollment token; it is not shown: make one with `licensegate admin tenants rotate-token default`, or set ENROLLMENT_TOKEN');
     }
@@ -107,13 +108,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     stack.push(() => scheduler.close());
     const vendorKeys = [...config.vendorPublicKeys];
     const devTrusted = devLicenseTrusted(config.devLicense, !config.redisTarget);
-    const dev = devTrusted ? loadDevLicense(config.dataDir, logger) : undefined;
-    if (dev) {
-      logger.warn(
-        { devLicense: config.devLicense, keyId: DEV_KEY_ID, dir: `${config.dataDir}/dev-vendor` },
-        `DEVELOPMENT LICENSE: the dev vendor key is trusted (${config.redisTarget ? 'DEV_LICENSE=on' : 'zero-config mode'}; its private key lies in DATA_DIR/dev-vendor) — not for production; production sets REDIS_URL (or DEV_LICENSE=off) and activates a vendor serial key`,
-      );
-    }
+    const dev = devTrusted ? loadTrustedDevLicense(config.dataDir, config.devLicense, logger) : undefined;
     if (dev) vendorKeys.push(dev.publicKey);
     const ctx: LedgerContext = { redis, keys, vendorKeys, scheduler, now: wallClock };
     if (dev) await activateDevLicense(ctx, dev, logger);
@@ -123,10 +118,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
       await resumeLedger(ctx, logger);
       const serials = await listSerialKeys(ctx);
       await scheduler.scheduleAll(serials);
-      if (!devTrusted && serials.some((k) => k.payload.keyId === DEV_KEY_ID && k.status === 'active')) {
-        // Activated earlier in the zero-config mode, on this same Redis: it still counts until removed.
-        logger.warn({ keyId: DEV_KEY_ID }, 'the dev serial key is active in this Redis, though the dev license is not trusted here: remove it with `licensegate admin serial remove dev-key`');
-      }
+      if (!devTrusted) warnUntrustedDevKey(serials, logger);
     } catch (err) {
       logger.error({ err, recovery: `the ledger upkeep retries every ${config.ledgerUpkeepMs} ms; see the error` }, 'ledger start-up duties failed; the gateway starts anyway');
     }
@@ -173,7 +165,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
       wsUrl: `ws://${host}:${ws.port}`,
       healthUrl: `http://${host}:${health.address.port}`,
       redisTarget,
-      enrollmentToken: config.redisTarget ? undefined : newToken,
+      enrollmentToken,
       nodeId: gateway.nodeId,
       drain: async (signal) => (config.drainSeconds > 0 ? gateway.drain({ noticeMs: config.drainNoticeMs, windowMs: config.drainSeconds * 1000 }, signal) : null),
       stop: unwind,
