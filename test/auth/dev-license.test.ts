@@ -12,7 +12,10 @@ import { adminSettings } from '../../src/cli/admin-connection.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { devLicense } from '../../src/licensing/dev-license.ts';
 import { listSerialKeys } from '../../src/licensing/serial-key-ledger.ts';
+import { startEmbeddedRedis } from '../../src/store/embedded-redis.ts';
 import { Keys } from '../../src/store/keys.ts';
+import { clearedTargetEnv } from '../../src/store/redis-target.ts';
+import { TEST_TOKEN } from '../helpers/gateway.ts';
 import { startGatewayProcess } from '../helpers/gateway-process.ts';
 import { ledgerContext } from '../helpers/ledger.ts';
 import { connectRedis, redisUrl, uniquePrefix } from '../helpers/redis.ts';
@@ -63,6 +66,23 @@ describe('dev license mode', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/DEV_LICENSE/);
     expect(() => adminSettings({ DEV_LICENSE: 'maybe' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  });
+
+  it('Z2: a dev key activated in the zero-config mode, then the same data served with REDIS_URL: not trusted there, and a warn line says how to remove it', async () => {
+    const zeroDir = mkdtempSync(join(root, 'zero-'));
+    const zero = await startGatewayProcess({ ...clearedTargetEnv(), KEY_PREFIX: '', QUEUE_PREFIX: '', LICENSE_POOL: '', VENDOR_PUBLIC_KEYS: '', ENROLLMENT_TOKEN: TEST_TOKEN, DATA_DIR: zeroDir, LOG_LEVEL: 'info', LOG_FORMAT: 'json' }, 40_000);
+    expect(zero.output()).toMatch(/DEVELOPMENT LICENSE: the dev vendor key is trusted \(zero-config mode/);
+    expect(await zero.stop()).toBe(0);
+    const sameData = await startEmbeddedRedis({ dataDir: zeroDir });
+    try {
+      const gw = await startGatewayProcess({ REDIS_URL: sameData.url, KEY_PREFIX: '', QUEUE_PREFIX: '', ENROLLMENT_TOKEN: TEST_TOKEN, DATA_DIR: mkdtempSync(join(root, 'other-')), LOG_LEVEL: 'info', LOG_FORMAT: 'json' }, 40_000);
+      expect(gw.output()).not.toMatch(/DEVELOPMENT LICENSE/);
+      expect(gw.output()).toMatch(/the dev serial key is active in this Redis, though the dev license is not trusted here/);
+      expect(gw.output()).not.toContain(new URL(sameData.url).password);
+      expect(await gw.stop()).toBe(0);
+    } finally {
+      await sameData.stop();
+    }
   });
 
   it('Z2: the admin CLI verifies with the dev public key only when it is trusted: zero-config, or DEV_LICENSE=on', () => {
