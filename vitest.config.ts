@@ -42,6 +42,8 @@ const onEveryEngine = [
   'test/jobs/retries.test.ts',
   'test/cli/admin.test.ts',
   'test/retention/uninstalled-purge.test.ts',
+  'test/auth/enrollment-token-storage.test.ts',
+  'test/auth/token-rotation.test.ts',
 ];
 
 /**

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { KeyObject } from 'node:crypto';
 import { loadPublicKeys } from './licensing/vendor-keys.ts';
+import { DEV_LICENSE_MODES, type DevLicenseMode } from './licensing/dev-license-mode.ts';
 import { DEFAULT_OS_LICENSE_MAP, osLicenseMapSchema, type OsLicenseRule } from './licensing/os-license-map.ts';
 import { DURABILITY_PATTERN, parseDurability, type DurabilityMode } from './store/durability.ts';
 import { RedisTargetError, targetFromEnv, type RedisTarget } from './store/redis-target.ts';
@@ -67,6 +68,7 @@ const envSchema = z.object({
   TENANT_ENROLL_RATE: int(1, 10_000_000).default(DEFAULT_ENROLL_RATE),
   TENANT_ENROLL_BURST: int(1, 10_000_000).default(DEFAULT_ENROLL_BURST),
   AUTH_AUDIT_WINDOW_MS: int(100, 3_600_000).default(DEFAULT_AUTH_AUDIT_WINDOW_MS),
+  DEV_LICENSE: z.enum(DEV_LICENSE_MODES).default('auto'),
 });
 
 export interface Config {
@@ -127,6 +129,8 @@ export interface Config {
   tenantEnrollBurst: number;
   /** Failed authentications are audited once per tenant per window (SPEC Z3). */
   authAuditWindowMs: number;
+  /** Trust the dev vendor key: `auto` only with the embedded Redis (src/licensing/dev-license-mode.ts). */
+  devLicense: DevLicenseMode;
 }
 
 const DAY_MS = 86_400_000;
@@ -233,5 +237,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tenantEnrollRate: e.TENANT_ENROLL_RATE,
     tenantEnrollBurst: e.TENANT_ENROLL_BURST,
     authAuditWindowMs: e.AUTH_AUDIT_WINDOW_MS,
+    devLicense: e.DEV_LICENSE,
   };
 }

@@ -13,7 +13,9 @@ import type { DrainReport } from './gateway/drain.ts';
 import { startHealthServer } from './gateway/health-server.ts';
 import { startAdminWorker } from './jobs/admin-worker.ts';
 import { LedgerScheduler, startSchedulerWorker } from './jobs/scheduler.ts';
-import { activateDevLicense, loadDevLicense } from './licensing/dev-license.ts';
+import { activateDevLicense, loadTrustedDevLicense, warnUntrustedDevKey } from './licensing/dev-license.ts';
+import { devLicenseTrusted } from './licensing/dev-license-mode.ts';
+import { removeCleartextTokens } from './licensing/enrollment-tokens.ts';
 import type { LedgerContext } from './licensing/ledger-context.ts';
 import { resumeLedger } from './licensing/resume-ledger.ts';
 import { listSerialKeys } from './licensing/serial-key-ledger.ts';
@@ -30,7 +32,12 @@ export interface RunningService {
   healthUrl: string;
   /** The Redis this service uses (the embedded one: a single target with its URL). */
   redisTarget: RedisTarget;
-  enrollmentToken: string;
+  /**
+   * The default tenant's enrollment token when this start made it (first zero-config start):
+   * shown once on the ready line. Undefined otherwise — an existing token is stored only as a
+   * hash, and ENROLLMENT_TOKEN is the operator's own (SPEC Z2).
+   */
+  enrollmentToken: string | undefined;
   nodeId: string;
   /**
    * Graceful drain (SPEC X4) before stop(): `/readyz` fails at once, then the agents are handed to
@@ -54,7 +61,10 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
       throw startupFailure('embedded-redis', err, settings);
     });
     redisTarget = singleTarget(embedded.url);
-    logger.info({ redisUrl: embedded.url, owned: embedded.owned, dataDir: config.dataDir }, 'embedded redis ready');
+    logger.info({ redis: embedded.address, owned: embedded.owned, protection: embedded.protection, dataDir: config.dataDir }, 'embedded redis ready');
+    if (embedded.protection === 'password-applied') {
+      logger.warn({ redis: embedded.address }, 'the running embedded Redis of an older version had no password: it requires the one in DATA_DIR/redis.secret from now on');
+    }
   }
   const durability = config.durability;
   if (config.redisTarget) logger.info({ redis: describeTarget(config.redisTarget) }, 'connecting to redis');
@@ -82,11 +92,23 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     await verifyRedisDurability(redis, durability, { check: config.durabilityCheck, logger });
     step = 'default-tenant';
     const keys = new Keys(config.keyPrefix, config.queuePrefix);
-    const enrollmentToken = await ensureTenant(redis, keys, DEFAULT_TENANT, { enrollmentToken: config.enrollmentToken });
+    if ((await removeCleartextTokens(redis, keys, logger)) > 0 && embedded) {
+      // The AOF still holds the old HSETs with the cleartext until it is rewritten (docs/secrets.md).
+      await redis.call('BGREWRITEAOF').catch((err: unknown) => logger.warn({ err: { message: (err as Error).message } }, 'could not rewrite the AOF after removing cleartext tokens; run BGREWRITEAOF'));
+    }
+    const made = await ensureTenant(redis, keys, DEFAULT_TENANT, { enrollmentToken: config.enrollmentToken });
+    // A token made now is shown once, on the ready line, in the zero-config mode only: a
+    // deployment's stdout goes to log collectors, where it gets one with `tenants rotate-token`.
+    const newToken = config.enrollmentToken === undefined ? made : undefined;
+    const enrollmentToken = config.redisTarget ? undefined : newToken;
+    if (newToken !== undefined && config.redisTarget) {
+      logger.warn({ tenant: DEFAULT_TENANT }, 'the default tenant got a new enrollment token; it is not shown: make one with `licensegate admin tenants rotate-token default`, or set ENROLLMENT_TOKEN');
+    }
     const scheduler = new LedgerScheduler(bull, keys.queuePrefix);
     stack.push(() => scheduler.close());
     const vendorKeys = [...config.vendorPublicKeys];
-    const dev = embedded && !config.redisTarget ? loadDevLicense(config.dataDir, logger) : undefined;
+    const devTrusted = devLicenseTrusted(config.devLicense, !config.redisTarget);
+    const dev = devTrusted ? loadTrustedDevLicense(config.dataDir, config.devLicense, logger) : undefined;
     if (dev) vendorKeys.push(dev.publicKey);
     const ctx: LedgerContext = { redis, keys, vendorKeys, scheduler, now: wallClock };
     if (dev) await activateDevLicense(ctx, dev, logger);
@@ -94,7 +116,9 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     // upkeep periodically. Stored state never stops start-up: failures are logged and retried.
     try {
       await resumeLedger(ctx, logger);
-      await scheduler.scheduleAll(await listSerialKeys(ctx));
+      const serials = await listSerialKeys(ctx);
+      await scheduler.scheduleAll(serials);
+      if (!devTrusted) warnUntrustedDevKey(serials, logger);
     } catch (err) {
       logger.error({ err, recovery: `the ledger upkeep retries every ${config.ledgerUpkeepMs} ms; see the error` }, 'ledger start-up duties failed; the gateway starts anyway');
     }

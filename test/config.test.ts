@@ -95,6 +95,7 @@ describe('configuration', () => {
     ['an enrollment rate of zero', { TENANT_ENROLL_RATE: '0' }, /TENANT_ENROLL_RATE/],
     ['an enrollment burst that is not a whole number', { TENANT_ENROLL_BURST: '1.5' }, /TENANT_ENROLL_BURST/],
     ['a failed-auth audit window below 100 ms', { AUTH_AUDIT_WINDOW_MS: '10' }, /AUTH_AUDIT_WINDOW_MS/],
+    ['an unknown dev license mode (Z2)', { DEV_LICENSE: 'yes' }, /DEV_LICENSE/],
   ];
   for (const [name, env, message] of wrong) {
     it(`R3: ${name} stops start-up with a message naming it`, () => {

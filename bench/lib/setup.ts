@@ -59,7 +59,8 @@ export async function startRedis(scope: Scope, o: { durability?: BenchDurability
   scope.check();
   const durability = o.durability ?? 'none';
   const aofDir = durability === 'none' && !o.replica ? undefined : mkdtempSync(join(o.dataDir ?? scratchDir('redis'), 'redis-'));
-  const embedded = await startEmbeddedRedis(aofDir ? { dataDir: aofDir, appendfsync: durability === 'always' ? 'always' : 'everysec' } : { persist: false });
+  // No password (secret: false): a throwaway bench server whose in-memory replica syncs without masterauth.
+  const embedded = await startEmbeddedRedis(aofDir ? { dataDir: aofDir, appendfsync: durability === 'always' ? 'always' : 'everysec', secret: false } : { persist: false });
   scope.defer('redis-server', () => embedded.stop());
   const redis = createRedis(embedded.url, { connectionName: 'licensegate:bench' });
   redis.on('error', () => {});

@@ -8,8 +8,9 @@ import type { AssignOptions, ClientState, TenantPolicy } from '../licensing/clie
 import type { ActivationResult, SerialKeyRecord } from '../licensing/serial-key-ledger.ts';
 import type { LicenseTypeName } from '../licensing/license-types.ts';
 import type { PamUser } from '../licensing/pam-seats.ts';
-import type { TenantInfo } from '../licensing/tenants.ts';
 import type { TenantLimits, TenantLimitsChange } from '../licensing/tenant-limits.ts';
+import type { CreatedTenant, TenantInfo } from '../licensing/tenants.ts';
+import type { RotationResult } from '../licensing/enrollment-tokens.ts';
 import type { AvailabilityRow, ClientFilter, ClientRow, GrantedRow } from '../licensing/views.ts';
 
 export interface AdminApi {
@@ -20,7 +21,10 @@ export interface AdminApi {
   /** S3 availability per type. */
   availability(): Promise<AvailabilityRow[]>;
   // --- tenants (T1-T5) ---
-  createTenant(name: string): Promise<TenantInfo>;
+  /** The new tenant with its enrollment token, shown this once (SPEC Z2). */
+  createTenant(name: string): Promise<CreatedTenant>;
+  /** A new enrollment token (shown once); the old one enrolls for graceSeconds more (0: dies at once). */
+  rotateEnrollmentToken(tenantId: string, graceSeconds: number): Promise<RotationResult & { enrollmentToken: string }>;
   listTenants(): Promise<TenantInfo[]>;
   grant(tenantId: string, type: LicenseTypeName, count: number): Promise<{ tenantId: string; type: LicenseTypeName; granted: number; promoted: string[] }>;
   takeBack(tenantId: string, type: LicenseTypeName, count: number, force: boolean): Promise<{ tenantId: string; type: LicenseTypeName; takenBack: number; unassigned: string[] }>;

@@ -9,8 +9,10 @@ import type { ClientState, TenantPolicy } from '../licensing/client-admin.ts';
 import type { PamUser } from '../licensing/pam-seats.ts';
 import type { Actor } from '../licensing/permissions.ts';
 import type { ActivationResult } from '../licensing/serial-key-ledger.ts';
-import type { TenantInfo } from '../licensing/tenants.ts';
 import type { TenantLimits } from '../licensing/tenant-limits.ts';
+import type { CreatedTenant } from '../licensing/tenants.ts';
+import type { RotationResult } from '../licensing/enrollment-tokens.ts';
+import { hashSecret, newEnrollmentToken } from '../auth/secrets.ts';
 import type { LicenseTypeName } from '../licensing/license-types.ts';
 import { DEFAULT_QUEUE_PREFIX } from '../store/keys.ts';
 import { createRedis, duplicateClient, type RedisClient } from '../store/redis-connection.ts';
@@ -121,7 +123,35 @@ export class AdminClient {
 
   activateSerial = (i: CallInput<'serial.activate'>) => this.run<'serial.activate', ActivationResult>('serial.activate', i);
   removeSerial = (i: CallInput<'serial.remove'>) => this.run<'serial.remove', { keyId: string; lost: number }>('serial.remove', i);
-  createTenant = (i: CallInput<'tenant.create'>) => this.run<'tenant.create', TenantInfo>('tenant.create', i);
+  /**
+   * Creates a tenant. Unless the caller sends its own `enrollTokenHash`, the token is made here
+   * and only its hash is enqueued (SPEC Z2): the result carries it, and nothing in Redis does.
+   */
+  createTenant = async (i: CallInput<'tenant.create'>): Promise<CreatedTenant> => {
+    if (i.enrollTokenHash !== undefined) return this.run<'tenant.create', CreatedTenant>('tenant.create', i);
+    const token = newEnrollmentToken();
+    const r = await this.run<'tenant.create', CreatedTenant>('tenant.create', { ...i, enrollTokenHash: hashSecret(token) });
+    return { ...r, enrollmentToken: await this.tokenOf('tenant.create', i.idempotencyKey, token) };
+  };
+  /**
+   * A new enrollment token for a tenant (SPEC Z2), made here: only its hash is enqueued. The old
+   * one keeps enrolling for `graceSeconds` (default 0: it dies at once). Show the token once.
+   */
+  rotateToken = async (i: Omit<CallInput<'tenant.rotateToken'>, 'enrollTokenHash'>): Promise<RotationResult & { enrollmentToken: string }> => {
+    const token = newEnrollmentToken();
+    const r = await this.run<'tenant.rotateToken', RotationResult>('tenant.rotateToken', { ...i, enrollTokenHash: hashSecret(token) });
+    return { ...r, enrollmentToken: await this.tokenOf('tenant.rotateToken', i.idempotencyKey, token) };
+  };
+
+  /**
+   * The token this call made, if its job is the one that ran. A repeated idempotency key returns
+   * the first job's result (A3), whose token was made — and shown — by the first call: then ''.
+   */
+  private async tokenOf(name: JobName, idempotencyKey: string | undefined, token: string): Promise<string> {
+    if (idempotencyKey === undefined) return token; // a fresh random job id: this call's job
+    const job = await this.queue.getJob(idempotencyKey);
+    return job?.name === name && (job.data as { enrollTokenHash?: string }).enrollTokenHash === hashSecret(token) ? token : '';
+  }
   grant = (i: CallInput<'tenant.grant'>) => this.run<'tenant.grant', { tenantId: string; type: LicenseTypeName; granted: number; promoted: string[] }>('tenant.grant', i);
   takeBack = (i: CallInput<'tenant.takeBack'>) => this.run<'tenant.takeBack', { tenantId: string; type: LicenseTypeName; takenBack: number; unassigned: string[] }>('tenant.takeBack', i);
   assign = (i: CallInput<'client.assign'>) => this.run<'client.assign', ClientState & { reclaimed: string | null }>('client.assign', i);

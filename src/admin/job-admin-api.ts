@@ -30,6 +30,7 @@ export function jobAdminApi(ctx: LedgerContext, actor: Actor, redis: RedisTarget
       return availability(ctx);
     },
     createTenant: (name) => client.createTenant({ name }),
+    rotateEnrollmentToken: (tenantId, graceSeconds) => client.rotateToken({ tenantId, graceSeconds }),
     listTenants: async () => (await listTenants(ctx)).filter((t) => actor.tenantId === DEFAULT_TENANT || t.id === actor.tenantId),
     grant: (tenantId, type, count) => client.grant({ tenantId, type, count }),
     takeBack: (tenantId, type, count, force) => client.takeBack({ tenantId, type, count, force }),

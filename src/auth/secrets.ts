@@ -37,3 +37,11 @@ export function newClientCredential(): string {
 export function newEnrollmentToken(): string {
   return `lgt_${randomBytes(24).toString('base64url')}`;
 }
+
+/** A new password for the embedded Redis (256 bits, base64url: safe inside a redis.conf line). */
+export function newRedisPassword(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** A stored secret hash as the job contract carries it: SHA-256, lower-case hex. */
+export const SECRET_HASH = /^[0-9a-f]{64}$/;

@@ -24,6 +24,8 @@ import {
 } from './admin-args.ts';
 import { availabilityJson, grantedJson } from './admin-json.ts';
 import * as view from './admin-views.ts';
+import { createdTenantView, graceSeconds, rotationView } from './token-views.ts';
+import { MAX_GRACE_MS } from '../licensing/enrollment-tokens.ts';
 
 export interface CommandOutput {
   /** What --json prints. */
@@ -162,16 +164,33 @@ export const ADMIN_COMMANDS: readonly AdminCommand[] = [
   command({
     name: 'tenants create',
     synopsis: 'NAME',
-    summary: 'create a tenant (multi-tenant keys only); prints its id and enrollment token (T1)',
+    summary: 'create a tenant (multi-tenant keys only); prints its id and its enrollment token, once (T1, Z2)',
     parse: (line) => expectPositionals(line.positionals, ['NAME'])[0]!,
     async run(api, name) {
       const t = await api.createTenant(name);
-      return { json: t, human: view.tenantsView([t]) };
+      return { json: t, human: createdTenantView(t) };
+    },
+  }),
+  command({
+    name: 'tenants rotate-token',
+    synopsis: 'TENANT [--grace DURATION]',
+    summary: 'a new enrollment token, printed once; the old one enrolls for DURATION more (0 default, e.g. 30m, 24h, 7d; at most 30d) (Z2)',
+    flags: { grace: { type: 'string' } },
+    parse(line) {
+      const [tenant] = expectPositionals(line.positionals, ['TENANT']);
+      const text = stringFlag(line.values, 'grace') ?? '0';
+      const grace = graceSeconds(text, MAX_GRACE_MS);
+      if (grace === null) throw new AdminUsageError(`--grace must be 0 or a span like 30m, 24h, 7d (at most 30d), got "${text}"`);
+      return { tenant: tenantId(tenant!), grace };
+    },
+    async run(api, p) {
+      const r = await api.rotateEnrollmentToken(p.tenant, p.grace);
+      return { json: r, human: rotationView(r) };
     },
   }),
   command({
     name: 'tenants list',
-    summary: 'tenants with their enrollment tokens',
+    summary: 'tenants (their enrollment tokens are stored only as hashes: never shown again)',
     parse: none,
     async run(api) {
       const r = await api.listTenants();

@@ -2,9 +2,10 @@
  * How `licensegate admin` reaches licensegate: the one place that builds its AdminApi.
  *
  * Redis: REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES (src/store/redis-target.ts), else the running embedded instance recorded in DATA_DIR (default ./data)
- * by `licensegate serve`, else REDIS_UNAVAILABLE. Keys: KEY_PREFIX / QUEUE_PREFIX. Vendor public
- * keys (serial activate): VENDOR_PUBLIC_KEYS, plus the zero-config dev key
- * DATA_DIR/dev-vendor/vendor.pub when none of them is set. Only these settings are read; the
+ * by `licensegate serve`, with the password kept in DATA_DIR/redis.secret (no flag needed; SPEC
+ * Z2), else REDIS_UNAVAILABLE. Keys: KEY_PREFIX / QUEUE_PREFIX. Vendor public
+ * keys (serial activate): VENDOR_PUBLIC_KEYS, plus the dev key DATA_DIR/dev-vendor/vendor.pub
+ * when DEV_LICENSE trusts it (default: only when no Redis target is set, see dev-license-mode.ts). Only these settings are read; the
  * gateway's own settings are not required.
  *
  * Changes go through the admin job queue (jobAdminApi), so the CLI exercises the same path as
@@ -18,8 +19,9 @@ import { jobAdminApi } from '../admin/job-admin-api.ts';
 import { LicensegateError } from '../errors.ts';
 import type { LedgerContext } from '../licensing/ledger-context.ts';
 import type { Actor } from '../licensing/permissions.ts';
+import { devLicenseTrusted, isDevLicenseMode } from '../licensing/dev-license-mode.ts';
 import { loadPublicKey, loadPublicKeys, VENDOR_PUBLIC_KEY_FILE } from '../licensing/vendor-keys.ts';
-import { findRunningEmbedded } from '../store/embedded-redis.ts';
+import { EmbeddedRedisAuthError, findRunningEmbedded } from '../store/embedded-redis.ts';
 import { DEFAULT_QUEUE_PREFIX, Keys } from '../store/keys.ts';
 import { createRedis, type RedisClient } from '../store/redis-connection.ts';
 import { isRedisUnavailable } from '../store/redis-errors.ts';
@@ -59,8 +61,10 @@ export function adminSettings(env: NodeJS.ProcessEnv = process.env): AdminSettin
   } catch (err) {
     throw new LicensegateError('CONFIG_INVALID', `VENDOR_PUBLIC_KEYS: ${(err as Error).message}`);
   }
+  const devMode = setting(env, 'DEV_LICENSE') ?? 'auto';
+  if (!isDevLicenseMode(devMode)) throw new LicensegateError('CONFIG_INVALID', `DEV_LICENSE: must be auto, on or off, got "${devMode}"`);
   const devKey = join(dataDir, 'dev-vendor', VENDOR_PUBLIC_KEY_FILE);
-  if (redisTarget === undefined && existsSync(devKey)) {
+  if (devLicenseTrusted(devMode, redisTarget === undefined) && existsSync(devKey)) {
     try {
       vendorKeys.push(loadPublicKey(devKey));
     } catch (err) {
@@ -72,8 +76,14 @@ export function adminSettings(env: NodeJS.ProcessEnv = process.env): AdminSettin
 
 async function locateRedis(settings: AdminSettings): Promise<RedisTarget> {
   if (settings.redisTarget !== undefined) return settings.redisTarget;
-  const embedded = await findRunningEmbedded(settings.dataDir);
-  if (embedded) return singleTarget(embedded);
+  let embedded;
+  try {
+    embedded = await findRunningEmbedded(settings.dataDir);
+  } catch (err) {
+    if (err instanceof EmbeddedRedisAuthError) throw new LicensegateError('REDIS_UNAVAILABLE', err.message);
+    throw err;
+  }
+  if (embedded) return singleTarget(embedded.url);
   throw new LicensegateError(
     'REDIS_UNAVAILABLE',
     `REDIS_URL is not set and no running licensegate Redis is recorded in ${join(settings.dataDir, 'redis.url')}; ` +

@@ -48,8 +48,8 @@ export function availabilityView(rows: readonly AvailabilityJson[]): string {
 
 export function tenantsView(tenants: readonly TenantInfo[]): string {
   return formatTable(
-    ['ID', 'NAME', 'ENROLLMENT TOKEN', 'CREATED'],
-    tenants.map((t) => [t.id, t.name, t.enrollmentToken, iso(t.createdAt)]),
+    ['ID', 'NAME', 'CREATED'],
+    tenants.map((t) => [t.id, t.name, iso(t.createdAt)]),
   );
 }
 

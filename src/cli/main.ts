@@ -66,7 +66,16 @@ async function runServe(args: string[]): Promise<number> {
   }
   // Signal handlers first: a supervisor may send SIGTERM the moment it reads the ready line.
   const stopped = stopOnSignals(service, config.drainSeconds > 0 ? config.drainNoticeMs + config.drainSeconds * 1000 : undefined, logger);
-  console.log(`licensegate ready ${service.wsUrl} tenant=default enrollment-token=${service.enrollmentToken} health=${service.healthUrl}/healthz node=${service.nodeId}`);
+  // An existing enrollment token is never printed (only its hash is stored, SPEC Z2); the one
+  // the first zero-config start made is, this once.
+  // One write: whoever reads the ready line gets the notice with it.
+  const token = service.enrollmentToken === undefined ? '' : ` enrollment-token=${service.enrollmentToken}`;
+  const notice =
+    service.enrollmentToken === undefined
+      ? ''
+      : '\nlicensegate: the enrollment token above is new and will not be shown again (only its hash is kept); store it now. ' +
+        'To replace it: licensegate admin tenants rotate-token default [--grace 24h]';
+  console.log(`licensegate ready ${service.wsUrl} tenant=default${token} health=${service.healthUrl}/healthz node=${service.nodeId}${notice}`);
   await stopped;
   logger.flush?.();
   return 0;

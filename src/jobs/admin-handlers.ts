@@ -6,6 +6,7 @@ import { assignPamSeat, createPamUser, unassignPamSeat } from '../licensing/pam-
 import { activateSerialKey, removeSerialKey } from '../licensing/serial-key-ledger.ts';
 import { createTenant, grantLicenses, takeBackLicenses } from '../licensing/tenants.ts';
 import { setTenantLimits } from '../licensing/tenant-limits.ts';
+import { rotateEnrollmentToken } from '../licensing/enrollment-tokens.ts';
 import type { JobName, ParsedJob } from './contract.ts';
 
 type Handlers = { [N in JobName]: (ctx: LedgerContext, job: ParsedJob<N>, jobId: string) => Promise<unknown> };
@@ -19,7 +20,11 @@ type Handlers = { [N in JobName]: (ctx: LedgerContext, job: ParsedJob<N>, jobId:
 export const adminHandlers: Handlers = {
   'serial.activate': (ctx, j, id) => activateSerialKey(ctx, j.actor, j.key, `job:${id}`, `job:${id}`),
   'serial.remove': (ctx, j, id) => removeSerialKey(ctx, j.actor, j.keyId, `job:${id}`, `job:${id}`),
-  'tenant.create': (ctx, j, id) => createTenant(ctx, j.actor, j.name, j.tenantId, `job:${id}`),
+  // A job's result stays in Redis as long as BullMQ keeps the job (a week): it never carries a
+  // token (SPEC Z2). The caller sends the hash of a token it made (AdminClient, the CLI);
+  // without one the tenant gets a token nobody is shown, and `tenant.rotateToken` makes one.
+  'tenant.create': async (ctx, j, id) => ({ ...(await createTenant(ctx, j.actor, j.name, j.tenantId, `job:${id}`, j.enrollTokenHash)), enrollmentToken: '' }),
+  'tenant.rotateToken': (ctx, j, id) => rotateEnrollmentToken(ctx, j.actor, j.tenantId, j.enrollTokenHash, j.graceSeconds * 1000, `job:${id}`),
   'tenant.grant': (ctx, j, id) => grantLicenses(ctx, j.actor, j.tenantId, j.type as LicenseTypeName, j.count, id),
   'tenant.takeBack': (ctx, j, id) => takeBackLicenses(ctx, j.actor, j.tenantId, j.type as LicenseTypeName, j.count, j.force, id),
   'client.assign': (ctx, j, id) => assignClient(ctx, j.actor, j.tenantId, j.clientId, { type: j.type as EndpointLicenseType | undefined, force: j.force }, `job:${id}`, `job:${id}`),

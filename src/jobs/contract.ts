@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { ALL_LICENSE_TYPES, ENDPOINT_LICENSE_TYPES } from '../licensing/license-types.ts';
 import { actorSchema } from '../licensing/permissions.ts';
+import { SECRET_HASH } from '../auth/secrets.ts';
+import { MAX_GRACE_MS } from '../licensing/enrollment-tokens.ts';
 
 export const ADMIN_QUEUE = 'licensegate-admin';
 
@@ -15,11 +17,16 @@ const userId = z.string().regex(/^[A-Za-z0-9._@-]{1,128}$/, 'userId must be 1-12
 const name = z.string().trim().min(1).max(128);
 const count = z.number().int().positive().max(1_000_000);
 const base = { actor: actorSchema };
+const secretHash = z.string().regex(SECRET_HASH, 'must be a SHA-256 hash in lower-case hex');
 
 export const jobSchemas = {
   'serial.activate': z.strictObject({ ...base, key: z.string().min(8).max(16_384) }),
   'serial.remove': z.strictObject({ ...base, keyId: z.string().min(1).max(64) }),
-  'tenant.create': z.strictObject({ ...base, name, tenantId: tenantId.optional() }),
+  // enrollTokenHash: SHA-256 (hex) of a token the caller made and shows once (SPEC Z2). Results
+  // never carry a token (BullMQ keeps them in Redis): without a hash the tenant's token is one
+  // nobody is shown, and tenant.rotateToken gives it one.
+  'tenant.create': z.strictObject({ ...base, name, tenantId: tenantId.optional(), enrollTokenHash: secretHash.optional() }),
+  'tenant.rotateToken': z.strictObject({ ...base, tenantId, enrollTokenHash: secretHash, graceSeconds: z.number().int().min(0).max(MAX_GRACE_MS / 1000).default(0) }),
   'tenant.grant': z.strictObject({ ...base, tenantId, type: z.enum(ALL_LICENSE_TYPES as [string, ...string[]]), count }),
   'tenant.takeBack': z.strictObject({ ...base, tenantId, type: z.enum(ALL_LICENSE_TYPES as [string, ...string[]]), count, force: z.boolean().default(false) }),
   'client.assign': z.strictObject({ ...base, tenantId, clientId, type: z.enum(ENDPOINT_LICENSE_TYPES).optional(), force: z.boolean().default(false) }),

@@ -1,8 +1,9 @@
 /**
  * The zero-config default's licenses (REDIS_URL unset): a dev vendor keypair kept in
  * DATA_DIR/dev-vendor and a perpetual, multi-tenant dev serial key signed with it, activated
- * once (activation is idempotent, so restarts do not add licenses). Never used when REDIS_URL
- * is set.
+ * once (activation is idempotent, so restarts do not add licenses). Trusted only as DEV_LICENSE
+ * says (src/licensing/dev-license-mode.ts: by default only when no Redis target is set), and
+ * then loudly: a warn line at every start.
  *
  * Start-up never fails because of it: a dev key an admin removed (the README's walkthrough
  * does) or that ended stays so, with one info line; unreadable dev vendor files are logged with
@@ -17,7 +18,8 @@ import type { LedgerContext } from './ledger-context.ts';
 import { ENDPOINT_LICENSE_TYPES, type LicenseTypeName } from './license-types.ts';
 import { TECHNICIAN } from './permissions.ts';
 import { mintSerialKey } from './serial-key.ts';
-import { activateSerialKey } from './serial-key-ledger.ts';
+import { activateSerialKey, type SerialKeyRecord } from './serial-key-ledger.ts';
+import type { DevLicenseMode } from './dev-license-mode.ts';
 import { loadPrivateKey, loadPublicKey, VendorKeyExistsError, VENDOR_PRIVATE_KEY_FILE, VENDOR_PUBLIC_KEY_FILE, writeVendorKeyPair } from './vendor-keys.ts';
 
 export const DEV_KEY_ID = 'dev-key';
@@ -61,6 +63,24 @@ export function loadDevLicense(dataDir: string, logger: Logger): DevLicense | un
     );
     return undefined;
   }
+}
+
+/** loadDevLicense, plus the warn line every start with a trusted dev key logs (SPEC Z2). */
+export function loadTrustedDevLicense(dataDir: string, mode: DevLicenseMode, logger: Logger): DevLicense | undefined {
+  const dev = loadDevLicense(dataDir, logger);
+  if (dev) {
+    logger.warn(
+      { devLicense: mode, keyId: DEV_KEY_ID, dir: join(dataDir, 'dev-vendor') },
+      `DEVELOPMENT LICENSE: the dev vendor key is trusted (${mode === 'on' ? 'DEV_LICENSE=on' : 'zero-config mode'}; its private key lies in DATA_DIR/dev-vendor) — not for production; production sets REDIS_URL (or DEV_LICENSE=off) and activates a vendor serial key`,
+    );
+  }
+  return dev;
+}
+
+/** A dev key activated earlier (zero-config, same Redis) still counts where it is not trusted: say how to remove it. */
+export function warnUntrustedDevKey(serials: readonly SerialKeyRecord[], logger: Logger): void {
+  if (!serials.some((k) => k.payload.keyId === DEV_KEY_ID && k.status === 'active')) return;
+  logger.warn({ keyId: DEV_KEY_ID }, 'the dev serial key is active in this Redis, though the dev license is not trusted here: remove it with `licensegate admin serial remove dev-key`');
 }
 
 /**

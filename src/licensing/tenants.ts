@@ -3,6 +3,10 @@
  * ENROLLMENT_TOKEN when set, else the one already stored, else a new random one. Other
  * tenants exist only in multi-tenant mode (an active key allows it) and hold only licenses the
  * technician grants them.
+ *
+ * Enrollment tokens are stored only as their SHA-256 (`enrollTokenHash`, SPEC Z2): the
+ * cleartext exists in the process that makes a token and is shown once — by `tenants create`,
+ * `tenants rotate-token` (src/licensing/enrollment-tokens.ts) or the first zero-config start.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { RedisClient } from '../store/redis-connection.ts';
@@ -19,31 +23,42 @@ import { listSerialKeys } from './serial-key-ledger.ts';
 
 export interface EnsureTenantOptions {
   name?: string;
-  /** Replace the enrollment token with this one. */
+  /** Replace the enrollment token with this one (ENROLLMENT_TOKEN). */
   enrollmentToken?: string | undefined;
 }
 
-/** Creates the tenant if missing; returns its enrollment token. Safe to race. */
-export async function ensureTenant(redis: RedisClient, keys: Keys, tenantId: string, options: EnsureTenantOptions = {}): Promise<string> {
+/**
+ * Creates the tenant if missing. Returns the enrollment token only when it is known here: the
+ * one given, or the one made now because the tenant had none (undefined when a token existed:
+ * only its hash is stored, and it was shown when it was made). Safe to race: of two processes
+ * making a token at once, one wins (HSETNX) and only it gets a token back.
+ */
+export async function ensureTenant(redis: RedisClient, keys: Keys, tenantId: string, options: EnsureTenantOptions = {}): Promise<string | undefined> {
   const key = keys.tenant(tenantId);
   await redis.hsetnx(key, 'name', options.name ?? tenantId);
   await redis.hsetnx(key, 'createdAt', Date.now());
+  let token: string | undefined;
   if (options.enrollmentToken) {
-    await redis.hset(key, 'enrollToken', options.enrollmentToken, 'enrollTokenHash', hashSecret(options.enrollmentToken));
+    await redis.hset(key, 'enrollTokenHash', hashSecret(options.enrollmentToken));
+    token = options.enrollmentToken;
   } else {
-    await redis.hsetnx(key, 'enrollToken', newEnrollmentToken());
-    const token = (await redis.hget(key, 'enrollToken'))!;
-    await redis.hset(key, 'enrollTokenHash', hashSecret(token));
+    const fresh = newEnrollmentToken();
+    if ((await redis.hsetnx(key, 'enrollTokenHash', hashSecret(fresh))) === 1) token = fresh;
   }
   await redis.sadd(keys.tenants(), tenantId);
-  return (await redis.hget(key, 'enrollToken'))!;
+  return token;
 }
 
 export interface TenantInfo {
   id: string;
   name: string;
-  enrollmentToken: string;
   createdAt: number;
+}
+
+/** A tenant just created: with its enrollment token, shown this once. */
+export interface CreatedTenant extends TenantInfo {
+  /** The new token; '' when the caller chose it and sent only its hash (it holds the token). */
+  enrollmentToken: string;
 }
 
 function slug(name: string): string {
@@ -58,15 +73,29 @@ function slug(name: string): string {
  * claim and finishes the same tenant — never a second one ("acme-2") nor a half-built one.
  * A claim whose op never comes back keeps its id reserved (the tenant is not listed).
  */
-export async function createTenant(ctx: LedgerContext, actor: Actor, name: string, requestedId?: string, opId: string = randomUUID()): Promise<TenantInfo> {
+export async function createTenant(
+  ctx: LedgerContext,
+  actor: Actor,
+  name: string,
+  requestedId?: string,
+  opId: string = randomUUID(),
+  enrollTokenHash?: string,
+): Promise<CreatedTenant> {
   authorizeSystem(actor, 'creating a tenant');
   const trimmed = name.trim();
   if (trimmed.length === 0 || trimmed.length > 128) throw new LicensegateError('INVALID_ARGUMENT', 'tenant name must be 1-128 characters');
   const base = requestedId ?? slug(trimmed);
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(base)) throw new LicensegateError('INVALID_ARGUMENT', 'tenant id must be 1-64 characters of [A-Za-z0-9._-]');
   const id = await claimTenantId(ctx, base, requestedId !== undefined, opId);
-  const enrollmentToken = await ensureTenant(ctx.redis, ctx.keys, id, { name: trimmed });
-  const h = await ctx.redis.hmget(ctx.keys.tenant(id), 'name', 'createdAt');
+  const key = ctx.keys.tenant(id);
+  await ctx.redis.hsetnx(key, 'name', trimmed);
+  await ctx.redis.hsetnx(key, 'createdAt', Date.now());
+  // The tenant is this op's (its claim): a token set by an earlier attempt of the op was never
+  // handed out (the op had not returned), so it is replaced, not kept — a retry still shows one.
+  const enrollmentToken = enrollTokenHash === undefined ? newEnrollmentToken() : '';
+  await ctx.redis.hset(key, 'enrollTokenHash', enrollTokenHash ?? hashSecret(enrollmentToken));
+  await ctx.redis.sadd(ctx.keys.tenants(), id);
+  const h = await ctx.redis.hmget(key, 'name', 'createdAt');
   return { id, name: h[0] ?? trimmed, enrollmentToken, createdAt: Number(h[1]) };
 }
 
@@ -98,8 +127,8 @@ export async function listTenants(ctx: LedgerContext): Promise<TenantInfo[]> {
   const ids = (await ctx.redis.smembers(ctx.keys.tenants())).sort((a, b) => (a === DEFAULT_TENANT ? -1 : b === DEFAULT_TENANT ? 1 : a.localeCompare(b)));
   const out: TenantInfo[] = [];
   for (const id of ids) {
-    const h = await ctx.redis.hgetall(ctx.keys.tenant(id));
-    out.push({ id, name: h.name ?? id, enrollmentToken: h.enrollToken ?? '', createdAt: Number(h.createdAt ?? 0) });
+    const [name, createdAt] = await ctx.redis.hmget(ctx.keys.tenant(id), 'name', 'createdAt'); // no token: only its hash is stored
+    out.push({ id, name: name ?? id, createdAt: Number(createdAt ?? 0) });
   }
   return out;
 }

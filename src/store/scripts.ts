@@ -25,6 +25,7 @@ export const SCRIPT_NAMES = [
   'promote',
   'purgeUninstalled', 'releaseClientIds',
   'setLimits',
+  'rotateToken',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

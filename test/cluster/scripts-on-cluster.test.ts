@@ -26,6 +26,7 @@ import { TECHNICIAN } from '../../src/licensing/permissions.ts';
 import { resumePendingPromotions } from '../../src/licensing/promotion.ts';
 import { activateSerialKey, removeSerialKey } from '../../src/licensing/serial-key-ledger.ts';
 import { createTenant, ensureTenant, grantLicenses, takeBackLicenses } from '../../src/licensing/tenants.ts';
+import { rotateEnrollmentToken } from '../../src/licensing/enrollment-tokens.ts';
 import { DEFAULT_TENANT, Keys } from '../../src/store/keys.ts';
 import { loadScripts, SCRIPT_NAMES } from '../../src/store/scripts.ts';
 import { awaitDurable, replicaGateOf } from '../../src/store/durability.ts';
@@ -169,6 +170,10 @@ describe('licensegate on a real Redis Cluster', () => {
 
   it('X2: policies, PAM seats, uninstall, log repair, re-registration, promotion, take-back, node reaping and key removal', async () => {
     await setTenantPolicy(ctx, TECHNICIAN, other, { reclaimAfterDays: 30, freeNonPersistentOnDisconnect: true });
+    // Z2: a token rotation (rotateToken) in the other tenant's slot; the old token keeps enrolling during its grace.
+    const rotated = await rotateEnrollmentToken(ctx, TECHNICIAN, other, createHash('sha256').update('lgt_rotated-on-cluster-0001').digest('hex'), 600_000);
+    expect(rotated.previousValidUntil - rotated.rotatedAt).toBe(600_000);
+    expect(await redis.hget(keys.tenant(other), 'prevEnrollTokenHash')).toBe(createHash('sha256').update(otherToken).digest('hex'));
     const user = await createPamUser(ctx, TECHNICIAN, other, 'alice');
     await assignPamSeat(ctx, TECHNICIAN, other, user.id);
 

@@ -2,7 +2,7 @@
  * DURABILITY=always (SPEC F5, R1): Redis fsyncs its AOF before it replies, so whatever an agent
  * or an admin was told survives a crash of redis-server and a restart from the same AOF directory.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -12,7 +12,7 @@ import type { Agent } from '../../agent-sim/agent.ts';
 import { ADMIN_QUEUE } from '../../src/jobs/contract.ts';
 import { clientState } from '../../src/licensing/client-admin.ts';
 import { LicenseType } from '../../src/protocol/wire.ts';
-import { startEmbeddedRedis } from '../../src/store/embedded-redis.ts';
+import { findRunningEmbedded, startEmbeddedRedis } from '../../src/store/embedded-redis.ts';
 import { DEFAULT_TENANT } from '../../src/store/keys.ts';
 import { createRedis, waitReady } from '../../src/store/redis-connection.ts';
 import { newAgent, OS } from '../helpers/agents.ts';
@@ -46,7 +46,8 @@ describe('DURABILITY=always', () => {
     const zeroConfig = (dataDir: string) => ({ REDIS_URL: '', KEY_PREFIX: '', DATA_DIR: dataDir, ENROLLMENT_TOKEN: TEST_TOKEN, DURABILITY: 'always' });
     const fresh = tempDir();
     const gw = await startGatewayProcess(zeroConfig(fresh));
-    expect(await configOf(readFileSync(join(fresh, 'redis.url'), 'utf8').trim())).toEqual({ appendonly: 'yes', appendfsync: 'always' });
+    // The embedded Redis requires its password (SPEC Z2): found with it as the admin CLI finds it.
+    expect(await configOf((await findRunningEmbedded(fresh))!.url)).toEqual({ appendonly: 'yes', appendfsync: 'always' });
     expect(await gw.stop()).toBe(0);
 
     // An embedded instance still running from an everysec run of the same DATA_DIR is reused.

@@ -34,7 +34,8 @@ export async function startTestGateway(
 ): Promise<TestGateway> {
   const redis = await connectRedis();
   const keys = opts.keys ?? newKeys('gw');
-  const token = await ensureTenant(redis, keys, DEFAULT_TENANT, { enrollmentToken: TEST_TOKEN });
+  await ensureTenant(redis, keys, DEFAULT_TENANT, { enrollmentToken: TEST_TOKEN });
+  const token = TEST_TOKEN;
   const ctx = ledgerContext(redis, keys);
   if (opts.pool) await activatePool(ctx, opts.pool);
   const gateway = new GatewayServer({ redis, keys, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), port: 0, ...opts.gateway });

@@ -19,6 +19,8 @@ async function expectOk() {
   expect(await checkInvariants(gw.redis, gw.keys)).toEqual({ ok: true, violations: [] });
 }
 const pool = async (tenant: string, type: string) => (await tenantPools(gw.ctx, tenant)).find((p) => p.type === type)!;
+/** Tokens as createTenant showed them (once): only their hashes are stored (SPEC Z2). */
+const tokens = new Map<string, string>();
 const acmeAdmin: Actor = { userId: 'alice', tenantId: 'acme', permissions: [PERMISSIONS.clients, PERMISSIONS.licenses, PERMISSIONS.tenants] };
 
 describe('tenants and grants', () => {
@@ -36,6 +38,8 @@ describe('tenants and grants', () => {
     expect(acme).toMatchObject({ id: 'acme', name: 'Acme' });
     expect(globex.id).toBe('globex-corp');
     expect(acme.enrollmentToken).toMatch(/^lgt_/);
+    tokens.set(acme.id, acme.enrollmentToken);
+    tokens.set(globex.id, globex.enrollmentToken);
     expect((await createTenant(gw.ctx, TECHNICIAN, 'Acme')).id).toBe('acme-2');
     expect((await listTenants(gw.ctx)).map((t) => t.id)).toEqual(['default', 'acme', 'acme-2', 'globex-corp']);
 
@@ -66,7 +70,7 @@ describe('tenants and grants', () => {
   });
 
   it('T6 T3: a tenant\'s Clients enroll with its own token and draw only on its own pool', async () => {
-    const acmeToken = (await listTenants(gw.ctx)).find((t) => t.id === 'acme')!.enrollmentToken;
+    const acmeToken = tokens.get('acme')!;
     const agents = Array.from({ length: 7 }, () => newAgent(gw.url, { tenantId: 'acme', enrollmentToken: acmeToken, os: OS.windows }));
     const welcomes = await Promise.all(agents.map((a) => a.connect()));
     expect(welcomes.filter((w) => w.license.licensed)).toHaveLength(5);
@@ -85,7 +89,7 @@ describe('tenants and grants', () => {
   });
 
   it('T4 C7: a forced take-back unassigns longest-offline first, online last, with StopMonitoring', async () => {
-    const globexToken = (await listTenants(gw.ctx)).find((t) => t.id === 'globex-corp')!.enrollmentToken;
+    const globexToken = tokens.get('globex-corp')!;
     const mk = () => newAgent(gw.url, { tenantId: 'globex-corp', enrollmentToken: globexToken, os: OS.windows });
     const [oldest, recent, online] = [mk(), mk(), mk()];
     for (const a of [oldest, recent, online]) {

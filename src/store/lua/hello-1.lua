@@ -106,7 +106,7 @@ if redis.call('EXISTS', K_TENANT) == 0 then return {'UNKNOWN_TENANT'} end
 local status = redis.call('HGET', ck, 'status')
 local registered = 0
 if mode == 'enroll' then
-  if redis.call('HGET', K_TENANT, 'enrollTokenHash') ~= secretHash then return {'AUTH_FAILED'} end
+  if redis.call('HGET', K_TENANT, 'enrollTokenHash') ~= secretHash and not (redis.call('HGET', K_TENANT, 'prevEnrollTokenHash') == secretHash and tonumber(now) < tonumber(redis.call('HGET', K_TENANT, 'prevEnrollTokenUntil') or '0')) then return {'AUTH_FAILED'} end
   local lim = tenantLimits()
   local refusedProof = proofRefusal(status, lim)
   if refusedProof then return {refusedProof} end
