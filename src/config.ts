@@ -11,6 +11,7 @@ import { loadPublicKeys } from './licensing/vendor-keys.ts';
 import { DEFAULT_OS_LICENSE_MAP, osLicenseMapSchema, type OsLicenseRule } from './licensing/os-license-map.ts';
 import { DURABILITY_PATTERN, parseDurability, type DurabilityMode } from './store/durability.ts';
 import { RedisTargetError, targetFromEnv, type RedisTarget } from './store/redis-target.ts';
+import { loadTls, type TlsFiles } from './gateway/tls-context.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -51,6 +52,9 @@ const envSchema = z.object({
   DURABILITY_CHECK: z.enum(['config', 'skip']).default('config'),
   DRAIN_SECONDS: z.coerce.number().finite().min(0).max(3600).default(10),
   DRAIN_NOTICE_MS: int(0, 600_000).default(3_000),
+  TLS_CERT_FILE: z.string().optional(),
+  TLS_KEY_FILE: z.string().optional(),
+  TLS_CA_FILE: z.string().optional(),
 });
 
 export interface Config {
@@ -103,6 +107,8 @@ export interface Config {
   drainSeconds: number;
   /** Before the drain's first close: time for a balancer to see `/readyz` fail. */
   drainNoticeMs: number;
+  /** TLS_CERT_FILE / TLS_KEY_FILE (+ TLS_CA_FILE): wss:// and https:// (SPEC Z1); undefined: plain. Paths only: SIGHUP rereads them. */
+  tls: TlsFiles | undefined;
 }
 
 export class ConfigError extends Error {
@@ -150,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throw new ConfigError('DURABILITY_TIMEOUT_MS plus NODE_HEARTBEAT_MS must be less than NODE_TIMEOUT_MS');
     }
   }
+  const tls = tlsFiles(e.TLS_CERT_FILE, e.TLS_KEY_FILE, e.TLS_CA_FILE);
   let vendorPublicKeys: KeyObject[] = [];
   if (e.VENDOR_PUBLIC_KEYS) {
     try {
@@ -195,5 +202,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     durabilityCheck: e.DURABILITY_CHECK,
     drainSeconds: e.DRAIN_SECONDS,
     drainNoticeMs: e.DRAIN_NOTICE_MS,
+    tls,
   };
+}
+
+/** Both of cert and key or neither; the files must make a working certificate now (read again at start and on SIGHUP). */
+function tlsFiles(certFile: string | undefined, keyFile: string | undefined, caFile: string | undefined): TlsFiles | undefined {
+  if (certFile === undefined && keyFile === undefined) {
+    if (caFile !== undefined) throw new ConfigError('TLS_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE (client certificates are checked only over TLS)');
+    return undefined;
+  }
+  if (certFile === undefined) throw new ConfigError('TLS_KEY_FILE is set but TLS_CERT_FILE is not: set both (TLS) or neither (plain ws://)');
+  if (keyFile === undefined) throw new ConfigError('TLS_CERT_FILE is set but TLS_KEY_FILE is not: set both (TLS) or neither (plain ws://)');
+  const files: TlsFiles = { certFile: resolve(certFile), keyFile: resolve(keyFile), ...(caFile !== undefined ? { caFile: resolve(caFile) } : {}) };
+  try {
+    loadTls(files);
+  } catch (err) {
+    throw new ConfigError(`${(err as { code?: string }).code ?? 'TLS_INVALID'}: ${(err as Error).message}`);
+  }
+  return files;
 }

@@ -3,6 +3,7 @@ import type { RedisClient } from '../store/redis-connection.ts';
 import type { Logger } from 'pino';
 import { DEFAULT_OS_LICENSE_MAP, type OsLicenseRule } from '../licensing/os-license-map.ts';
 import type { Keys } from '../store/keys.ts';
+import type { TlsMaterial } from './tls-context.ts';
 
 export interface GatewayOptions {
   /** Command connection (scripts defined). Required. */
@@ -60,6 +61,8 @@ export interface GatewayOptions {
   osLicenseMap?: readonly OsLicenseRule[];
   /** This node's id. Default: host-pid-random. */
   nodeId?: string;
+  /** Serve wss:// with this certificate (SPEC Z1, tls-context.ts); null: ws://. Default null. */
+  tls?: TlsMaterial | null;
 }
 
 export type ResolvedGatewayOptions = Required<GatewayOptions>;
@@ -86,6 +89,7 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultNodeId: ()
     retryBaseMs: 1_000,
     retryMaxMs: 30_000,
     osLicenseMap: DEFAULT_OS_LICENSE_MAP,
+    tls: null,
     ...stripUndefined(options),
     redis: options.redis,
     keys: options.keys,
