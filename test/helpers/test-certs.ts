@@ -5,7 +5,9 @@
  * EC P-256 keys: fast to make, and what a production certificate commonly uses.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -57,4 +59,62 @@ export function createTestPki(label = 'lg-tls'): TestPki {
 /** The gateway's environment for TLS with `server` (and mutual TLS with `clientCa`). */
 export function tlsEnv(server: CertFiles, clientCa?: string): Record<string, string> {
   return { TLS_CERT_FILE: server.cert, TLS_KEY_FILE: server.key, ...(clientCa ? { TLS_CA_FILE: clientCa } : {}) };
+}
+
+export interface TlsProbe {
+  /** The handshake completed (and, with a client certificate asked for, the server accepted it). */
+  ok: boolean;
+  /** The served certificate's serial (hex, as X509Certificate prints it) and subject CN. */
+  serial?: string;
+  subjectCn?: string;
+  /** Node's error code of a failed handshake (e.g. UNABLE_TO_GET_ISSUER_CERT_LOCALLY, ECONNRESET). */
+  error?: string;
+}
+
+/**
+ * One TLS handshake to 127.0.0.1:port trusting `ca`, optionally with a client certificate.
+ * Under TLS 1.3 a server that refuses the client's certificate says so after the client's side
+ * of the handshake is done, so the probe also waits briefly for that alert before calling it ok.
+ */
+export function tlsProbe(port: number, opts: { ca?: string; client?: CertFiles; timeoutMs?: number } = {}): Promise<TlsProbe> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port,
+      ...(opts.ca ? { ca: readFileSync(opts.ca) } : {}),
+      ...(opts.client ? { cert: readFileSync(opts.client.cert), key: readFileSync(opts.client.key) } : {}),
+    });
+    let result: TlsProbe | undefined;
+    const finish = (r: TlsProbe) => {
+      if (result) return;
+      result = r;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(r);
+    };
+    const timer = setTimeout(() => finish({ ok: false, error: 'TIMEOUT' }), opts.timeoutMs ?? 5_000);
+    socket.on('error', (err: NodeJS.ErrnoException) => finish({ ok: false, error: err.code ?? err.message }));
+    socket.on('close', () => finish({ ok: false, error: 'CLOSED' }));
+    socket.once('secureConnect', () => {
+      const peer = socket.getPeerCertificate();
+      const cn = peer.subject?.CN;
+      const facts = { serial: peer.serialNumber, subjectCn: Array.isArray(cn) ? cn.join(',') : cn };
+      // A refused client certificate arrives as an alert right after: give it a moment.
+      socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      socket.once('data', () => finish({ ok: true, ...facts }));
+    });
+  });
+}
+
+/** GET over https trusting `ca`; resolves with the status and JSON body. */
+export function httpsGetJson(url: string, ca: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsGet(url, { ca: readFileSync(ca), timeout: 5_000 }, (res) => {
+      let text = '';
+      res.on('data', (b: Buffer) => (text += b.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
 }
