@@ -5,7 +5,11 @@
  * refused by TLS before any licensegate code runs.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config.ts';
+import { serve } from '../../src/serve.ts';
+import { StartupError } from '../../src/startup-error.ts';
 import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -147,6 +151,21 @@ describe('TLS served by licensegate (SPEC Z1)', () => {
     expect(await httpsGetJson(`${gw.healthUrl}/readyz`, pki.ca)).toMatchObject({ status: 200, body: { status: 'ready' } });
     const served = await tlsProbe(portOf(gw.healthUrl), { ca: pki.ca });
     expect(served).toMatchObject({ ok: true, subjectCn: 'gw-a', serial: '01A1' });
+  });
+
+  it('Z1 R3: a key file gone between the configuration check and listening stops start-up at its own step, with the recovery', async () => {
+    const cert = pki.server('gw-gone', 0x5e5);
+    const prefix = uniquePrefix('tlsgone');
+    const config = loadConfig({ ...redisEnv(), KEY_PREFIX: prefix, QUEUE_PREFIX: `{${prefix}}`, RUN_WORKERS: 'false', GATEWAY_PORT: '0', HTTP_PORT: '0', ...tlsEnv(cert) });
+    rmSync(cert.key);
+    const failed = await serve(config, pino({ level: 'silent' })).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(failed).toBeInstanceOf(StartupError);
+    expect(failed).toMatchObject({ code: 'STARTUP_FAILED', step: 'tls', expected: true });
+    expect((failed as StartupError).message).toMatch(/TLS_KEY_FILE: cannot read .*ENOENT/);
+    expect((failed as StartupError).recovery).toMatch(/TLS_CERT_FILE and TLS_KEY_FILE/);
   });
 
   it('Z1: only TLS 1.2 and later are offered: a TLS 1.1 client gets a protocol-version alert', async () => {
