@@ -12,6 +12,7 @@
  */
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
+import type { ClientTls } from './tls-options.ts';
 import { ClientFrame, ServerFrame, type IClientFrame, type OsFamily, type ProductType } from '../src/protocol/wire.ts';
 import { DEFAULT_BACKOFF, retryDelay, type BackoffOptions } from './backoff.ts';
 
@@ -70,6 +71,8 @@ export interface AgentOptions {
   backoff?: BackoffOptions;
   /** Local source address for the TCP connection (spreads a fleet over source addresses). */
   localAddress?: string;
+  /** wss:// only: the CA / client certificate context (tls-options.ts); default the system's CAs. */
+  tls?: ClientTls;
   /** Deadline from socket creation to Welcome, and for close()'s closing handshake. Default 10000. */
   handshakeTimeoutMs?: number;
   /** Called after any change of the state toState() persists, and of connected/uninstalled. */
@@ -201,6 +204,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly reconnect: boolean;
   private readonly backoff: BackoffOptions;
   private readonly localAddress: string | undefined;
+  private readonly tls: ClientTls | undefined;
   private readonly handshakeTimeoutMs: number;
   private readonly onStateChange: AgentOptions['onStateChange'];
 
@@ -246,6 +250,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.reconnect = options.reconnect ?? false;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.localAddress = options.localAddress;
+    this.tls = options.tls;
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
     this.onStateChange = options.onStateChange;
     this._credential = options.credential;
@@ -423,7 +428,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.socketError = null;
     let ws: WebSocket;
     try {
-      ws = new WebSocket(this.urls[this.attempts++ % this.urls.length]!, { perMessageDeflate: false, maxPayload: MAX_PAYLOAD, localAddress: this.localAddress });
+      ws = new WebSocket(this.urls[this.attempts++ % this.urls.length]!, { perMessageDeflate: false, maxPayload: MAX_PAYLOAD, localAddress: this.localAddress, ...this.tls });
     } catch (err) {
       this.stopped = true; // a bad URL will not get better
       return Promise.reject(new AgentError('CONNECTION_CLOSED', `agent ${this.clientId}: cannot open ${this.url}: ${(err as Error).message}`, { cause: err }));

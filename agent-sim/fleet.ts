@@ -10,6 +10,7 @@ import type { HistogramData } from './histogram.ts';
 import { deriveRandom, percentOf, sampleIndices, type Random } from './prng.ts';
 import { Recorder, SimAgent } from './sim-agent.ts';
 import { newEnrollmentProof } from './enrollment-proof.ts';
+import { clientTls, type TlsFlags } from './tls-options.ts';
 import { emptyOutcomes, emptySnapshot, latenciesToData, type FleetCounters, type FleetOutcomes, type FleetSnapshot, type LatencyName } from './stats.ts';
 
 /** One agent of the fleet plan, as handed to the process that runs it. */
@@ -38,6 +39,8 @@ export interface FleetConfig {
   /** Seed of the run; `stream` keeps processes' churn choices apart. */
   seed: number;
   stream: number;
+  /** wss:// CA / client certificate files (read once per process). */
+  tls?: TlsFlags;
 }
 
 /** What a fleet reports every second. */
@@ -104,6 +107,7 @@ export class Fleet {
     plans: readonly AgentPlan[],
   ) {
     const ordered = [...plans].sort((a, b) => a.connectAtMs - b.connectAtMs || a.index - b.index);
+    const tls = clientTls(config.tls); // one secure context shared by every socket
     this.agents = ordered.map(
       (p) =>
         new SimAgent(
@@ -115,6 +119,7 @@ export class Fleet {
             enrollmentProof: p.state.enrollmentProof ?? newEnrollmentProof(),
             reconnect: true,
             localAddress: p.localAddress,
+            tls,
           },
           this.recorder,
         ),

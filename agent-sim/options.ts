@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_SOURCE_IPS, isLoopbackHost, isLoopbackIpv4, parseSourceIps } from './addresses.ts';
 import { parseDuration } from './duration.ts';
 import { DEFAULT_OS_MIX, parseOsMix, type OsMixEntry } from './os-mix.ts';
+import { checkTlsFlags, type TlsFlags } from './tls-options.ts';
 
 /** A bad command line; `message` is one line meant for the operator. */
 export class UsageError extends Error {
@@ -58,6 +59,8 @@ export interface SimOptions {
   reportFile: string | undefined;
   /** No progress line. */
   quiet: boolean;
+  /** wss://: --ca, --cert, --key (paths; tls-options.ts reads them). Empty: the system's CAs, no client certificate. */
+  tls: TlsFlags;
 }
 
 /** Largest --duration: a load loop must always end by itself. */
@@ -100,6 +103,10 @@ Simulates a fleet of endpoint agents against a licensegate gateway (load testing
   --source-ips RANGE      source addresses, e.g. 127.0.0.1-127.0.0.20 (the default for
                           loopback targets), a list, or none
   --allow-remote          allow a target outside 127.0.0.0/8 and localhost
+  --ca FILE               wss://: trust the gateway certificate's CA from FILE (PEM)
+                          instead of the system's CAs
+  --cert FILE --key FILE  wss://: client certificate and key (PEM) for a gateway that
+                          asks for one (TLS_CA_FILE)
   --report FILE           write every figure as JSON to FILE
   --json                  print the summary as JSON instead of a table
   --quiet                 no progress line
@@ -130,6 +137,9 @@ const OPTIONS = {
   report: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
+  ca: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -238,6 +248,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
 
   if (values.state === '') throw new UsageError('--state: needs a file name');
   if (values.report === '') throw new UsageError('--report: needs a file name');
+  const tls = checkTlsFlags({ caFile: values.ca, certFile: values.cert, keyFile: values.key }, new URL(connectUrl).protocol);
+  if (typeof tls === 'string') throw new UsageError(tls);
 
   return {
     kind: 'run',
@@ -262,6 +274,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
       json: values.json === true,
       reportFile: values.report,
       quiet: values.quiet === true,
+      tls,
     },
   };
 }

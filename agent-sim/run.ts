@@ -15,6 +15,7 @@ import { buildReport, formatSummary } from './report.ts';
 import { loadStateFile, saveStateFile, StateFileError, writeFileAtomic } from './state-file.ts';
 import { emptyCounters, emptySnapshot, mergeCounters, mergeLatencies, mergeOutcomes, mergeSnapshots } from './stats.ts';
 import { WorkerProcess } from './workers.ts';
+import { clientTls } from './tls-options.ts';
 
 /** Where the run writes; the CLI passes the process's streams. */
 export interface RunIo {
@@ -46,6 +47,11 @@ export async function prepare(options: SimOptions, runId: string): Promise<Fleet
   const plan = buildPlan(options, loaded, runId);
   if (plan.created > 0 && options.token === undefined) {
     throw new PreflightError(`--token is required: ${plan.created.toLocaleString('en-US')} agent(s) have no credential yet and must enroll (or set AGENT_SIM_TOKEN)`);
+  }
+  try {
+    clientTls(options.tls); // unreadable or unusable files stop the run before anything connects
+  } catch (err) {
+    throw new PreflightError((err as Error).message);
   }
   const capacity = checkCapacity({ agents: options.agents, procs: options.procs, sourceIps: options.sourceIps.length });
   if (capacity) throw new PreflightError(capacity);
@@ -87,6 +93,7 @@ export async function runSimulation(options: SimOptions, io: RunIo): Promise<num
     churnIntervalMs: options.churnIntervalMs,
     seed: options.seed,
     stream,
+    tls: options.tls,
   });
   const printer = new ProgressPrinter(io.stderr, !options.quiet);
 

@@ -15,6 +15,7 @@ import { RedisTargetError, targetFromEnv, type RedisTarget } from './store/redis
 import type { RetentionSettings } from './licensing/retention.ts';
 import { DEFAULT_ENROLL_BURST, DEFAULT_ENROLL_RATE } from './licensing/tenant-limits.ts';
 import { DEFAULT_AUTH_AUDIT_WINDOW_MS } from './gateway/failed-auth-audit.ts';
+import { loadTls, type TlsFiles } from './gateway/tls-context.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 /** Days, fractions allowed (0.5 = 12 h); 0 = keep for ever. */
@@ -69,6 +70,9 @@ const envSchema = z.object({
   TENANT_ENROLL_BURST: int(1, 10_000_000).default(DEFAULT_ENROLL_BURST),
   AUTH_AUDIT_WINDOW_MS: int(100, 3_600_000).default(DEFAULT_AUTH_AUDIT_WINDOW_MS),
   DEV_LICENSE: z.enum(DEV_LICENSE_MODES).default('auto'),
+  TLS_CERT_FILE: z.string().optional(),
+  TLS_KEY_FILE: z.string().optional(),
+  TLS_CA_FILE: z.string().optional(),
 });
 
 export interface Config {
@@ -131,6 +135,8 @@ export interface Config {
   authAuditWindowMs: number;
   /** Trust the dev vendor key: `auto` only with the embedded Redis (src/licensing/dev-license-mode.ts). */
   devLicense: DevLicenseMode;
+  /** TLS_CERT_FILE / TLS_KEY_FILE (+ TLS_CA_FILE): wss:// and https:// (SPEC Z1); undefined: plain. Paths only: SIGHUP rereads them. */
+  tls: TlsFiles | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -180,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throw new ConfigError('DURABILITY_TIMEOUT_MS plus NODE_HEARTBEAT_MS must be less than NODE_TIMEOUT_MS');
     }
   }
+  const tls = tlsFiles(e.TLS_CERT_FILE, e.TLS_KEY_FILE, e.TLS_CA_FILE);
   let vendorPublicKeys: KeyObject[] = [];
   if (e.VENDOR_PUBLIC_KEYS) {
     try {
@@ -238,5 +245,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tenantEnrollBurst: e.TENANT_ENROLL_BURST,
     authAuditWindowMs: e.AUTH_AUDIT_WINDOW_MS,
     devLicense: e.DEV_LICENSE,
+    tls,
   };
+}
+
+/** Both of cert and key or neither; the files must make a working certificate now (read again at start and on SIGHUP). */
+function tlsFiles(certFile: string | undefined, keyFile: string | undefined, caFile: string | undefined): TlsFiles | undefined {
+  if (certFile === undefined && keyFile === undefined) {
+    if (caFile !== undefined) throw new ConfigError('TLS_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE (client certificates are checked only over TLS)');
+    return undefined;
+  }
+  if (certFile === undefined) throw new ConfigError('TLS_KEY_FILE is set but TLS_CERT_FILE is not: set both (TLS) or neither (plain ws://)');
+  if (keyFile === undefined) throw new ConfigError('TLS_CERT_FILE is set but TLS_KEY_FILE is not: set both (TLS) or neither (plain ws://)');
+  const files: TlsFiles = { certFile: resolve(certFile), keyFile: resolve(keyFile), ...(caFile !== undefined ? { caFile: resolve(caFile) } : {}) };
+  try {
+    loadTls(files);
+  } catch (err) {
+    throw new ConfigError(`${(err as { code?: string }).code ?? 'TLS_INVALID'}: ${(err as Error).message}`);
+  }
+  return files;
 }

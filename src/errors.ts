@@ -63,6 +63,7 @@ export const ERRORS = {
   CONFIG_INVALID: { closeCode: 1011, message: 'invalid configuration' },
   REDIS_UNAVAILABLE: { closeCode: 1011, message: 'redis is unavailable' },
   STARTUP_FAILED: { closeCode: 1011, message: 'start-up failed' },
+  TLS_INVALID: { closeCode: 1011, message: 'a TLS certificate, key or CA file cannot be used' },
   NOT_DURABLE: { closeCode: 1013, message: 'the change could not be made durable in time (DURABILITY replicas did not acknowledge it); retry after the hinted delay' },
 } as const satisfies Record<string, { closeCode: number; message: string }>;
 

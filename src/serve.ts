@@ -11,6 +11,8 @@ import type { Config } from './config.ts';
 import { GatewayServer } from './gateway/gateway-server.ts';
 import type { DrainReport } from './gateway/drain.ts';
 import { startHealthServer } from './gateway/health-server.ts';
+import { loadTls } from './gateway/tls-context.ts';
+import { reloadTls, type TlsReload } from './gateway/tls-reload.ts';
 import { startAdminWorker } from './jobs/admin-worker.ts';
 import { LedgerScheduler, startSchedulerWorker } from './jobs/scheduler.ts';
 import { activateDevLicense, loadTrustedDevLicense, warnUntrustedDevKey } from './licensing/dev-license.ts';
@@ -45,6 +47,8 @@ export interface RunningService {
    * or at once when `signal` aborts; null when DRAIN_SECONDS is 0 (no drain: stop() closes all).
    */
   drain(signal?: AbortSignal): Promise<DrainReport | null>;
+  /** SIGHUP (SPEC Z1): reread the TLS files; new handshakes use them, open connections stay. */
+  reloadTls(): TlsReload;
   stop(): Promise<void>;
 }
 
@@ -130,6 +134,9 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
       stack.push(() => adminWorker.close());
     }
 
+    step = 'tls';
+    // Read again here (loadConfig checked them): the files may have changed since.
+    const tls = config.tls ? loadTls(config.tls) : null;
     const gateway = new GatewayServer({
       redis,
       keys,
@@ -156,21 +163,24 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
       enrollRate: config.tenantEnrollRate,
       enrollBurst: config.tenantEnrollBurst,
       authAuditWindowMs: config.authAuditWindowMs,
+      tls,
     });
     step = 'gateway';
     const ws = await gateway.start();
     stack.push(() => gateway.stop());
     step = 'health';
-    const health = await startHealthServer(config.gatewayHost, config.httpPort, gateway);
+    const health = await startHealthServer(config.gatewayHost, config.httpPort, gateway, tls);
     stack.push(() => new Promise<void>((resolve) => health.server.close(() => resolve())));
     const host = ws.address.includes(':') ? `[${ws.address}]` : ws.address;
+    if (config.tls) logger.info({ certificate: tls!.certificate, clientCertificates: config.tls.caFile !== undefined }, 'tls enabled');
     return {
-      wsUrl: `ws://${host}:${ws.port}`,
-      healthUrl: `http://${host}:${health.address.port}`,
+      wsUrl: `${config.tls ? 'wss' : 'ws'}://${host}:${ws.port}`,
+      healthUrl: `${config.tls ? 'https' : 'http'}://${host}:${health.address.port}`,
       redisTarget,
       enrollmentToken,
       nodeId: gateway.nodeId,
       drain: async (signal) => (config.drainSeconds > 0 ? gateway.drain({ noticeMs: config.drainNoticeMs, windowMs: config.drainSeconds * 1000 }, signal) : null),
+      reloadTls: () => reloadTls(config.tls, [gateway, health.server], logger),
       stop: unwind,
     };
   } catch (err) {

@@ -8,7 +8,7 @@
  */
 import { LicensegateError } from './errors.ts';
 
-export type StartupStep = 'embedded-redis' | 'redis' | 'durability' | 'default-tenant' | 'gateway' | 'health';
+export type StartupStep = 'embedded-redis' | 'redis' | 'durability' | 'default-tenant' | 'tls' | 'gateway' | 'health';
 
 /** What start-up was doing, for the recovery hint. */
 export interface StartupSettings {
@@ -63,6 +63,8 @@ function recoveryOf(step: StartupStep, err: unknown, s: StartupSettings): string
       return 'make the Redis side match DURABILITY as the message says (docs/durability.md), choose another DURABILITY, or set DURABILITY_CHECK=skip if you assert it yourself';
     case 'default-tenant':
       return `the data under KEY_PREFIX "${s.keyPrefix}" is not licensegate's (or is damaged): point KEY_PREFIX or REDIS_URL at licensegate's data, or at an empty Redis`;
+    case 'tls':
+      return 'make TLS_CERT_FILE and TLS_KEY_FILE (and TLS_CA_FILE) readable PEM files, the key matching the certificate (docs/tls.md)';
     case 'gateway':
       return portRecovery('GATEWAY_PORT', s.gatewayHost, s.gatewayPort, systemCode(err));
     case 'health':

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { vendor } from './helpers/ledger.ts';
+import { createTestPki } from './helpers/test-certs.ts';
 import { DEFAULT_OS_LICENSE_MAP } from '../src/licensing/os-license-map.ts';
 
 describe('configuration', () => {
@@ -96,6 +97,10 @@ describe('configuration', () => {
     ['an enrollment burst that is not a whole number', { TENANT_ENROLL_BURST: '1.5' }, /TENANT_ENROLL_BURST/],
     ['a failed-auth audit window below 100 ms', { AUTH_AUDIT_WINDOW_MS: '10' }, /AUTH_AUDIT_WINDOW_MS/],
     ['an unknown dev license mode (Z2)', { DEV_LICENSE: 'yes' }, /DEV_LICENSE/],
+    ['a TLS certificate without its key', { TLS_CERT_FILE: '/etc/hostname' }, /TLS_CERT_FILE is set but TLS_KEY_FILE is not/],
+    ['a TLS key without its certificate', { TLS_KEY_FILE: '/etc/hostname' }, /TLS_KEY_FILE is set but TLS_CERT_FILE is not/],
+    ['a client CA without a server certificate', { TLS_CA_FILE: '/etc/hostname' }, /TLS_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE/],
+    ['a TLS certificate file that does not exist', { TLS_CERT_FILE: '/nonexistent/cert.pem', TLS_KEY_FILE: '/nonexistent/key.pem' }, /TLS_INVALID: .*TLS_CERT_FILE: cannot read \/nonexistent\/cert\.pem/],
   ];
   for (const [name, env, message] of wrong) {
     it(`R3: ${name} stops start-up with a message naming it`, () => {
@@ -131,6 +136,29 @@ describe('configuration', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify([{ family: 'linux', type: 'mainframe' }]));
     expect(() => loadConfig({ OS_LICENSE_MAP_FILE: bad })).toThrow(/OS_LICENSE_MAP_FILE/);
+  });
+
+  it('R3 Z1: TLS files are checked at start-up: readable PEM, the key matching the certificate; paths kept for SIGHUP', () => {
+    const pki = createTestPki('lg-cfg-tls');
+    try {
+      const a = pki.server('a', 1);
+      const b = pki.server('b', 2);
+      expect(loadConfig({}).tls).toBeUndefined();
+      expect(loadConfig({ TLS_CERT_FILE: a.cert, TLS_KEY_FILE: a.key, TLS_CA_FILE: pki.ca }).tls).toEqual({ certFile: a.cert, keyFile: a.key, caFile: pki.ca });
+      expect(() => loadConfig({ TLS_CERT_FILE: a.cert, TLS_KEY_FILE: b.key })).toThrow(/TLS_INVALID: .*TLS_KEY_FILE: .* is not the key of the certificate/);
+      expect(() => loadConfig({ TLS_CERT_FILE: a.key, TLS_KEY_FILE: a.key })).toThrow(/TLS_CERT_FILE: .* is not a PEM certificate/);
+      expect(() => loadConfig({ TLS_CERT_FILE: a.cert, TLS_KEY_FILE: a.key, TLS_CA_FILE: '/nonexistent/ca.pem' })).toThrow(/TLS_CA_FILE: cannot read/);
+      // The CLI: exit 2, the variable named, no key material echoed.
+      const r = spawnSync(process.execPath, [join(import.meta.dirname, '../bin/licensegate.mjs'), 'serve'], {
+        env: { ...process.env, TLS_CERT_FILE: a.cert, TLS_KEY_FILE: b.key, REDIS_URL: 'redis://127.0.0.1:1' },
+        encoding: 'utf8',
+      });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/TLS_INVALID: .*TLS_KEY_FILE/);
+      expect(r.stderr).not.toMatch(/PRIVATE KEY/);
+    } finally {
+      pki.remove();
+    }
   });
 
   it('R3 X4: the drain defaults to a 3 s notice and a 10 s window; DRAIN_SECONDS=0 turns it off', () => {

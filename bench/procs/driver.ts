@@ -13,6 +13,7 @@ import type { RedisTarget } from '../../src/store/redis-target.ts';
 import WebSocket from 'ws';
 import { Agent, AgentError, type AgentCommand } from '../../agent-sim/agent.ts';
 import { Histogram, type HistogramData } from '../../agent-sim/histogram.ts';
+import { clientTls } from '../../agent-sim/tls-options.ts';
 import { ADMIN_QUEUE } from '../../src/jobs/contract.ts';
 import { TECHNICIAN } from '../../src/licensing/permissions.ts';
 import { DEFAULT_TENANT } from '../../src/store/keys.ts';
@@ -90,6 +91,8 @@ interface ConnectParams {
   urls?: string[];
   /** Agents reconnect by themselves after a close (agent-sim's backoff), e.g. through a failover. */
   reconnect?: boolean;
+  /** wss:// (SPEC Z1): the CA of the gateway's certificate; one secure context shared by the fleet, as agent-sim does. */
+  caFile?: string;
 }
 
 /** One agent's connect with retries: resolves with the failure code, or '' on success. */
@@ -169,6 +172,7 @@ async function enroll(p: ConnectParams) {
   commandsSeen = {};
   agents = new Array<Agent>(p.count);
   const rotated = (i: number) => (p.urls ? p.urls.map((_, k) => p.urls![(i + k) % p.urls!.length]!) : undefined);
+  const tls = clientTls(p.caFile ? { caFile: p.caFile } : undefined);
   return runConnects(p, (i) =>
     watch(
       new Agent({
@@ -181,6 +185,7 @@ async function enroll(p: ConnectParams) {
         os: osOfAgent(i),
         localAddress: sourceIp(p.sourceIps, i),
         handshakeTimeoutMs: p.handshakeTimeoutMs ?? 30_000,
+        ...(tls ? { tls } : {}),
       }),
       i,
     ),

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { StartupError } from '../startup-error.ts';
 import { runKeys } from './keys-command.ts';
+import { reloadOnHangup } from './reload-signal.ts';
 import { stopOnSignals } from './shutdown.ts';
 
 const USAGE = `usage: licensegate <command>
@@ -66,6 +67,7 @@ async function runServe(args: string[]): Promise<number> {
   }
   // Signal handlers first: a supervisor may send SIGTERM the moment it reads the ready line.
   const stopped = stopOnSignals(service, config.drainSeconds > 0 ? config.drainNoticeMs + config.drainSeconds * 1000 : undefined, logger);
+  reloadOnHangup(service, logger); // SPEC Z1: SIGHUP rereads the TLS files
   // An existing enrollment token is never printed (only its hash is stored, SPEC Z2); the one
   // the first zero-config start made is, this once.
   // One write: whoever reads the ready line gets the notice with it.

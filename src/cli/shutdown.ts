@@ -3,6 +3,7 @@
  * - SIGTERM (a supervisor, a rolling restart): drain — `/readyz` fails at once, the agents are
  *   handed to the other gateways over DRAIN_SECONDS after DRAIN_NOTICE_MS — then stop.
  * - SIGINT (Ctrl-C): stop at once (every agent told SHUTTING_DOWN, recorded offline).
+ * - SIGHUP: not a stop — it reloads the TLS certificate (reload-signal.ts, SPEC Z1).
  * - A second SIGTERM/SIGINT during a drain: stop at once. A signal during the stop itself ends
  *   the process the default way (as it always did).
  * Every phase is bounded by a forced exit (code 1): a Redis that went away first must not keep

@@ -5,6 +5,7 @@ import { DEFAULT_OS_LICENSE_MAP, type OsLicenseRule } from '../licensing/os-lice
 import type { Keys } from '../store/keys.ts';
 import { DEFAULT_ENROLL_BURST, DEFAULT_ENROLL_RATE } from '../licensing/tenant-limits.ts';
 import { DEFAULT_AUTH_AUDIT_WINDOW_MS } from './failed-auth-audit.ts';
+import type { TlsMaterial } from './tls-context.ts';
 
 export interface GatewayOptions {
   /** Command connection (scripts defined). Required. */
@@ -68,6 +69,8 @@ export interface GatewayOptions {
   enrollBurst?: number;
   /** Failed authentications are audited once per tenant per window (SPEC Z3). Default 10 000 ms. */
   authAuditWindowMs?: number;
+  /** Serve wss:// with this certificate (SPEC Z1, tls-context.ts); null: ws://. Default null. */
+  tls?: TlsMaterial | null;
 }
 
 export type ResolvedGatewayOptions = Required<GatewayOptions>;
@@ -97,6 +100,7 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultNodeId: ()
     enrollRate: DEFAULT_ENROLL_RATE,
     enrollBurst: DEFAULT_ENROLL_BURST,
     authAuditWindowMs: DEFAULT_AUTH_AUDIT_WINDOW_MS,
+    tls: null,
     ...stripUndefined(options),
     redis: options.redis,
     keys: options.keys,

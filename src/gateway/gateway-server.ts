@@ -4,9 +4,10 @@
  * delivers the command log (C7) and refuses bad input without harming anything else (R2).
  * Stateless apart from the sockets it holds: all licensing state lives in Redis.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { SecureContextOptions } from 'node:tls';
+import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { wallClock } from '../clock.ts';
 import { nodeOfConn, parseNodeMessage, type NodeMessage } from '../delivery/node-message.ts';
 import { LicensegateError, toLicensegateError } from '../errors.ts';
@@ -24,6 +25,8 @@ import { FailedAuthAudit } from './failed-auth-audit.ts';
 import { flushLastSeen } from './last-seen-flush.ts';
 import { HelloAdmission } from './hello-admission.ts';
 import { HelloQueue } from './hello-queue.ts';
+import { listen } from './listener.ts';
+import type { HttpOrHttpsServer } from './tls-context.ts';
 import { PeriodicTasks, withTimeout } from './periodic-tasks.ts';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.ts';
 import { newNodeId, NodeRegistry } from './node-registry.ts';
@@ -50,7 +53,7 @@ export class GatewayServer {
    * already replaced (its supersede arrived before our Hello reply): they never go live (C5).
    */
   private readonly supersededEarly = new Set<string>();
-  private http: Server | undefined;
+  private http: HttpOrHttpsServer | undefined;
   private wss: WebSocketServer | undefined;
   /** The node's doorbell subscriptions, per tenant (sharded pub/sub). */
   private readonly doorbells: DoorbellChannels;
@@ -117,25 +120,10 @@ export class GatewayServer {
     this.doorbells.start();
     await this.presence.livenessRound();
 
-    this.http = createServer((_req, res) => {
-      res.writeHead(426, { 'content-type': 'text/plain' }).end('licensegate: connect with a WebSocket\n');
-    });
-    this.wss = new WebSocketServer({
-      server: this.http,
-      perMessageDeflate: false,
-      clientTracking: false,
-      // ws itself drops anything beyond twice the limit; frames in between get a coded Error.
-      maxPayload: o.maxPayloadBytes * 2,
-    });
-    this.wss.on('connection', (ws, req) => this.onConnection(ws, req));
-    this.wss.on('error', (err) => this.log.error({ err }, 'websocket server error'));
-    await new Promise<void>((resolve, reject) => {
-      this.http!.once('error', reject);
-      // A herd's connects queue in the kernel until accepted; beyond the backlog (Node's default
-      // 511) the kernel drops SYNs and clients back off for seconds (1, 3, 7, 15 s ...). 4096 is
-      // Linux's default net.core.somaxconn, which caps it.
-      this.http!.listen({ port: o.port, host: o.host, backlog: 4096 }, () => resolve());
-    });
+    // ws:// or, with TLS material, wss:// (SPEC Z1): listener.ts.
+    const listener = await listen({ host: o.host, port: o.port, maxPayloadBytes: o.maxPayloadBytes, tls: o.tls, logger: this.log, onConnection: (ws, req) => this.onConnection(ws, req) });
+    this.http = listener.server;
+    this.wss = listener.wss;
 
     const sweepMs = Math.max(25, Math.min(o.helloTimeoutMs, o.heartbeatIntervalMs, o.helloQueueWaitMs) / 4);
     this.tasks.everyUnlessStalled(sweepMs, (now) => this.sweep(now));
@@ -143,9 +131,14 @@ export class GatewayServer {
     this.tasks.every(o.nodeHeartbeatMs, () => this.presence.livenessRound());
     this.tasks.every(o.reconcileIntervalMs, () => this.presence.reconcile());
     this.tasks.every(o.reconcileIntervalMs, () => this.doorbells.sweep());
-    const address = this.http.address() as AddressInfo;
+    const address = listener.address;
     this.log.info({ node: this.nodeId, address: `${address.address}:${address.port}` }, 'gateway listening');
     return address;
+  }
+
+  /** SPEC Z1: new TLS handshakes use this certificate (a SIGHUP reload); open connections keep theirs. */
+  setSecureContext(options: SecureContextOptions): void {
+    if (this.http && 'setSecureContext' in this.http) this.http.setSecureContext(options);
   }
 
   /** SPEC X4: out of rotation at once (ready = false), then the agents go in slices (drain.ts); stop() follows. */

@@ -1,6 +1,10 @@
-/** `GET /healthz` (process alive) and `GET /readyz` (serving agents) on the HTTP port. */
-import { createServer, type Server } from 'node:http';
+/**
+ * `GET /healthz` (process alive) and `GET /readyz` (serving agents) on the HTTP port; https://
+ * when TLS is configured (SPEC Z1). No client certificate is asked for here even with
+ * TLS_CA_FILE: probes (HAProxy checks, kubelet) rarely carry one, and these answers hold no secret.
+ */
 import type { AddressInfo } from 'node:net';
+import { createServerFor, type HttpOrHttpsServer, type TlsMaterial } from './tls-context.ts';
 
 export interface HealthSource {
   ready: boolean;
@@ -9,8 +13,8 @@ export interface HealthSource {
   draining?: boolean;
 }
 
-export async function startHealthServer(host: string, port: number, source: HealthSource): Promise<{ server: Server; address: AddressInfo }> {
-  const server = createServer((req, res) => {
+export async function startHealthServer(host: string, port: number, source: HealthSource, tls?: TlsMaterial | null): Promise<{ server: HttpOrHttpsServer; address: AddressInfo }> {
+  const server = createServerFor(tls, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();

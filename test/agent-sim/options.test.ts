@@ -53,6 +53,7 @@ describe('agent-sim options', () => {
       json: false,
       reportFile: undefined,
       quiet: false,
+      tls: {},
     });
     expect(DEFAULT_OS_MIX).toBe('windows:60,linux:25,macos:10,windows-server:5');
   });
@@ -94,6 +95,16 @@ describe('agent-sim options', () => {
     expect(run([...base, '--storm']).rampMs).toBe(0);
     expect(parseOptions(['--help'])).toEqual({ kind: 'help' });
     expect(parseOptions(['-h'])).toEqual({ kind: 'help' });
+  });
+
+  it('Z1 R3: --ca, --cert and --key are kept as paths for wss:// and refused with ws:// or alone', () => {
+    const wss = ['--url', 'wss://127.0.0.1:8443', '--agents', '1', '--token', 'tok-123'];
+    expect(run([...wss, '--ca', 'ca.pem']).tls).toEqual({ caFile: 'ca.pem' });
+    expect(run([...wss, '--ca', 'ca.pem', '--cert', 'c.pem', '--key', 'c.key']).tls).toEqual({ caFile: 'ca.pem', certFile: 'c.pem', keyFile: 'c.key' });
+    expect(usageError([...base, '--ca', 'ca.pem'])).toMatch(/need a wss:\/\/ --url/);
+    expect(usageError([...wss, '--cert', 'c.pem'])).toMatch(/--cert and --key go together/);
+    expect(usageError([...wss, '--key', 'c.key'])).toMatch(/--cert and --key go together/);
+    expect(usageError([...wss, '--ca', ''])).toMatch(/--ca: needs a file name/);
   });
 
   it('R3: the token may come from AGENT_SIM_TOKEN; --token wins', () => {

@@ -38,7 +38,10 @@ export interface GatewayProcess {
   kill(): Promise<void>;
 }
 
-/** `env` overrides the defaults (ports 0, LOG_LEVEL warn, DRAIN_SECONDS 0). */
+/**
+ * `env` overrides the defaults (ports 0, LOG_LEVEL warn, DRAIN_SECONDS 0). TLS (SPEC Z1): spread
+ * `tlsEnv(cert, ca?)` from test-certs.ts into `env`; `url` and `healthUrl` then say wss:// and https://.
+ */
 export async function startGatewayProcess(env: Record<string, string>, timeoutMs = 20_000): Promise<GatewayProcess> {
   const child = spawn(process.execPath, [join(root, 'bin/licensegate.mjs'), 'serve'], {
     cwd: root,

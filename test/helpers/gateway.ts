@@ -42,7 +42,7 @@ export async function startTestGateway(
   const address = await gateway.start();
   return {
     gateway,
-    url: `ws://127.0.0.1:${address.port}`,
+    url: `${opts.gateway?.tls ? 'wss' : 'ws'}://127.0.0.1:${address.port}`, // tls: SPEC Z1 (test-certs.ts)
     redis,
     keys,
     ctx,
