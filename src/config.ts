@@ -11,6 +11,8 @@ import { loadPublicKeys } from './licensing/vendor-keys.ts';
 import { DEFAULT_OS_LICENSE_MAP, osLicenseMapSchema, type OsLicenseRule } from './licensing/os-license-map.ts';
 import { DURABILITY_PATTERN, parseDurability, type DurabilityMode } from './store/durability.ts';
 import { RedisTargetError, targetFromEnv, type RedisTarget } from './store/redis-target.ts';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './gateway/http-hardening.ts';
+import { parseTrustedProxies } from './gateway/source-limits.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -23,7 +25,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   HEARTBEAT_INTERVAL_MS: int(100, 3_600_000).default(15_000),
-  HELLO_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  HELLO_TIMEOUT_MS: int(100, 600_000).default(5_000),
   MAX_FRAME_BYTES: int(256, 16 * 1024 * 1024).default(64 * 1024),
   FRAMES_PER_SECOND: int(1, 100_000).default(20),
   FRAME_BURST: int(4, 100_000).default(60),
@@ -51,6 +53,19 @@ const envSchema = z.object({
   DURABILITY_CHECK: z.enum(['config', 'skip']).default('config'),
   DRAIN_SECONDS: z.coerce.number().finite().min(0).max(3600).default(10),
   DRAIN_NOTICE_MS: int(0, 600_000).default(3_000),
+  // abuse bounds (SPEC Z4, docs/abuse-limits.md)
+  MAX_UNAUTHENTICATED: int(1, 10_000_000).default(10_000),
+  MAX_UNAUTHENTICATED_PER_SOURCE: int(1, 10_000_000).default(2_000),
+  AUTH_FAILURES_PER_SOURCE: int(1, 1_000_000).default(20),
+  AUTH_FAILURE_WINDOW_MS: int(100, 86_400_000).default(60_000),
+  AUTH_BACKOFF_BASE_MS: int(10, 3_600_000).default(1_000),
+  AUTH_BACKOFF_MAX_MS: int(10, 86_400_000).default(60_000),
+  TRUSTED_PROXIES: z.string().optional(),
+  MAX_SEND_BUFFER_BYTES: int(16 * 1024, 1024 * 1024 * 1024).default(1024 * 1024),
+  HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000).default(5_000),
+  HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(10_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
+  HTTP_MAX_HEADERS: int(4, 2_000).default(50),
 });
 
 export interface Config {
@@ -103,6 +118,18 @@ export interface Config {
   drainSeconds: number;
   /** Before the drain's first close: time for a balancer to see `/readyz` fail. */
   drainNoticeMs: number;
+  /** Abuse bounds (SPEC Z4, docs/abuse-limits.md). */
+  maxUnauthenticated: number;
+  maxUnauthenticatedPerSource: number;
+  authFailuresPerSource: number;
+  authFailureWindowMs: number;
+  authBackoffBaseMs: number;
+  authBackoffMaxMs: number;
+  /** Balancers whose X-Forwarded-For names the client (addresses, CIDR ranges). */
+  trustedProxies: string[];
+  maxSendBufferBytes: number;
+  /** Slowloris bounds of the agent port (before the upgrade) and of the health port. */
+  http: HttpLimits;
 }
 
 export class ConfigError extends Error {
@@ -150,6 +177,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throw new ConfigError('DURABILITY_TIMEOUT_MS plus NODE_HEARTBEAT_MS must be less than NODE_TIMEOUT_MS');
     }
   }
+  if (e.AUTH_BACKOFF_MAX_MS < e.AUTH_BACKOFF_BASE_MS) throw new ConfigError('AUTH_BACKOFF_MAX_MS must be at least AUTH_BACKOFF_BASE_MS');
+  const trustedProxies = (e.TRUSTED_PROXIES ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '');
+  try {
+    parseTrustedProxies(trustedProxies);
+  } catch (err) {
+    throw new ConfigError(`TRUSTED_PROXIES: ${(err as Error).message}`);
+  }
   let vendorPublicKeys: KeyObject[] = [];
   if (e.VENDOR_PUBLIC_KEYS) {
     try {
@@ -195,5 +229,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     durabilityCheck: e.DURABILITY_CHECK,
     drainSeconds: e.DRAIN_SECONDS,
     drainNoticeMs: e.DRAIN_NOTICE_MS,
+    maxUnauthenticated: e.MAX_UNAUTHENTICATED,
+    maxUnauthenticatedPerSource: e.MAX_UNAUTHENTICATED_PER_SOURCE,
+    authFailuresPerSource: e.AUTH_FAILURES_PER_SOURCE,
+    authFailureWindowMs: e.AUTH_FAILURE_WINDOW_MS,
+    authBackoffBaseMs: e.AUTH_BACKOFF_BASE_MS,
+    authBackoffMaxMs: e.AUTH_BACKOFF_MAX_MS,
+    trustedProxies,
+    maxSendBufferBytes: e.MAX_SEND_BUFFER_BYTES,
+    http: {
+      ...DEFAULT_HTTP_LIMITS,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxHeadersCount: e.HTTP_MAX_HEADERS,
+      idleTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+    },
   };
 }

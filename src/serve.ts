@@ -129,12 +129,21 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
       helloQueueWaitMs: config.helloQueueWaitMs,
       retryBaseMs: config.retryBaseMs,
       retryMaxMs: config.retryMaxMs,
+      maxUnauthenticated: config.maxUnauthenticated,
+      maxUnauthenticatedPerSource: config.maxUnauthenticatedPerSource,
+      authFailuresPerSource: config.authFailuresPerSource,
+      authFailureWindowMs: config.authFailureWindowMs,
+      authBackoffBaseMs: config.authBackoffBaseMs,
+      authBackoffMaxMs: config.authBackoffMaxMs,
+      trustedProxies: config.trustedProxies,
+      maxSendBufferBytes: config.maxSendBufferBytes,
+      http: config.http,
     });
     step = 'gateway';
     const ws = await gateway.start();
     stack.push(() => gateway.stop());
     step = 'health';
-    const health = await startHealthServer(config.gatewayHost, config.httpPort, gateway);
+    const health = await startHealthServer(config.gatewayHost, config.httpPort, gateway, config.http);
     stack.push(() => new Promise<void>((resolve) => health.server.close(() => resolve())));
     const host = ws.address.includes(':') ? `[${ws.address}]` : ws.address;
     return {

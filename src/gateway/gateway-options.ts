@@ -3,6 +3,8 @@ import type { RedisClient } from '../store/redis-connection.ts';
 import type { Logger } from 'pino';
 import { DEFAULT_OS_LICENSE_MAP, type OsLicenseRule } from '../licensing/os-license-map.ts';
 import type { Keys } from '../store/keys.ts';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-hardening.ts';
+import { DEFAULT_SOURCE_LIMITS, parseTrustedProxies } from './source-limits.ts';
 
 export interface GatewayOptions {
   /** Command connection (scripts defined). Required. */
@@ -17,7 +19,10 @@ export interface GatewayOptions {
   port?: number;
   /** Agents heartbeat this often; silence for two intervals closes the connection. Default 15 000 ms. */
   heartbeatIntervalMs?: number;
-  /** Hello must arrive within this. Default 10 000 ms. */
+  /**
+   * Hello must arrive within this after the upgrade (SPEC C1, Z4): an unauthenticated socket
+   * holds a file descriptor, so not long. Default 5 000 ms.
+   */
   helloTimeoutMs?: number;
   /** Largest accepted frame. Default 65 536 bytes. */
   maxPayloadBytes?: number;
@@ -60,6 +65,25 @@ export interface GatewayOptions {
   osLicenseMap?: readonly OsLicenseRule[];
   /** This node's id. Default: host-pid-random. */
   nodeId?: string;
+  // --- abuse bounds (SPEC Z4, docs/abuse-limits.md) ---
+  /** Sockets without a Hello yet (or closing after a failed one) in this process. Default 10 000. */
+  maxUnauthenticated?: number;
+  /** Sockets without a Hello yet from one source address (IPv6: per /64). Default 2 000. */
+  maxUnauthenticatedPerSource?: number;
+  /** Failed authentications from one address within authFailureWindowMs before it is backed off. Default 20. */
+  authFailuresPerSource?: number;
+  /** Default 60 000 ms. */
+  authFailureWindowMs?: number;
+  /** First backoff of an address; doubles each time up to authBackoffMaxMs. Default 1 000 ms. */
+  authBackoffBaseMs?: number;
+  /** Default 60 000 ms. */
+  authBackoffMaxMs?: number;
+  /** Peers (addresses, CIDR ranges) whose X-Forwarded-For names the client. Default none. */
+  trustedProxies?: readonly string[];
+  /** A connection whose unsent bytes pass this is closed as a slow reader. Default 1 MiB. */
+  maxSendBufferBytes?: number;
+  /** Slowloris bounds of the agent port's HTTP server (http-hardening.ts). */
+  http?: HttpLimits;
 }
 
 export type ResolvedGatewayOptions = Required<GatewayOptions>;
@@ -69,7 +93,7 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultNodeId: ()
     host: '127.0.0.1',
     port: 8080,
     heartbeatIntervalMs: 15_000,
-    helloTimeoutMs: 10_000,
+    helloTimeoutMs: 5_000,
     maxPayloadBytes: 64 * 1024,
     framesPerSecond: 20,
     frameBurst: 60,
@@ -86,6 +110,15 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultNodeId: ()
     retryBaseMs: 1_000,
     retryMaxMs: 30_000,
     osLicenseMap: DEFAULT_OS_LICENSE_MAP,
+    maxUnauthenticated: DEFAULT_SOURCE_LIMITS.maxUnauthenticated,
+    maxUnauthenticatedPerSource: DEFAULT_SOURCE_LIMITS.maxUnauthenticatedPerSource,
+    authFailuresPerSource: DEFAULT_SOURCE_LIMITS.authFailuresPerSource,
+    authFailureWindowMs: DEFAULT_SOURCE_LIMITS.authFailureWindowMs,
+    authBackoffBaseMs: DEFAULT_SOURCE_LIMITS.authBackoffBaseMs,
+    authBackoffMaxMs: DEFAULT_SOURCE_LIMITS.authBackoffMaxMs,
+    trustedProxies: DEFAULT_SOURCE_LIMITS.trustedProxies,
+    maxSendBufferBytes: 1024 * 1024,
+    http: DEFAULT_HTTP_LIMITS,
     ...stripUndefined(options),
     redis: options.redis,
     keys: options.keys,
@@ -96,7 +129,8 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultNodeId: ()
     'heartbeatIntervalMs', 'helloTimeoutMs', 'maxPayloadBytes', 'framesPerSecond', 'frameBurst',
     'lastSeenFlushMs', 'nodeHeartbeatMs', 'nodeTimeoutMs', 'reconcileIntervalMs', 'maxReplay',
     'maxHandshakes', 'maxEnrollments', 'maxConnections', 'retryBaseMs', 'retryMaxMs',
-    'helloQueueWaitMs',
+    'helloQueueWaitMs', 'maxUnauthenticated', 'maxUnauthenticatedPerSource', 'authFailuresPerSource',
+    'authFailureWindowMs', 'authBackoffBaseMs', 'authBackoffMaxMs', 'maxSendBufferBytes',
   ];
   for (const k of positive) {
     const v = o[k];
@@ -106,6 +140,8 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultNodeId: ()
   if (o.nodeTimeoutMs <= o.nodeHeartbeatMs) throw new Error('gateway option nodeTimeoutMs must exceed nodeHeartbeatMs');
   if (o.retryMaxMs < o.retryBaseMs) throw new Error('gateway option retryMaxMs must be at least retryBaseMs');
   if (o.frameBurst < 4) throw new Error('gateway option frameBurst must be at least 4');
+  if (o.authBackoffMaxMs < o.authBackoffBaseMs) throw new Error('gateway option authBackoffMaxMs must be at least authBackoffBaseMs');
+  parseTrustedProxies(o.trustedProxies); // throws naming a bad entry
   if (!/^[A-Za-z0-9._-]+$/.test(o.nodeId)) throw new Error('gateway option nodeId may only contain [A-Za-z0-9._-]');
   return o;
 }

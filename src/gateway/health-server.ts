@@ -1,6 +1,7 @@
 /** `GET /healthz` (process alive) and `GET /readyz` (serving agents) on the HTTP port. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DEFAULT_HTTP_LIMITS, hardenHttpServer, HEALTH_MAX_CONNECTIONS, httpServerOptions, type HttpLimits } from './http-hardening.ts';
 
 export interface HealthSource {
   ready: boolean;
@@ -9,8 +10,10 @@ export interface HealthSource {
   draining?: boolean;
 }
 
-export async function startHealthServer(host: string, port: number, source: HealthSource): Promise<{ server: Server; address: AddressInfo }> {
-  const server = createServer((req, res) => {
+/** `limits`: slowloris bounds (http-hardening.ts); the socket count is capped at HEALTH_MAX_CONNECTIONS. */
+export async function startHealthServer(host: string, port: number, source: HealthSource, limits: HttpLimits = DEFAULT_HTTP_LIMITS): Promise<{ server: Server; address: AddressInfo }> {
+  const bounded = { ...limits, maxConnections: limits.maxConnections || HEALTH_MAX_CONNECTIONS };
+  const server = createServer(httpServerOptions(bounded), (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -25,6 +28,7 @@ export async function startHealthServer(host: string, port: number, source: Heal
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
     }
   });
+  hardenHttpServer(server, bounded);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
