@@ -41,9 +41,13 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
 /** The health port answers balancers and monitors: a few hundred sockets is plenty. */
 export const HEALTH_MAX_CONNECTIONS = 1_024;
 
-/** Options for http.createServer / https.createServer. */
-export function httpServerOptions(limits: HttpLimits): ServerOptions {
+/**
+ * Options for http.createServer / https.createServer. `handshakeTimeout` bounds the TLS
+ * handshake of an https server (Node's default: 120 s); http ignores it.
+ */
+export function httpServerOptions(limits: HttpLimits): ServerOptions & { handshakeTimeout: number } {
   return {
+    handshakeTimeout: limits.headersTimeoutMs,
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
     keepAliveTimeout: limits.keepAliveTimeoutMs,
