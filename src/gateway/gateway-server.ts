@@ -280,7 +280,7 @@ export class GatewayServer {
         if (this.drainStarted) return conn.fail(drainRefusal()); // another gateway serves it (X4)
         this.unauthenticated.helloReceived(conn);
         // An address backed off for failed authentications is refused here, before Redis (Z4).
-        const backoffMs = this.sourceLimits.backoffMs(sourceKey(conn.remoteAddress), now);
+        const backoffMs = this.sourceLimits.backoffMs(conn.remoteAddress, now);
         if (backoffMs > 0) {
           this.unauthenticated.helloFailed(conn);
           return conn.fail(new LicensegateError('AUTH_BACKOFF', undefined, { retryAfterMs: backoffMs }));

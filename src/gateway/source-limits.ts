@@ -180,10 +180,13 @@ export class SourceLimits {
     return this.perSource.get(key) ?? 0;
   }
 
-  /** How long Hellos from `key` are still refused (0: not backed off). One Map lookup. */
-  backoffMs(key: string, now: number): number {
+  /**
+   * How long Hellos from `address` are still refused (0: not backed off). On the Hello path:
+   * nothing but a size check while no address has failed, else one key and one Map lookup.
+   */
+  backoffMs(address: string, now: number): number {
     if (this.failures.size === 0) return 0;
-    const r = this.failures.get(key);
+    const r = this.failures.get(sourceKey(address));
     if (!r || r.blockedUntil <= now) return 0;
     this.refusedHellos++;
     return r.blockedUntil - now;
