@@ -26,6 +26,8 @@ const AGENTS = 500;
 const ATTACK_MS = 45_000;
 const HEARTBEAT_MS = 2_000;
 const DEFAULT_PER_SOURCE_CAP = 2_000;
+/** The agent port's listen backlog (gateway-server.ts): connected for the peer, not yet accepted. */
+const ACCEPT_BACKLOG = 4_096;
 
 let redis: RedisClient;
 beforeAll(async () => {
@@ -118,8 +120,9 @@ describe('Z4: one host flooding idle sockets cannot keep real agents out', () =>
       expect(attacker.exitCode).toBeNull(); // the attack was still going on
       expect(closesWhileServed).toEqual([]);
       expect(agents.every((a) => a.connected)).toBe(true);
-      // The gateway held at most its per-source share of the attack.
-      expect(last!.closedByServer).toBeGreaterThan(ATTACK_SOCKETS - DEFAULT_PER_SOURCE_CAP);
+      // The gateway held at most its per-source share of the attack: what the attacker still has
+      // open is that share plus connections the kernel's accept queue (backlog 4096) holds.
+      expect(last!.connected - last!.closedByServer).toBeLessThanOrEqual(DEFAULT_PER_SOURCE_CAP + ACCEPT_BACKLOG);
       expect(maxFiles).toBeLessThan(DEFAULT_PER_SOURCE_CAP + AGENTS + 500);
       console.info(`[abuse-flood] ${AGENTS} agents licensed in ${enrollMs} ms during the attack; gateway max open files ${maxFiles}; attacker ${JSON.stringify(last)}`);
     } finally {
