@@ -16,6 +16,8 @@ import type { RetentionSettings } from './licensing/retention.ts';
 import { DEFAULT_ENROLL_BURST, DEFAULT_ENROLL_RATE } from './licensing/tenant-limits.ts';
 import { DEFAULT_AUTH_AUDIT_WINDOW_MS } from './gateway/failed-auth-audit.ts';
 import { loadTls, type TlsFiles } from './gateway/tls-context.ts';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './gateway/http-hardening.ts';
+import { parseTrustedProxies } from './gateway/source-limits.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 /** Days, fractions allowed (0.5 = 12 h); 0 = keep for ever. */
@@ -30,7 +32,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   HEARTBEAT_INTERVAL_MS: int(100, 3_600_000).default(15_000),
-  HELLO_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  HELLO_TIMEOUT_MS: int(100, 600_000).default(5_000),
   MAX_FRAME_BYTES: int(256, 16 * 1024 * 1024).default(64 * 1024),
   FRAMES_PER_SECOND: int(1, 100_000).default(20),
   FRAME_BURST: int(4, 100_000).default(60),
@@ -73,6 +75,19 @@ const envSchema = z.object({
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
   TLS_CA_FILE: z.string().optional(),
+  // abuse bounds (SPEC Z4, docs/abuse-limits.md)
+  MAX_UNAUTHENTICATED: int(1, 10_000_000).default(10_000),
+  MAX_UNAUTHENTICATED_PER_SOURCE: int(1, 10_000_000).default(2_000),
+  AUTH_FAILURES_PER_SOURCE: int(1, 1_000_000).default(20),
+  AUTH_FAILURE_WINDOW_MS: int(100, 86_400_000).default(60_000),
+  AUTH_BACKOFF_BASE_MS: int(10, 3_600_000).default(1_000),
+  AUTH_BACKOFF_MAX_MS: int(10, 86_400_000).default(60_000),
+  TRUSTED_PROXIES: z.string().optional(),
+  MAX_SEND_BUFFER_BYTES: int(16 * 1024, 1024 * 1024 * 1024).default(1024 * 1024),
+  HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000).default(5_000),
+  HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(10_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
+  HTTP_MAX_HEADERS: int(4, 2_000).default(50),
 });
 
 export interface Config {
@@ -137,6 +152,18 @@ export interface Config {
   devLicense: DevLicenseMode;
   /** TLS_CERT_FILE / TLS_KEY_FILE (+ TLS_CA_FILE): wss:// and https:// (SPEC Z1); undefined: plain. Paths only: SIGHUP rereads them. */
   tls: TlsFiles | undefined;
+  /** Abuse bounds (SPEC Z4, docs/abuse-limits.md). */
+  maxUnauthenticated: number;
+  maxUnauthenticatedPerSource: number;
+  authFailuresPerSource: number;
+  authFailureWindowMs: number;
+  authBackoffBaseMs: number;
+  authBackoffMaxMs: number;
+  /** Balancers whose X-Forwarded-For names the client (addresses, CIDR ranges). */
+  trustedProxies: string[];
+  maxSendBufferBytes: number;
+  /** Slowloris bounds of the agent port (before the upgrade) and of the health port. */
+  http: HttpLimits;
 }
 
 const DAY_MS = 86_400_000;
@@ -187,6 +214,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   const tls = tlsFiles(e.TLS_CERT_FILE, e.TLS_KEY_FILE, e.TLS_CA_FILE);
+  if (e.AUTH_BACKOFF_MAX_MS < e.AUTH_BACKOFF_BASE_MS) throw new ConfigError('AUTH_BACKOFF_MAX_MS must be at least AUTH_BACKOFF_BASE_MS');
+  const trustedProxies = (e.TRUSTED_PROXIES ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '');
+  try {
+    parseTrustedProxies(trustedProxies);
+  } catch (err) {
+    throw new ConfigError(`TRUSTED_PROXIES: ${(err as Error).message}`);
+  }
   let vendorPublicKeys: KeyObject[] = [];
   if (e.VENDOR_PUBLIC_KEYS) {
     try {
@@ -246,6 +280,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authAuditWindowMs: e.AUTH_AUDIT_WINDOW_MS,
     devLicense: e.DEV_LICENSE,
     tls,
+    maxUnauthenticated: e.MAX_UNAUTHENTICATED,
+    maxUnauthenticatedPerSource: e.MAX_UNAUTHENTICATED_PER_SOURCE,
+    authFailuresPerSource: e.AUTH_FAILURES_PER_SOURCE,
+    authFailureWindowMs: e.AUTH_FAILURE_WINDOW_MS,
+    authBackoffBaseMs: e.AUTH_BACKOFF_BASE_MS,
+    authBackoffMaxMs: e.AUTH_BACKOFF_MAX_MS,
+    trustedProxies,
+    maxSendBufferBytes: e.MAX_SEND_BUFFER_BYTES,
+    http: {
+      ...DEFAULT_HTTP_LIMITS,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxHeadersCount: e.HTTP_MAX_HEADERS,
+      idleTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+    },
   };
 }
 

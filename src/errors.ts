@@ -36,6 +36,10 @@ export const ERRORS = {
   FRAME_TOO_LARGE: { closeCode: 1009, message: 'frame exceeds the maximum payload size' },
   RATE_LIMITED: { closeCode: 1008, message: 'too many frames; slow down' },
   INVALID_ACK: { closeCode: 1008, message: 'CommandAck acknowledges a command that was never sent' },
+  // --- abuse bounds (SPEC Z4); docs/abuse-limits.md ---
+  TOO_MANY_UNAUTHENTICATED: { closeCode: 1013, message: 'too many connections without a Hello from this address; retry after the hinted delay' },
+  AUTH_BACKOFF: { closeCode: 4429, message: 'too many failed authentications from this address; retry after the hinted delay' },
+  SLOW_READER: { closeCode: 1008, message: 'the connection does not read what is sent to it (send buffer over its limit)' },
   // --- licensing and admin (closeCode unused outside the gateway) ---
   CLIENT_NOT_FOUND: { closeCode: 1008, message: 'no such client in this tenant' },
   USER_NOT_FOUND: { closeCode: 1008, message: 'no such PAM user in this tenant' },

@@ -164,12 +164,21 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
       enrollBurst: config.tenantEnrollBurst,
       authAuditWindowMs: config.authAuditWindowMs,
       tls,
+      maxUnauthenticated: config.maxUnauthenticated,
+      maxUnauthenticatedPerSource: config.maxUnauthenticatedPerSource,
+      authFailuresPerSource: config.authFailuresPerSource,
+      authFailureWindowMs: config.authFailureWindowMs,
+      authBackoffBaseMs: config.authBackoffBaseMs,
+      authBackoffMaxMs: config.authBackoffMaxMs,
+      trustedProxies: config.trustedProxies,
+      maxSendBufferBytes: config.maxSendBufferBytes,
+      http: config.http,
     });
     step = 'gateway';
     const ws = await gateway.start();
     stack.push(() => gateway.stop());
     step = 'health';
-    const health = await startHealthServer(config.gatewayHost, config.httpPort, gateway, tls);
+    const health = await startHealthServer(config.gatewayHost, config.httpPort, gateway, tls, config.http);
     stack.push(() => new Promise<void>((resolve) => health.server.close(() => resolve())));
     const host = ws.address.includes(':') ? `[${ws.address}]` : ws.address;
     if (config.tls) logger.info({ certificate: tls!.certificate, clientCertificates: config.tls.caFile !== undefined }, 'tls enabled');

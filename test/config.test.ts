@@ -172,6 +172,26 @@ describe('configuration', () => {
     expect(loadConfig({ TENANT_ENROLL_RATE: '5', TENANT_ENROLL_BURST: '20', AUTH_AUDIT_WINDOW_MS: '1000' })).toMatchObject({ tenantEnrollRate: 5, tenantEnrollBurst: 20, authAuditWindowMs: 1_000 });
   });
 
+  it('R3 Z4: abuse limits default to a 5 s Hello timeout, 10,000 / 2,000 unauthenticated sockets, 20 failures a minute, 1 MiB send buffer', () => {
+    expect(loadConfig({})).toMatchObject({
+      helloTimeoutMs: 5_000,
+      maxUnauthenticated: 10_000,
+      maxUnauthenticatedPerSource: 2_000,
+      authFailuresPerSource: 20,
+      authFailureWindowMs: 60_000,
+      authBackoffBaseMs: 1_000,
+      authBackoffMaxMs: 60_000,
+      trustedProxies: [],
+      maxSendBufferBytes: 1024 * 1024,
+      http: { headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000, maxHeadersCount: 50, idleTimeoutMs: 5_000 },
+    });
+    expect(loadConfig({ TRUSTED_PROXIES: '10.0.0.5, 10.0.1.0/24,fd00::1' }).trustedProxies).toEqual(['10.0.0.5', '10.0.1.0/24', 'fd00::1']);
+    expect(() => loadConfig({ TRUSTED_PROXIES: '10.0.0.5,haproxy' })).toThrow(/TRUSTED_PROXIES: "haproxy" is not an IP address/);
+    expect(() => loadConfig({ TRUSTED_PROXIES: '10.0.0.0/33' })).toThrow(ConfigError);
+    expect(() => loadConfig({ AUTH_BACKOFF_BASE_MS: '5000', AUTH_BACKOFF_MAX_MS: '1000' })).toThrow(/AUTH_BACKOFF_MAX_MS/);
+    expect(() => loadConfig({ MAX_SEND_BUFFER_BYTES: '100' })).toThrow(/MAX_SEND_BUFFER_BYTES/);
+  });
+
   it('R3 F1: CLOCK_OFFSET_MS takes a signed offset in ms', () => {
     expect(loadConfig({ CLOCK_OFFSET_MS: '-30000' }).clockOffsetMs).toBe(-30_000);
     expect(loadConfig({ CLOCK_OFFSET_MS: '30000', RECONCILE_INTERVAL_MS: '5000' })).toMatchObject({ clockOffsetMs: 30_000, reconcileIntervalMs: 5_000 });

@@ -56,7 +56,8 @@ export async function startLbStack(ctx: ScenarioContext, o: LbStackOptions): Pro
   mkdirSync(dir, { recursive: true });
   const redis = await startEngine(scope, o.engine, { dataDir: dir });
   const ledger = await prepareLedger(redis, o.pool, dir);
-  const env = { ...ledger.env, RUN_WORKERS: 'false', DRAIN_NOTICE_MS: String(o.drainNoticeMs) };
+  // TRUSTED_PROXIES: HAProxy (on loopback) forwards the agents' addresses (SPEC Z4, docs/abuse-limits.md).
+  const env = { ...ledger.env, RUN_WORKERS: 'false', DRAIN_NOTICE_MS: String(o.drainNoticeMs), TRUSTED_PROXIES: '127.0.0.1' };
   await startHelper(scope, 'admin-worker', { env: { ...ledger.env, LOG_LEVEL: 'warn' } });
   const driver = await startHelper<{ pid: number }>(scope, 'driver', { env: { UV_THREADPOOL_SIZE: '4' } });
   let generation = 0;

@@ -41,6 +41,13 @@ export class AgentConnection {
   uninstallSentSeq = 0;
   /** Closes the connection when the agent does not acknowledge its Uninstall in time. */
   private uninstallGrace: NodeJS.Timeout | undefined;
+  /**
+   * Unsent bytes (ws.bufferedAmount) beyond which the peer is a slow reader (SPEC Z4): it is
+   * closed instead of growing this process's memory without bound. Set by the gateway.
+   */
+  maxSendBufferBytes = 1024 * 1024;
+  /** When fail() began closing this connection (0: not yet); the sweep ends a close that lingers. */
+  closingSince = 0;
   private readonly bucket: TokenBucket;
   private logger: Logger | undefined;
 
@@ -51,7 +58,10 @@ export class AgentConnection {
     now: number,
     rate: { framesPerSecond: number; burst: number },
     private readonly parentLogger: Logger,
-    /** The peer's IP address as the socket reports it (the proxy's, behind a balancer); '' if unknown. */
+    /**
+     * The client's IP address: the socket's peer, or behind a trusted proxy (TRUSTED_PROXIES)
+     * the address X-Forwarded-For names (unauthenticated-sockets.ts); '' if unknown.
+     */
     readonly remoteAddress = '',
   ) {
     this.token = `${nodeId}:${id}`;
@@ -86,7 +96,22 @@ export class AgentConnection {
   }
 
   send(bytes: Uint8Array): void {
-    if (this.isOpen) this.ws.send(bytes, { binary: true });
+    if (!this.isOpen) return;
+    this.ws.send(bytes, { binary: true });
+    // One getter (socket queue + ws sender queue) per send: cheap enough for every frame.
+    if (this.ws.bufferedAmount > this.maxSendBufferBytes) this.closeSlowReader();
+  }
+
+  /**
+   * The peer stopped reading: an Error frame and a close handshake would only queue behind
+   * what it does not read, so the socket is destroyed at once (the peer sees an abnormal
+   * close, 1006) and its buffers freed; the server log says why.
+   */
+  private closeSlowReader(): void {
+    this.log.warn({ code: 'SLOW_READER', bufferedBytes: this.ws.bufferedAmount, limit: this.maxSendBufferBytes, source: this.remoteAddress }, 'connection closed: slow reader');
+    this.state = 'closed';
+    this.closingSince ||= Date.now();
+    this.ws.terminate();
   }
 
   /** Sends the commands after lastSentSeq, in order. Returns true when one was an Uninstall. */
@@ -125,6 +150,7 @@ export class AgentConnection {
   /** Sends Error{code} and closes with the code's WebSocket close code. */
   fail(error: LicensegateError | ErrorCode): void {
     const err = typeof error === 'string' ? new LicensegateError(error) : error;
+    this.closingSince ||= Date.now();
     if (this.isOpen) {
       this.ws.send(encodeError(err.code, err.message, err.retryAfterMs), { binary: true });
       this.ws.close(err.closeCode, err.code);

@@ -6,6 +6,8 @@ import type { Keys } from '../store/keys.ts';
 import { DEFAULT_ENROLL_BURST, DEFAULT_ENROLL_RATE } from '../licensing/tenant-limits.ts';
 import { DEFAULT_AUTH_AUDIT_WINDOW_MS } from './failed-auth-audit.ts';
 import type { TlsMaterial } from './tls-context.ts';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-hardening.ts';
+import { DEFAULT_SOURCE_LIMITS, parseTrustedProxies } from './source-limits.ts';
 
 export interface GatewayOptions {
   /** Command connection (scripts defined). Required. */
@@ -20,7 +22,10 @@ export interface GatewayOptions {
   port?: number;
   /** Agents heartbeat this often; silence for two intervals closes the connection. Default 15 000 ms. */
   heartbeatIntervalMs?: number;
-  /** Hello must arrive within this. Default 10 000 ms. */
+  /**
+   * Hello must arrive within this after the upgrade (SPEC C1, Z4): an unauthenticated socket
+   * holds a file descriptor, so not long. Default 5 000 ms.
+   */
   helloTimeoutMs?: number;
   /** Largest accepted frame. Default 65 536 bytes. */
   maxPayloadBytes?: number;
@@ -71,6 +76,25 @@ export interface GatewayOptions {
   authAuditWindowMs?: number;
   /** Serve wss:// with this certificate (SPEC Z1, tls-context.ts); null: ws://. Default null. */
   tls?: TlsMaterial | null;
+  // --- abuse bounds (SPEC Z4, docs/abuse-limits.md) ---
+  /** Sockets without a Hello yet (or closing after a failed one) in this process. Default 10 000. */
+  maxUnauthenticated?: number;
+  /** Sockets without a Hello yet from one source address (IPv6: per /64). Default 2 000. */
+  maxUnauthenticatedPerSource?: number;
+  /** Failed authentications from one address within authFailureWindowMs before it is backed off. Default 20. */
+  authFailuresPerSource?: number;
+  /** Default 60 000 ms. */
+  authFailureWindowMs?: number;
+  /** First backoff of an address; doubles each time up to authBackoffMaxMs. Default 1 000 ms. */
+  authBackoffBaseMs?: number;
+  /** Default 60 000 ms. */
+  authBackoffMaxMs?: number;
+  /** Peers (addresses, CIDR ranges) whose X-Forwarded-For names the client. Default none. */
+  trustedProxies?: readonly string[];
+  /** A connection whose unsent bytes pass this is closed as a slow reader. Default 1 MiB. */
+  maxSendBufferBytes?: number;
+  /** Slowloris bounds of the agent port's HTTP server (http-hardening.ts). */
+  http?: HttpLimits;
 }
 
 export type ResolvedGatewayOptions = Required<GatewayOptions>;
@@ -80,7 +104,7 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultNodeId: ()
     host: '127.0.0.1',
     port: 8080,
     heartbeatIntervalMs: 15_000,
-    helloTimeoutMs: 10_000,
+    helloTimeoutMs: 5_000,
     maxPayloadBytes: 64 * 1024,
     framesPerSecond: 20,
     frameBurst: 60,
@@ -101,6 +125,15 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultNodeId: ()
     enrollBurst: DEFAULT_ENROLL_BURST,
     authAuditWindowMs: DEFAULT_AUTH_AUDIT_WINDOW_MS,
     tls: null,
+    maxUnauthenticated: DEFAULT_SOURCE_LIMITS.maxUnauthenticated,
+    maxUnauthenticatedPerSource: DEFAULT_SOURCE_LIMITS.maxUnauthenticatedPerSource,
+    authFailuresPerSource: DEFAULT_SOURCE_LIMITS.authFailuresPerSource,
+    authFailureWindowMs: DEFAULT_SOURCE_LIMITS.authFailureWindowMs,
+    authBackoffBaseMs: DEFAULT_SOURCE_LIMITS.authBackoffBaseMs,
+    authBackoffMaxMs: DEFAULT_SOURCE_LIMITS.authBackoffMaxMs,
+    trustedProxies: DEFAULT_SOURCE_LIMITS.trustedProxies,
+    maxSendBufferBytes: 1024 * 1024,
+    http: DEFAULT_HTTP_LIMITS,
     ...stripUndefined(options),
     redis: options.redis,
     keys: options.keys,
@@ -113,6 +146,8 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultNodeId: ()
     'maxHandshakes', 'maxEnrollments', 'maxConnections', 'retryBaseMs', 'retryMaxMs',
     'helloQueueWaitMs',
     'enrollRate', 'enrollBurst', 'authAuditWindowMs',
+    'helloQueueWaitMs', 'maxUnauthenticated', 'maxUnauthenticatedPerSource', 'authFailuresPerSource',
+    'authFailureWindowMs', 'authBackoffBaseMs', 'authBackoffMaxMs', 'maxSendBufferBytes',
   ];
   for (const k of positive) {
     const v = o[k];
@@ -122,6 +157,8 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultNodeId: ()
   if (o.nodeTimeoutMs <= o.nodeHeartbeatMs) throw new Error('gateway option nodeTimeoutMs must exceed nodeHeartbeatMs');
   if (o.retryMaxMs < o.retryBaseMs) throw new Error('gateway option retryMaxMs must be at least retryBaseMs');
   if (o.frameBurst < 4) throw new Error('gateway option frameBurst must be at least 4');
+  if (o.authBackoffMaxMs < o.authBackoffBaseMs) throw new Error('gateway option authBackoffMaxMs must be at least authBackoffBaseMs');
+  parseTrustedProxies(o.trustedProxies); // throws naming a bad entry
   if (!/^[A-Za-z0-9._-]+$/.test(o.nodeId)) throw new Error('gateway option nodeId may only contain [A-Za-z0-9._-]');
   return o;
 }

@@ -33,6 +33,8 @@ import { newNodeId, NodeRegistry } from './node-registry.ts';
 import { PresenceKeeper } from './presence-keeper.ts';
 import { PresenceReconciler } from './presence-reconciler.ts';
 import { SessionStore, type DisconnectEntry, type HelloOutcome } from './session-store.ts';
+import { countsAsAuthFailure, SourceLimits, sourceKey } from './source-limits.ts';
+import { CLOSE_LINGER_MS, UnauthenticatedSockets } from './unauthenticated-sockets.ts';
 import { licenseTypeToWire, osFactsFromReport } from './wire-mapping.ts';
 
 export class GatewayServer {
@@ -68,6 +70,9 @@ export class GatewayServer {
   /** Hellos waiting for a handshake slot (C13), by connection. */
   readonly hellos: HelloQueue<AgentConnection, HelloMessage>;
   private readonly helloAdmission: HelloAdmission;
+  /** Per-source and per-process bounds on unauthenticated peers (SPEC Z4). */
+  readonly sourceLimits: SourceLimits;
+  private readonly unauthenticated: UnauthenticatedSockets;
 
   constructor(options: GatewayOptions) {
     this.options = resolveGatewayOptions(options, newNodeId);
@@ -93,6 +98,16 @@ export class GatewayServer {
       supersede: (conn, why) => this.supersede(conn, why),
     }, this.log, this.options.reconcileIntervalMs);
     this.presence = new PresenceKeeper(this.registry, reconciler, this.options.nodeTimeoutMs, this.log);
+    this.sourceLimits = new SourceLimits({
+      maxUnauthenticated: o.maxUnauthenticated,
+      maxUnauthenticatedPerSource: o.maxUnauthenticatedPerSource,
+      authFailuresPerSource: o.authFailuresPerSource,
+      authFailureWindowMs: o.authFailureWindowMs,
+      authBackoffBaseMs: o.authBackoffBaseMs,
+      authBackoffMaxMs: o.authBackoffMaxMs,
+      trustedProxies: o.trustedProxies,
+    });
+    this.unauthenticated = new UnauthenticatedSockets(this.sourceLimits, this.log);
     this.doorbells = new DoorbellChannels(this.options.redis, this.options.keys, this.nodeId, (raw) => this.onNodeMessage(raw), this.log);
   }
 
@@ -120,8 +135,18 @@ export class GatewayServer {
     this.doorbells.start();
     await this.presence.livenessRound();
 
-    // ws:// or, with TLS material, wss:// (SPEC Z1): listener.ts.
-    const listener = await listen({ host: o.host, port: o.port, maxPayloadBytes: o.maxPayloadBytes, tls: o.tls, logger: this.log, onConnection: (ws, req) => this.onConnection(ws, req) });
+    // ws:// or, with TLS material, wss:// (SPEC Z1): listener.ts. Its sockets are counted from
+    // TCP accept, before anything else sees them: over a cap they are destroyed unread (SPEC Z4).
+    const listener = await listen({
+      host: o.host,
+      port: o.port,
+      maxPayloadBytes: o.maxPayloadBytes,
+      tls: o.tls,
+      http: o.http,
+      onSocket: this.unauthenticated.onSocket,
+      logger: this.log,
+      onConnection: (ws, req) => this.onConnection(ws, req),
+    });
     this.http = listener.server;
     this.wss = listener.wss;
 
@@ -200,9 +225,17 @@ export class GatewayServer {
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
     const o = this.options;
     const rate = { framesPerSecond: o.framesPerSecond, burst: o.frameBurst };
-    const conn = new AgentConnection(ws, this.nextConnId++, this.nodeId, Date.now(), rate, this.log, req.socket.remoteAddress ?? '');
+    const address = this.unauthenticated.clientAddressOf(req);
+    const conn = new AgentConnection(ws, this.nextConnId++, this.nodeId, Date.now(), rate, this.log, address);
+    const refused = this.unauthenticated.adopt(conn, req, address);
+    conn.maxSendBufferBytes = o.maxSendBufferBytes;
     if (this.stopping || this.drainStarted) {
       conn.fail(drainRefusal());
+      return;
+    }
+    if (refused) {
+      // Behind a trusted proxy the client's share is known only now (X-Forwarded-For).
+      conn.fail(new LicensegateError('TOO_MANY_UNAUTHENTICATED', undefined, { retryAfterMs: o.helloTimeoutMs }));
       return;
     }
     if (!this.admission.admitConnection(this.connections.size + 1)) {
@@ -249,6 +282,13 @@ export class GatewayServer {
       case 'hello': {
         if (conn.state !== 'awaiting-hello') return this.reject(conn, new LicensegateError('HELLO_REPEATED'));
         if (this.drainStarted) return conn.fail(drainRefusal()); // another gateway serves it (X4)
+        this.unauthenticated.helloReceived(conn);
+        // An address backed off for failed authentications is refused here, before Redis (Z4).
+        const backoffMs = this.sourceLimits.backoffMs(conn.remoteAddress, now);
+        if (backoffMs > 0) {
+          this.unauthenticated.helloFailed(conn);
+          return conn.fail(new LicensegateError('AUTH_BACKOFF', undefined, { retryAfterMs: backoffMs }));
+        }
         this.helloAdmission.offer(conn, msg.hello, now);
         return;
       }
@@ -304,6 +344,7 @@ export class GatewayServer {
       this.releaseRecord(conn);
       const refusal = helloRefusal(err, () => this.admission.retryAfter(Date.now()));
       this.failedAuth.record(hello.tenantId, refusal.code, conn.remoteAddress);
+      if (countsAsAuthFailure(refusal.code)) this.noteAuthFailure(conn);
       // Z3: the peer has not authenticated; it learns no tenant's or client id's existence.
       return this.reject(conn, maskForPeer(refusal));
     }
@@ -325,6 +366,13 @@ export class GatewayServer {
       this.releaseRecord(conn);
       this.reject(conn, new LicensegateError('INTERNAL_ERROR', undefined, { cause: err }));
     }
+  }
+
+  /** Counts a failed authentication against the peer's address (SPEC Z4); the socket counts as unauthenticated until closed. */
+  private noteAuthFailure(conn: AgentConnection): void {
+    this.unauthenticated.helloFailed(conn);
+    const backoffMs = this.sourceLimits.recordFailure(sourceKey(conn.remoteAddress), Date.now());
+    if (backoffMs > 0) this.log.warn({ code: 'AUTH_BACKOFF', source: conn.remoteAddress, backoffMs }, 'address backed off after repeated failed authentications');
   }
 
   /** Token-guarded removal of the online record a failed or abandoned Hello may have left. */
@@ -446,10 +494,14 @@ export class GatewayServer {
     const o = this.options;
     const silentLimit = now - 2 * o.heartbeatIntervalMs;
     const helloLimit = now - o.helloTimeoutMs;
+    const lingerLimit = now - CLOSE_LINGER_MS;
     this.helloAdmission.expire(now); // queued Hellos are not Hello-less: their state is 'queued'
+    this.sourceLimits.prune(now);
     for (const conn of this.connections.values()) {
       if (conn.state === 'awaiting-hello' && conn.openedAt < helloLimit) this.reject(conn, new LicensegateError('HELLO_TIMEOUT'));
       else if (conn.state === 'live' && conn.lastFrameAt < silentLimit) this.reject(conn, new LicensegateError('HEARTBEAT_TIMEOUT'));
+      // We closed it; a peer that never answers the close frame loses the socket now (Z4).
+      else if (conn.state === 'closed' && conn.closingSince > 0 && conn.closingSince < lingerLimit) conn.ws.terminate();
     }
   }
 

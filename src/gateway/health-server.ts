@@ -5,6 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { createServerFor, type HttpOrHttpsServer, type TlsMaterial } from './tls-context.ts';
+import { DEFAULT_HTTP_LIMITS, hardenHttpServer, HEALTH_MAX_CONNECTIONS, httpServerOptions, type HttpLimits } from './http-hardening.ts';
 
 export interface HealthSource {
   ready: boolean;
@@ -13,7 +14,15 @@ export interface HealthSource {
   draining?: boolean;
 }
 
-export async function startHealthServer(host: string, port: number, source: HealthSource, tls?: TlsMaterial | null): Promise<{ server: HttpOrHttpsServer; address: AddressInfo }> {
+/** `limits`: slowloris bounds (http-hardening.ts); the socket count is capped at HEALTH_MAX_CONNECTIONS. */
+export async function startHealthServer(
+  host: string,
+  port: number,
+  source: HealthSource,
+  tls?: TlsMaterial | null,
+  limits: HttpLimits = DEFAULT_HTTP_LIMITS,
+): Promise<{ server: HttpOrHttpsServer; address: AddressInfo }> {
+  const bounded = { ...limits, maxConnections: limits.maxConnections || HEALTH_MAX_CONNECTIONS };
   const server = createServerFor(tls, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -28,7 +37,8 @@ export async function startHealthServer(host: string, port: number, source: Heal
     } else {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
     }
-  });
+  }, false, httpServerOptions(bounded));
+  hardenHttpServer(server, bounded);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

@@ -7,9 +7,10 @@
  * client without one fails the TLS handshake, before any WebSocket or licensegate code runs.
  */
 import type { IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { hardenHttpServer, httpServerOptions, type HttpLimits } from './http-hardening.ts';
 import { createServerFor, type HttpOrHttpsServer, type TlsMaterial } from './tls-context.ts';
 
 export interface ListenerOptions {
@@ -19,6 +20,10 @@ export interface ListenerOptions {
   maxPayloadBytes: number;
   /** Serve wss:// with this certificate; null/undefined: ws://. */
   tls?: TlsMaterial | null;
+  /** Slowloris bounds (SPEC Z4, http-hardening.ts). */
+  http: HttpLimits;
+  /** Sees every raw TCP socket at accept, before TLS or HTTP (the unauthenticated-socket caps). */
+  onSocket?: (socket: Socket) => void;
   logger: Logger;
   onConnection(ws: WebSocket, req: IncomingMessage): void;
 }
@@ -38,7 +43,10 @@ export async function listen(o: ListenerOptions): Promise<Listener> {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('licensegate: connect with a WebSocket\n');
     },
     true,
+    httpServerOptions(o.http),
   );
+  hardenHttpServer(server, o.http);
+  if (o.onSocket) server.on('connection', o.onSocket);
   if (o.tls) {
     // Failed handshakes (no client certificate, a client that does not trust ours, plain ws://
     // on a TLS port): Node closes the socket; one debug line each, no peer-controlled text.

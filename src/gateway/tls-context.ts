@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { createServer as createHttpServer, type RequestListener, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type RequestListener, type Server as HttpServer, type ServerOptions as HttpServerOptions } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { LicensegateError } from '../errors.ts';
@@ -116,10 +116,10 @@ export function describeCertificate(x509: X509Certificate): CertificateFacts {
  * An http server, or with `tls` an https one. `clientCertificates`: request a certificate from
  * every client and refuse the handshake without one the CA file vouches for (mutual TLS).
  */
-export function createServerFor(tls: TlsMaterial | null | undefined, handler: RequestListener, clientCertificates = false): HttpOrHttpsServer {
-  if (!tls) return createHttpServer(handler);
+export function createServerFor(tls: TlsMaterial | null | undefined, handler: RequestListener, clientCertificates = false, options: HttpServerOptions = {}): HttpOrHttpsServer {
+  if (!tls) return createHttpServer(options, handler);
   const mutual = clientCertificates && tls.context.ca !== undefined;
-  return createHttpsServer({ ...tls.context, requestCert: mutual, rejectUnauthorized: mutual }, handler);
+  return createHttpsServer({ ...options, ...tls.context, requestCert: mutual, rejectUnauthorized: mutual }, handler);
 }
 
 /** Swaps the certificate of TLS servers for new handshakes; open connections keep theirs. Plain http servers are skipped. */

@@ -59,7 +59,8 @@ export class LbStack {
     const keys = new Keys(prefix, `{${prefix}}`);
     await ensureTenant(redis, keys, DEFAULT_TENANT, { enrollmentToken: TEST_TOKEN });
     await activatePool(ledgerContext(redis, keys), o.pool);
-    const env = { ...redisEnv(), KEY_PREFIX: prefix, QUEUE_PREFIX: `{${prefix}}`, ENROLLMENT_TOKEN: TEST_TOKEN, GATEWAY_HOST: '127.0.0.1', ...o.env };
+    // TRUSTED_PROXIES: HAProxy (on loopback) forwards the agents' addresses (SPEC Z4, docs/abuse-limits.md).
+    const env = { ...redisEnv(), KEY_PREFIX: prefix, QUEUE_PREFIX: `{${prefix}}`, ENROLLMENT_TOKEN: TEST_TOKEN, GATEWAY_HOST: '127.0.0.1', TRUSTED_PROXIES: '127.0.0.1', ...o.env };
     const scope = new Scope();
     const dir = mkdtempSync(join(tmpdir(), 'lg-lb-'));
     try {
