@@ -68,7 +68,7 @@ export interface FleetOutcomes {
 }
 
 /** Codes an agent may end the run with without failing it: the gateway asked it to wait, or another connection of the same client won. */
-export const EXPECTED_FINAL_CODES: ReadonlySet<string> = new Set(['OVERLOADED', 'ENROLLMENT_PENDING', 'SUPERSEDED']);
+export const EXPECTED_FINAL_CODES: ReadonlySet<string> = new Set(['OVERLOADED', 'ENROLLMENT_PENDING', 'ENROLL_RATE_LIMITED', 'SUPERSEDED']);
 
 /** Latencies measured, in milliseconds, with what each spans (copied into the report). */
 export const LATENCIES = {

@@ -10,7 +10,7 @@
 
 /** Suffixes of per-tenant keys, after `<prefix>:{t:<tenant>}:`. */
 export const TENANT_SEGMENTS = {
-  /** hash: name, enrollToken, enrollTokenHash, createdAt */
+  /** hash: name, enrollTokenHash, prevEnrollTokenHash, prevEnrollTokenUntil, createdAt; limits (Z3): requireProof, maxClients, enrollRate, enrollBurst, enrollTokens, enrollAt */
   tenant: 'tenant',
   /** hash: `<keyId>|<type>` → licenses of that serial key allocated to this tenant */
   alloc: 'alloc',

@@ -31,7 +31,10 @@ beforeAll(async () => {
   await ensureTenant(redis, keys, DEFAULT_TENANT, { enrollmentToken: TEST_TOKEN });
   await ensureTenant(redis, keys, 'acme', { enrollmentToken: ACME_TOKEN });
   await ensureTenant(redis, keys, 'globex', { enrollmentToken: 'globex-enrollment-token-1' });
-  gw = await startGatewayProcess({ ...redisEnv(), KEY_PREFIX: prefix, QUEUE_PREFIX: `{${prefix}}`, ENROLLMENT_TOKEN: TEST_TOKEN, LOG_LEVEL: 'info', AUTH_AUDIT_WINDOW_MS: String(WINDOW_MS) });
+  gw = await startGatewayProcess({ ...redisEnv(), KEY_PREFIX: prefix, QUEUE_PREFIX: `{${prefix}}`, ENROLLMENT_TOKEN: TEST_TOKEN, LOG_LEVEL: 'info', AUTH_AUDIT_WINDOW_MS: String(WINDOW_MS),
+    // Every peer here is 127.0.0.1: its 60 failures must reach the audit, not the per-address
+    // backoff (Z4, tested in test/gateway/abuse-limits.test.ts), which would answer AUTH_BACKOFF.
+    AUTH_FAILURES_PER_SOURCE: '1000' });
 }, 30_000);
 
 afterAll(async () => {

@@ -27,6 +27,8 @@ import { resumePendingPromotions } from '../../src/licensing/promotion.ts';
 import { activateSerialKey, removeSerialKey } from '../../src/licensing/serial-key-ledger.ts';
 import { createTenant, ensureTenant, grantLicenses, takeBackLicenses } from '../../src/licensing/tenants.ts';
 import { rotateEnrollmentToken } from '../../src/licensing/enrollment-tokens.ts';
+import { setTenantLimits } from '../../src/licensing/tenant-limits.ts';
+import { applyRetention, DEFAULT_RETENTION } from '../../src/licensing/retention.ts';
 import { DEFAULT_TENANT, Keys } from '../../src/store/keys.ts';
 import { loadScripts, SCRIPT_NAMES } from '../../src/store/scripts.ts';
 import { awaitDurable, replicaGateOf } from '../../src/store/durability.ts';
@@ -174,12 +176,19 @@ describe('licensegate on a real Redis Cluster', () => {
     const rotated = await rotateEnrollmentToken(ctx, TECHNICIAN, other, createHash('sha256').update('lgt_rotated-on-cluster-0001').digest('hex'), 600_000);
     expect(rotated.previousValidUntil - rotated.rotatedAt).toBe(600_000);
     expect(await redis.hget(keys.tenant(other), 'prevEnrollTokenHash')).toBe(createHash('sha256').update(otherToken).digest('hex'));
+    // Z3: enrollment limits (setLimits) in the other tenant's slot.
+    expect(await setTenantLimits(ctx, TECHNICIAN, other, { maxClients: 1_000, enrollRate: 50 })).toMatchObject({ maxClients: 1_000, enrollRate: 50 });
     const user = await createPamUser(ctx, TECHNICIAN, other, 'alice');
     await assignPamSeat(ctx, TECHNICIAN, other, user.id);
 
     const leaving = agents[0]!; // default tenant
     await uninstallClient(ctx, TECHNICIAN, DEFAULT_TENANT, leaving.clientId);
     await leaving.waitFor(() => leaving.uninstalled, 10_000);
+    // Z5: its record is purged (purgeUninstalled, tenant slot) and its id released from the
+    // global client map (releaseClientIds, {g} slot) once the retention has passed.
+    const instantly = { ...DEFAULT_RETENTION, uninstalledRetentionMs: 1 };
+    await eventually(async () => (await applyRetention(ctx, instantly)).released >= 1, 'uninstalled Client purged and its id released', 10_000);
+    expect(await redis.exists(keys.client(DEFAULT_TENANT, leaving.clientId))).toBe(0);
 
     const probe = agents[3]!;
     expect(await repairLostCommands(redis, keys, other, probe.clientId, 5_000_000)).toBeGreaterThan(5_000_000);
