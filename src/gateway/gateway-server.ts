@@ -21,7 +21,6 @@ import { CommandDelivery } from './command-delivery.ts';
 import { drainRefusal, handOver, runDrain, type DrainPlan, type DrainReport } from './drain.ts';
 import { DoorbellChannels } from './doorbell-channels.ts';
 import { helloRefusal, maskForPeer } from './hello-refusal.ts';
-import { FailedAuthAudit } from './failed-auth-audit.ts';
 import { flushLastSeen } from './last-seen-flush.ts';
 import { HelloAdmission } from './hello-admission.ts';
 import { HelloQueue } from './hello-queue.ts';
@@ -33,16 +32,15 @@ import { newNodeId, NodeRegistry } from './node-registry.ts';
 import { PresenceKeeper } from './presence-keeper.ts';
 import { PresenceReconciler } from './presence-reconciler.ts';
 import { SessionStore, type DisconnectEntry, type HelloOutcome } from './session-store.ts';
-import { countsAsAuthFailure, SourceLimits, sourceKey } from './source-limits.ts';
-import { CLOSE_LINGER_MS, UnauthenticatedSockets } from './unauthenticated-sockets.ts';
+import { PeerGuard } from './peer-guard.ts';
+import type { SourceLimits } from './source-limits.ts';
+import { CLOSE_LINGER_MS } from './unauthenticated-sockets.ts';
 import { licenseTypeToWire, osFactsFromReport } from './wire-mapping.ts';
 
 export class GatewayServer {
   readonly options: ResolvedGatewayOptions;
   readonly nodeId: string;
   private readonly sessions: SessionStore;
-  /** Refused Hellos, audited per tenant per window (SPEC Z3). */
-  private readonly failedAuth: FailedAuthAudit;
   private readonly delivery: CommandDelivery;
   private readonly registry: NodeRegistry;
   private readonly presence: PresenceKeeper;
@@ -70,15 +68,14 @@ export class GatewayServer {
   /** Hellos waiting for a handshake slot (C13), by connection. */
   readonly hellos: HelloQueue<AgentConnection, HelloMessage>;
   private readonly helloAdmission: HelloAdmission;
-  /** Per-source and per-process bounds on unauthenticated peers (SPEC Z4). */
-  readonly sourceLimits: SourceLimits;
-  private readonly unauthenticated: UnauthenticatedSockets;
+  /** Bounds and audit of peers that have not authenticated (SPEC Z3, Z4). */
+  private readonly peers: PeerGuard;
 
   constructor(options: GatewayOptions) {
     this.options = resolveGatewayOptions(options, newNodeId);
     this.nodeId = this.options.nodeId;
     this.sessions = new SessionStore(this.options.redis, this.options.keys, { rate: this.options.enrollRate, burst: this.options.enrollBurst });
-    this.failedAuth = new FailedAuthAudit(this.options.redis, this.options.keys, this.options.logger, this.options.authAuditWindowMs);
+    this.peers = new PeerGuard(this.options, this.options.logger);
     this.tasks = new PeriodicTasks(this.options.logger);
     this.delivery = new CommandDelivery({ redis: this.options.redis, keys: this.options.keys, maxReplay: this.options.maxReplay, heartbeatIntervalMs: this.options.heartbeatIntervalMs });
     const o = this.options;
@@ -98,17 +95,12 @@ export class GatewayServer {
       supersede: (conn, why) => this.supersede(conn, why),
     }, this.log, this.options.reconcileIntervalMs);
     this.presence = new PresenceKeeper(this.registry, reconciler, this.options.nodeTimeoutMs, this.log);
-    this.sourceLimits = new SourceLimits({
-      maxUnauthenticated: o.maxUnauthenticated,
-      maxUnauthenticatedPerSource: o.maxUnauthenticatedPerSource,
-      authFailuresPerSource: o.authFailuresPerSource,
-      authFailureWindowMs: o.authFailureWindowMs,
-      authBackoffBaseMs: o.authBackoffBaseMs,
-      authBackoffMaxMs: o.authBackoffMaxMs,
-      trustedProxies: o.trustedProxies,
-    });
-    this.unauthenticated = new UnauthenticatedSockets(this.sourceLimits, this.log);
     this.doorbells = new DoorbellChannels(this.options.redis, this.options.keys, this.nodeId, (raw) => this.onNodeMessage(raw), this.log);
+  }
+
+  /** Per-source and per-process counters of unauthenticated peers (SPEC Z4). */
+  get sourceLimits(): SourceLimits {
+    return this.peers.sourceLimits;
   }
 
   get log() {
@@ -143,7 +135,7 @@ export class GatewayServer {
       maxPayloadBytes: o.maxPayloadBytes,
       tls: o.tls,
       http: o.http,
-      onSocket: this.unauthenticated.onSocket,
+      onSocket: this.peers.onSocket,
       logger: this.log,
       onConnection: (ws, req) => this.onConnection(ws, req),
     });
@@ -190,7 +182,7 @@ export class GatewayServer {
     this.stopping = true;
     this.helloAdmission.stopped = true;
     this.tasks.stopAll();
-    this.failedAuth.close();
+    this.peers.close();
     const offline: DisconnectEntry[] = [];
     for (const conn of this.connections.values()) {
       if (conn.state === 'live') offline.push({ tenantId: conn.tenantId, clientId: conn.clientId, connToken: conn.token });
@@ -225,9 +217,8 @@ export class GatewayServer {
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
     const o = this.options;
     const rate = { framesPerSecond: o.framesPerSecond, burst: o.frameBurst };
-    const address = this.unauthenticated.clientAddressOf(req);
-    const conn = new AgentConnection(ws, this.nextConnId++, this.nodeId, Date.now(), rate, this.log, address);
-    const refused = this.unauthenticated.adopt(conn, req, address);
+    const conn = new AgentConnection(ws, this.nextConnId++, this.nodeId, Date.now(), rate, this.log, this.peers.clientAddressOf(req));
+    const refused = this.peers.admit(conn, req);
     conn.maxSendBufferBytes = o.maxSendBufferBytes;
     if (this.stopping || this.drainStarted) {
       conn.fail(drainRefusal());
@@ -235,7 +226,7 @@ export class GatewayServer {
     }
     if (refused) {
       // Behind a trusted proxy the client's share is known only now (X-Forwarded-For).
-      conn.fail(new LicensegateError('TOO_MANY_UNAUTHENTICATED', undefined, { retryAfterMs: o.helloTimeoutMs }));
+      conn.fail(refused);
       return;
     }
     if (!this.admission.admitConnection(this.connections.size + 1)) {
@@ -282,13 +273,9 @@ export class GatewayServer {
       case 'hello': {
         if (conn.state !== 'awaiting-hello') return this.reject(conn, new LicensegateError('HELLO_REPEATED'));
         if (this.drainStarted) return conn.fail(drainRefusal()); // another gateway serves it (X4)
-        this.unauthenticated.helloReceived(conn);
         // An address backed off for failed authentications is refused here, before Redis (Z4).
-        const backoffMs = this.sourceLimits.backoffMs(conn.remoteAddress, now);
-        if (backoffMs > 0) {
-          this.unauthenticated.helloFailed(conn);
-          return conn.fail(new LicensegateError('AUTH_BACKOFF', undefined, { retryAfterMs: backoffMs }));
-        }
+        const backedOff = this.peers.helloArrived(conn, now);
+        if (backedOff) return conn.fail(backedOff);
         this.helloAdmission.offer(conn, msg.hello, now);
         return;
       }
@@ -343,8 +330,7 @@ export class GatewayServer {
       // the refusal goes out, so a retry on this node is ordered after it (F1, C4).
       this.releaseRecord(conn);
       const refusal = helloRefusal(err, () => this.admission.retryAfter(Date.now()));
-      this.failedAuth.record(hello.tenantId, refusal.code, conn.remoteAddress);
-      if (countsAsAuthFailure(refusal.code)) this.noteAuthFailure(conn);
+      this.peers.helloRefused(conn, hello.tenantId, refusal.code);
       // Z3: the peer has not authenticated; it learns no tenant's or client id's existence.
       return this.reject(conn, maskForPeer(refusal));
     }
@@ -366,13 +352,6 @@ export class GatewayServer {
       this.releaseRecord(conn);
       this.reject(conn, new LicensegateError('INTERNAL_ERROR', undefined, { cause: err }));
     }
-  }
-
-  /** Counts a failed authentication against the peer's address (SPEC Z4); the socket counts as unauthenticated until closed. */
-  private noteAuthFailure(conn: AgentConnection): void {
-    this.unauthenticated.helloFailed(conn);
-    const backoffMs = this.sourceLimits.recordFailure(sourceKey(conn.remoteAddress), Date.now());
-    if (backoffMs > 0) this.log.warn({ code: 'AUTH_BACKOFF', source: conn.remoteAddress, backoffMs }, 'address backed off after repeated failed authentications');
   }
 
   /** Token-guarded removal of the online record a failed or abandoned Hello may have left. */
@@ -496,7 +475,7 @@ export class GatewayServer {
     const helloLimit = now - o.helloTimeoutMs;
     const lingerLimit = now - CLOSE_LINGER_MS;
     this.helloAdmission.expire(now); // queued Hellos are not Hello-less: their state is 'queued'
-    this.sourceLimits.prune(now);
+    this.peers.prune(now);
     for (const conn of this.connections.values()) {
       if (conn.state === 'awaiting-hello' && conn.openedAt < helloLimit) this.reject(conn, new LicensegateError('HELLO_TIMEOUT'));
       else if (conn.state === 'live' && conn.lastFrameAt < silentLimit) this.reject(conn, new LicensegateError('HEARTBEAT_TIMEOUT'));
