@@ -76,7 +76,7 @@ const envSchema = z.object({
   TLS_KEY_FILE: z.string().optional(),
   TLS_CA_FILE: z.string().optional(),
   // abuse bounds (SPEC Z4, docs/abuse-limits.md)
-  MAX_UNAUTHENTICATED: int(1, 10_000_000).default(10_000),
+  MAX_UNAUTHENTICATED: int(1, 10_000_000).default(18_000),
   MAX_UNAUTHENTICATED_PER_SOURCE: int(1, 10_000_000).default(2_000),
   AUTH_FAILURES_PER_SOURCE: int(1, 1_000_000).default(20),
   AUTH_FAILURE_WINDOW_MS: int(100, 86_400_000).default(60_000),

@@ -172,10 +172,10 @@ describe('configuration', () => {
     expect(loadConfig({ TENANT_ENROLL_RATE: '5', TENANT_ENROLL_BURST: '20', AUTH_AUDIT_WINDOW_MS: '1000' })).toMatchObject({ tenantEnrollRate: 5, tenantEnrollBurst: 20, authAuditWindowMs: 1_000 });
   });
 
-  it('R3 Z4: abuse limits default to a 5 s Hello timeout, 10,000 / 2,000 unauthenticated sockets, 20 failures a minute, 1 MiB send buffer', () => {
+  it('R3 Z4: abuse limits default to a 5 s Hello timeout, 18,000 / 2,000 unauthenticated sockets, 20 failures a minute, 1 MiB send buffer', () => {
     expect(loadConfig({})).toMatchObject({
       helloTimeoutMs: 5_000,
-      maxUnauthenticated: 10_000,
+      maxUnauthenticated: 18_000,
       maxUnauthenticatedPerSource: 2_000,
       authFailuresPerSource: 20,
       authFailureWindowMs: 60_000,

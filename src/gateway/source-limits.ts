@@ -38,7 +38,7 @@ export interface SourceLimitOptions {
 }
 
 export const DEFAULT_SOURCE_LIMITS: SourceLimitOptions = {
-  maxUnauthenticated: 10_000,
+  maxUnauthenticated: 18_000,
   maxUnauthenticatedPerSource: 2_000,
   authFailuresPerSource: 20,
   authFailureWindowMs: 60_000,
