@@ -85,7 +85,7 @@ export class PeerGuard {
     this.sourceLimits.prune(now);
   }
 
-  /** Writes the last audit window. */
+  /** Stops the audit window timer (the last, unwritten window is dropped: failed-auth-audit.ts). */
   close(): void {
     this.failedAuth.close();
   }
