@@ -9,20 +9,18 @@ import type { AddressInfo } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { wallClock } from '../clock.ts';
-import { nodeOfConn, parseNodeMessage, type NodeMessage } from '../delivery/node-message.ts';
+import { parseNodeMessage } from '../delivery/node-message.ts';
 import { LicensegateError, toLicensegateError } from '../errors.ts';
-import { licenseTypeForOs } from '../licensing/os-license-map.ts';
 import type { HelloMessage } from '../protocol/client-message.ts';
 import { decodeClientFrame } from '../protocol/decode-client-frame.ts';
-import { encodeWelcome } from '../protocol/encode-server-frame.ts';
 import { Admission } from './admission.ts';
 import { AgentConnection, connectionKey } from './agent-connection.ts';
 import { CommandDelivery } from './command-delivery.ts';
 import { drainRefusal, handOver, runDrain, type DrainPlan, type DrainReport } from './drain.ts';
 import { DoorbellChannels } from './doorbell-channels.ts';
-import { helloRefusal, maskForPeer } from './hello-refusal.ts';
 import { flushLastSeen } from './last-seen-flush.ts';
 import { HelloAdmission } from './hello-admission.ts';
+import { HelloFlow } from './hello-flow.ts';
 import { HelloQueue } from './hello-queue.ts';
 import { listen } from './listener.ts';
 import type { HttpOrHttpsServer } from './tls-context.ts';
@@ -31,11 +29,10 @@ import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions
 import { newNodeId, NodeRegistry } from './node-registry.ts';
 import { PresenceKeeper } from './presence-keeper.ts';
 import { PresenceReconciler } from './presence-reconciler.ts';
-import { SessionStore, type DisconnectEntry, type HelloOutcome } from './session-store.ts';
+import { SessionStore, type DisconnectEntry } from './session-store.ts';
 import { PeerGuard } from './peer-guard.ts';
 import type { SourceLimits } from './source-limits.ts';
 import { CLOSE_LINGER_MS } from './unauthenticated-sockets.ts';
-import { licenseTypeToWire, osFactsFromReport } from './wire-mapping.ts';
 
 export class GatewayServer {
   readonly options: ResolvedGatewayOptions;
@@ -68,6 +65,8 @@ export class GatewayServer {
   /** Hellos waiting for a handshake slot (C13), by connection. */
   readonly hellos: HelloQueue<AgentConnection, HelloMessage>;
   private readonly helloAdmission: HelloAdmission;
+  /** Doorbell, Hello script, Welcome or refusal of each admitted Hello (hello-flow.ts). */
+  private readonly helloFlow: HelloFlow;
   /** Bounds and audit of peers that have not authenticated (SPEC Z3, Z4). */
   private readonly peers: PeerGuard;
 
@@ -87,7 +86,7 @@ export class GatewayServer {
       retryMaxMs: o.retryMaxMs,
     });
     this.hellos = new HelloQueue(o.helloQueueMax, o.helloQueueWaitMs);
-    this.helloAdmission = new HelloAdmission(this.admission, this.hellos, (conn, hello) => this.authenticate(conn, hello));
+    this.helloAdmission = new HelloAdmission(this.admission, this.hellos, (conn, hello) => this.helloFlow.authenticate(conn, hello));
     this.registry = new NodeRegistry(this.options.redis, this.options.keys, this.sessions, this.nodeId, this.options.nodeTimeoutMs);
     const reconciler = new PresenceReconciler(this.options.redis, this.options.keys, this.sessions, this.nodeId, {
       connections: this.connections,
@@ -96,6 +95,12 @@ export class GatewayServer {
     }, this.log, this.options.reconcileIntervalMs);
     this.presence = new PresenceKeeper(this.registry, reconciler, this.options.nodeTimeoutMs, this.log);
     this.doorbells = new DoorbellChannels(this.options.redis, this.options.keys, this.nodeId, (raw) => this.onNodeMessage(raw), this.log);
+    this.helloFlow = new HelloFlow({
+      options: o, nodeId: this.nodeId, sessions: this.sessions, delivery: this.delivery, doorbells: this.doorbells,
+      ringing: this.ringing, connections: this.connections, byClient: this.byClient, supersededEarly: this.supersededEarly,
+      peers: this.peers, admission: this.admission, log: this.log,
+      reject: (conn, err) => this.reject(conn, err), overloaded: (detail, full) => this.overloaded(detail, full),
+    });
   }
 
   /** Per-source and per-process counters of unauthenticated peers (SPEC Z4). */
@@ -123,7 +128,7 @@ export class GatewayServer {
   /** Listens and joins the cluster of nodes. Resolves with the bound address. */
   async start(): Promise<AddressInfo> {
     const o = this.options;
-    // Doorbells are subscribed per tenant, before that tenant's first Hello here (authenticate).
+    // Doorbells are subscribed per tenant, before that tenant's first Hello here (hello-flow.ts).
     this.doorbells.start();
     await this.presence.livenessRound();
 
@@ -304,111 +309,6 @@ export class GatewayServer {
     if (err.code === 'INTERNAL_ERROR') conn.log.error({ err: err.cause ?? err }, 'connection failed on a server fault');
     else conn.log.info({ code: err.code, detail: err.message, ...(err.cause instanceof LicensegateError ? { reason: err.cause.code, reasonDetail: err.cause.message } : {}) }, 'connection refused');
     conn.fail(err);
-  }
-
-  private async authenticate(conn: AgentConnection, hello: HelloMessage): Promise<void> {
-    conn.state = 'authenticating';
-    conn.identify(hello.tenantId, hello.clientId);
-    conn.nonPersistent = hello.nonPersistent;
-    const os = osFactsFromReport(hello.os);
-    const wantType = licenseTypeForOs(os, this.options.osLicenseMap);
-    let outcome;
-    try {
-      // The tenant's doorbell is subscribed before this Hello can record the connection online,
-      // so no doorbell rung for it is missed (doorbell-channels.ts).
-      if (!this.ringing.has(conn.token)) {
-        await this.doorbells.acquire(hello.tenantId);
-        if (!this.connections.has(conn.token)) this.doorbells.release(hello.tenantId); // it closed meanwhile
-        else this.ringing.set(conn.token, hello.tenantId);
-      }
-      outcome = await this.sessions.hello({ hello, os, wantType, connToken: conn.token, now: wallClock(), maxReplay: this.options.maxReplay });
-    } catch (err) {
-      // The script may have run and recorded this connection online although we got no reply
-      // (lost on a Redis reconnect, whose resent script then refused): nothing else would ever
-      // remove that record while this node lives, and the agent would get ENROLLMENT_PENDING on
-      // every retry. Remove it (token-guarded: only if this connection holds it), queued before
-      // the refusal goes out, so a retry on this node is ordered after it (F1, C4).
-      this.releaseRecord(conn);
-      const refusal = helloRefusal(err, () => this.admission.retryAfter(Date.now()));
-      this.peers.helloRefused(conn, hello.tenantId, refusal.code);
-      // Z3: the peer has not authenticated; it learns no tenant's or client id's existence.
-      return this.reject(conn, maskForPeer(refusal));
-    }
-    if (this.supersededEarly.delete(conn.token)) {
-      // A newer connection on another node took the Client while our Hello was running (its
-      // supersede beat our reply here): it holds the record; this one never goes live (C5).
-      conn.log.info('superseded by a newer connection on another node before going live');
-      if (conn.isOpen) conn.fail('SUPERSEDED');
-      return;
-    }
-    if (conn.state !== 'authenticating' || !conn.isOpen) {
-      // The agent left while we registered it: record it offline again.
-      this.releaseRecord(conn);
-      return;
-    }
-    try {
-      this.goLive(conn, hello, outcome);
-    } catch (err) {
-      this.releaseRecord(conn);
-      this.reject(conn, new LicensegateError('INTERNAL_ERROR', undefined, { cause: err }));
-    }
-  }
-
-  /** Token-guarded removal of the online record a failed or abandoned Hello may have left. */
-  private releaseRecord(conn: AgentConnection): void {
-    this.sessions.disconnect(conn.tenantId, conn.clientId, conn.token).catch((err: unknown) => conn.log.error({ err }, 'could not release the online record; reconciliation will'));
-  }
-
-  private goLive(conn: AgentConnection, hello: HelloMessage, outcome: HelloOutcome): void {
-    this.takeOver(conn, outcome.previousConn);
-    conn.state = 'live';
-    conn.lastFrameAt = Date.now();
-    conn.seenDirty = false; // Hello itself does not prove the Welcome arrived
-    conn.confirmPending = !outcome.confirmed;
-    conn.lastSentSeq = outcome.acked;
-    conn.epoch = outcome.epoch;
-    // SPEC F5: hello() resolved, so its writes are durable in the DURABILITY mode (TurnBatcher).
-    conn.send(
-      encodeWelcome({
-        clientId: hello.clientId,
-        clientCredential: outcome.credential,
-        licensed: outcome.licenseType !== null,
-        licenseType: licenseTypeToWire(outcome.licenseType),
-        reason: outcome.reason,
-        heartbeatIntervalMs: this.options.heartbeatIntervalMs,
-      }),
-    );
-    this.delivery.send(conn, outcome.replay);
-    // Served only to be told it was uninstalled (F4): it goes when it has acknowledged that.
-    if (outcome.uninstalled) this.delivery.awaitUninstallAck(conn);
-    if (conn.overflow) {
-      // At connection capacity: the agent knows its license (and credential) now; it comes back
-      // after the hint. Closing marks it offline like any disconnect.
-      conn.fail(this.overloaded('connection capacity reached; license state sent', true));
-      return;
-    }
-    if (this.log.isLevelEnabled('debug')) conn.log.debug({ registered: outcome.credential !== undefined, license: outcome.licenseType, reason: outcome.reason, replayed: outcome.replay.length }, 'agent online');
-    // More than maxReplay commands pending: continue from the log.
-    if (outcome.replay.length >= this.options.maxReplay) void this.delivery.deliver(conn);
-  }
-
-  /** SPEC C5: the newest valid connection of a Client wins; the previous one is told why. */
-  private takeOver(conn: AgentConnection, previousConn: string): void {
-    const key = conn.key;
-    const local = this.byClient.get(key);
-    this.byClient.set(key, conn);
-    if (local && local !== conn) {
-      local.state = 'closed';
-      local.log.info('superseded by a newer connection');
-      local.fail('SUPERSEDED');
-    }
-    if (previousConn && previousConn !== conn.token) {
-      const node = nodeOfConn(previousConn);
-      if (node !== this.nodeId) {
-        const msg: NodeMessage = { t: 'supersede', tenant: conn.tenantId, client: conn.clientId, conn: previousConn };
-        this.options.redis.spublish(this.options.keys.doorbellChannel(conn.tenantId, node), JSON.stringify(msg)).catch((err: unknown) => this.log.error({ err }, 'supersede publish failed'));
-      }
-    }
   }
 
   private async acknowledge(conn: AgentConnection, seq: number): Promise<void> {
