@@ -18,7 +18,7 @@
  * tenant's secret), the agent needs them to act right (stop, retry, remove itself), and for a
  * client id bound to a proof a wrong proof is refused before any of them (docs/identity.md).
  */
-import { LicensegateError, toLicensegateError, type ErrorCode } from '../errors.ts';
+import { ERRORS, LicensegateError, toLicensegateError, type ErrorCode } from '../errors.ts';
 import { isRedisUnavailable } from '../store/redis-errors.ts';
 
 export function helloRefusal(err: unknown, retryAfterMs: () => number): LicensegateError {
@@ -38,6 +38,7 @@ const MASKED: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['AUTH_FAILED', 'UNKNO
 /** The refusal as the peer may see it: a bare AUTH_FAILED whose cause is the real one. */
 export function maskForPeer(refusal: LicensegateError): LicensegateError {
   if (!MASKED.has(refusal.code)) return refusal;
-  if (refusal.code === 'AUTH_FAILED' && refusal.message === new LicensegateError('AUTH_FAILED').message) return refusal;
+  // Already bare (the catalogue's own text): nothing to hide.
+  if (refusal.code === 'AUTH_FAILED' && refusal.message === ERRORS.AUTH_FAILED.message) return refusal;
   return new LicensegateError('AUTH_FAILED', undefined, { cause: refusal });
 }
