@@ -88,6 +88,9 @@ const envSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(10_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
   HTTP_MAX_HEADERS: int(4, 2_000).default(50),
+  // admin sessions (SPEC H2, docs/accounts.md): fractional values allowed (0.05 min = 3 s, for tests)
+  SESSION_IDLE_MINUTES: z.coerce.number().finite().min(0.01).max(10_080).default(30),
+  SESSION_MAX_HOURS: z.coerce.number().finite().min(0.001).max(8_760).default(12),
 });
 
 export interface Config {
@@ -164,6 +167,10 @@ export interface Config {
   maxSendBufferBytes: number;
   /** Slowloris bounds of the agent port (before the upgrade) and of the health port. */
   http: HttpLimits;
+  /** An admin session unused this long ends (SESSION_IDLE_MINUTES, SPEC H2). */
+  sessionIdleMs: number;
+  /** An admin session ends this long after login (SESSION_MAX_HOURS). */
+  sessionMaxMs: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -296,6 +303,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxHeadersCount: e.HTTP_MAX_HEADERS,
       idleTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
     },
+    sessionIdleMs: Math.round(e.SESSION_IDLE_MINUTES * 60_000),
+    sessionMaxMs: Math.round(e.SESSION_MAX_HOURS * 3_600_000),
   };
 }
 
