@@ -54,8 +54,7 @@ export class SetupTokens {
   async consume(token: string): Promise<string> {
     const accountId = await this.peek(token);
     const hash = hashOf(token);
-    const [[, deleted]] = ((await this.redis.multi().del(this.keys.setupToken(hash)).get(this.keys.accountSetupToken(accountId)).exec()) ?? []) as [unknown, number][];
-    if (deleted !== 1) throw new LicensegateError('SETUP_TOKEN_INVALID');
+    if ((await this.redis.del(this.keys.setupToken(hash))) !== 1) throw new LicensegateError('SETUP_TOKEN_INVALID');
     // Forget the account's pointer when it still names this token (no race: a newer link has another hash).
     if ((await this.redis.get(this.keys.accountSetupToken(accountId))) === hash) await this.redis.del(this.keys.accountSetupToken(accountId));
     return accountId;

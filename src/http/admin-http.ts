@@ -20,6 +20,9 @@ import { tenantRoutes } from './routes/tenant-routes.ts';
 import { clientRoutes } from './routes/client-routes.ts';
 import { pamRoutes } from './routes/pam-routes.ts';
 import { auditRoutes } from './routes/audit-routes.ts';
+import { authRoutes } from './routes/auth-routes.ts';
+import { accountRoutes } from './routes/account-routes.ts';
+import { tokenRoutes } from './routes/token-routes.ts';
 
 /** Every route family of the API. Append new modules here. */
 export const ROUTE_MODULES: RouteModule[] = [
@@ -28,6 +31,7 @@ export const ROUTE_MODULES: RouteModule[] = [
   clientRoutes,
   pamRoutes,
   auditRoutes,
+  authRoutes, accountRoutes, tokenRoutes,
 ];
 
 export interface AdminHttpOptions {

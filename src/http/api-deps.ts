@@ -15,6 +15,8 @@ export interface ApiDeps {
   /** Where Redis is (for modules that need their own connection, e.g. blocking reads). */
   redisTarget: RedisTarget;
   logger: Logger;
+  /** Admin session lifetimes (SESSION_IDLE_MINUTES, SESSION_MAX_HOURS); default 30 min idle, 12 h at most. */
+  sessionTimes?: import('../accounts/sessions.ts').SessionTimes;
 }
 
 /** A route module: the routes it adds to the API, built from the shared dependencies. */
