@@ -32,7 +32,8 @@ export interface TenantDetail extends TenantInfo {
 
 /** The tenant hash's fields, or UNKNOWN_TENANT: a tenant is listed and has a hash. */
 async function tenantFields(ctx: LedgerContext, tenantId: string): Promise<Record<string, string>> {
-  const [[, member], [, fields]] = (await ctx.redis.multi().sismember(ctx.keys.tenants(), tenantId).hgetall(ctx.keys.tenant(tenantId)).exec())! as [[unknown, number], [unknown, Record<string, string>]];
+  // Two calls: the tenant set and the tenant's hash live in different Cluster slots.
+  const [member, fields] = await Promise.all([ctx.redis.sismember(ctx.keys.tenants(), tenantId), ctx.redis.hgetall(ctx.keys.tenant(tenantId))]);
   if (member === 0 || Object.keys(fields).length === 0) throw new LicensegateError('UNKNOWN_TENANT', tenantId);
   return fields;
 }

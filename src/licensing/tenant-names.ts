@@ -31,9 +31,8 @@ function taken(name: string, tenantId: string | null): LicensegateError {
 async function listedWithName(ctx: LedgerContext, key: string, self: (id: string) => Promise<boolean>): Promise<string | null> {
   const ids = await ctx.redis.smembers(ctx.keys.tenants());
   if (ids.length === 0) return null;
-  const p = ctx.redis.pipeline();
-  for (const id of ids) p.hget(ctx.keys.tenant(id), 'name');
-  const names = (await p.exec())!.map(([, v]) => v as string | null);
+  // One call per tenant, not a pipeline: the tenants' hashes live in different Cluster slots.
+  const names = await Promise.all(ids.map((id) => ctx.redis.hget(ctx.keys.tenant(id), 'name')));
   for (let i = 0; i < ids.length; i++) {
     if (nameKey(names[i] ?? ids[i]!) === key && !(await self(ids[i]!))) return ids[i]!;
   }
