@@ -27,6 +27,7 @@ export const SCRIPT_NAMES = [
   'setLimits',
   'rotateToken',
   'createAccount',
+  'renameTenant', 'deleteTenant',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
