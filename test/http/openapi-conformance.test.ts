@@ -135,6 +135,40 @@ describe('admin API answers match its OpenAPI document', () => {
     await op('exportAuditCsv', 422, tech, 'GET', '/tenants/default/audit.csv?limit=0');
   });
 
+  it('H1 H2: accounts, sessions (cookie + CSRF) and API tokens', async () => {
+    const made = (await op('createAccount', 201, tech, 'POST', '/accounts', { name: 'oapi-user', permissions: [PERMISSIONS.clients] })).json as { account: { id: string }; setupToken: string };
+    await op('createAccount', 403, readOnly, 'POST', '/accounts', { name: 'nope', permissions: [] });
+    await op('setPasswordWithLink', 422, null, 'POST', '/auth/setup', { token: made.setupToken, password: 'short' });
+    await op('setPasswordWithLink', 200, null, 'POST', '/auth/setup', { token: made.setupToken, password: 'a long enough password' });
+    await op('setPasswordWithLink', 401, null, 'POST', '/auth/setup', { token: made.setupToken, password: 'a long enough password' });
+    await op('login', 401, null, 'POST', '/auth/login', { name: 'oapi-user', password: 'wrong password!' });
+    const login = await op('login', 200, null, 'POST', '/auth/login', { name: 'oapi-user', password: 'a long enough password' });
+    const session = { cookie: /^(lg_session=[^;]+)/.exec(login.headers.get('set-cookie')!)![1]!, 'x-csrf-token': (login.json as { csrfToken: string }).csrfToken };
+    await op('getSession', 200, null, 'GET', '/auth/session', undefined, session);
+    await op('getSession', 401, 'lgt_0000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'GET', '/auth/session');
+    await op('changePassword', 401, null, 'POST', '/auth/password', { current: 'wrong password!', new: 'another long password' }, session);
+    const changed = await op('changePassword', 200, null, 'POST', '/auth/password', { current: 'a long enough password', new: 'another long password' }, session);
+    const renewed = { cookie: /^(lg_session=[^;]+)/.exec(changed.headers.get('set-cookie')!)![1]!, 'x-csrf-token': (changed.json as { csrfToken: string }).csrfToken };
+    await op('listAccounts', 200, readOnly, 'GET', '/accounts');
+    await op('listAccounts', 401, null, 'GET', '/accounts');
+    await op('getAccount', 200, tech, 'GET', `/accounts/${made.account.id}`);
+    await op('getAccount', 404, tech, 'GET', '/accounts/no-such-account');
+    await op('updateAccount', 200, tech, 'PATCH', `/accounts/${made.account.id}`, { permissions: [PERMISSIONS.clients, PERMISSIONS.licenses] });
+    await op('updateAccount', 403, readOnly, 'PATCH', `/accounts/${made.account.id}`, { disabled: true });
+    const token = (await op('createApiToken', 201, null, 'POST', '/tokens', { name: 'svc', expiresInDays: 30 }, renewed)).json as { info: { id: string } };
+    await op('createApiToken', 422, tech, 'POST', '/tokens', { expiresInDays: -1 });
+    await op('listApiTokens', 200, null, 'GET', '/tokens', undefined, renewed);
+    await op('listApiTokens', 401, null, 'GET', '/tokens', undefined, { cookie: 'lg_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' });
+    await op('revokeApiToken', 200, null, 'DELETE', `/tokens/${token.info.id}`, undefined, renewed);
+    await op('revokeApiToken', 404, tech, 'DELETE', `/tokens/${token.info.id}`);
+    await op('logout', 403, null, 'POST', '/auth/logout', undefined, { cookie: renewed.cookie }); // CSRF_FAILED
+    await op('logout', 200, null, 'POST', '/auth/logout', undefined, renewed);
+    await op('resetAccountPassword', 201, tech, 'POST', `/accounts/${made.account.id}/reset-password`);
+    await op('resetAccountPassword', 404, tech, 'POST', '/accounts/no-such-account/reset-password');
+    await op('deleteAccount', 200, tech, 'DELETE', `/accounts/${made.account.id}`);
+    await op('deleteAccount', 404, tech, 'DELETE', `/accounts/${made.account.id}`);
+  });
+
   it('H1: unknown routes and methods are problems too', async () => {
     const missing = await stack.call(tech, 'GET', '/no-such-route');
     expect(missing.status).toBe(404);
