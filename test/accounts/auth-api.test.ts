@@ -2,6 +2,7 @@
  * H2 Z2 over real HTTP (ApiRouter on node:http, real Redis): login, sessions and CSRF, idle
  * expiry, logout, disabling, API tokens, login limits, and who may manage accounts (T6).
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountService } from '../../src/accounts/account-service.ts';
 import { AccountStore } from '../../src/accounts/account-store.ts';
@@ -15,11 +16,11 @@ const redis = await connectRedis();
 const keys = newKeys('authapi');
 const PASSWORD = 'correct horse battery staple';
 let api: AccountApi;
-/** Idle sessions end after 2 s here (SESSION_IDLE_MINUTES as a fraction). */
+/** Idle sessions end after 2 s in the idle test's own API (SESSION_IDLE_MINUTES as a fraction). */
 const IDLE_MS = 2_000;
 
 beforeAll(async () => {
-  api = await startAccountApi(redis, keys, { sessionTimes: { idleMs: IDLE_MS, maxMs: 3_600_000 } });
+  api = await startAccountApi(redis, keys); // default times: 30 min idle, 12 h
 });
 afterAll(async () => {
   await api.close();
@@ -44,7 +45,7 @@ describe('sessions and CSRF', () => {
   it('H2 Z2: login sets an HttpOnly SameSite=Strict cookie; a POST without X-CSRF-Token is CSRF_FAILED and changes nothing; with it, accepted', async () => {
     const account = await accountWithPassword('Ann', 'default');
     const s = await login('ANN'); // names are case-insensitive
-    expect(s.setCookie).toMatch(/^lg_session=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=3600$/);
+    expect(s.setCookie).toMatch(/^lg_session=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=43200$/); // SESSION_MAX_HOURS 12
     expect(s.body).toMatchObject({ account: { id: account.id, name: 'Ann', passwordSet: true }, csrfToken: expect.any(String) });
     expect(JSON.stringify(s.body)).not.toMatch(/scrypt|passwordHash/);
     const who = await api.call('GET', '/auth/session', { headers: { cookie: s.cookie } });
@@ -53,7 +54,7 @@ describe('sessions and CSRF', () => {
     const refused = await api.call('POST', '/tokens', { body: { name: 'ci' }, headers: { cookie: s.cookie } });
     expect(refused.status).toBe(403);
     expect(refused.body.code).toBe('CSRF_FAILED');
-    const wrong = await api.call('POST', '/tokens', { body: { name: 'ci' }, headers: { cookie: s.cookie, 'x-csrf-token': `${s.csrf.slice(0, -1)}A` } });
+    const wrong = await api.call('POST', '/tokens', { body: { name: 'ci' }, headers: { cookie: s.cookie, 'x-csrf-token': `${s.csrf.slice(0, -1)}${s.csrf.endsWith('A') ? 'B' : 'A'}` } });
     expect(wrong.body.code).toBe('CSRF_FAILED');
     expect((await api.call('GET', '/tokens', { headers: { cookie: s.cookie } })).body.tokens).toEqual([]);
 
@@ -77,18 +78,31 @@ describe('sessions and CSRF', () => {
   });
 
   it('H2: an idle session ends after SESSION_IDLE_MINUTES (here 2 s) → 401; use keeps it alive meanwhile', async () => {
-    await accountWithPassword('idle', 'default');
-    const s = await login('idle');
-    // Used every 0.5 s for 3 s (longer than the idle time): it stays alive.
-    for (let i = 0; i < 6; i++) {
-      expect((await api.call('GET', '/auth/session', { headers: { cookie: s.cookie } })).status).toBe(200);
-      await new Promise((r) => setTimeout(r, 500));
+    const short = await startAccountApi(redis, keys, { sessionTimes: { idleMs: IDLE_MS, maxMs: 3_600_000 } });
+    try {
+      await accountWithPassword('idle', 'default');
+      const loginAt = async () => {
+        const r = await short.call('POST', '/auth/login', { body: { name: 'idle', password: PASSWORD } });
+        expect(r.status).toBe(200);
+        expect(r.headers.get('set-cookie')).toContain('Max-Age=3600');
+        return sessionCookieOf(r.headers);
+      };
+      const used = await loginAt();
+      // Used every 0.4 s for over 3 s (longer than the idle time): it stays alive.
+      for (let i = 0; i < 8; i++) {
+        expect((await short.call('GET', '/auth/session', { headers: { cookie: used } })).status).toBe(200);
+        await new Promise((r) => setTimeout(r, 400));
+      }
+      const unused = await loginAt();
+      const sessionKey = keys.session(createHash('sha256').update(unused.slice('lg_session='.length)).digest('hex'));
+      expect(await redis.pttl(sessionKey)).toBeLessThanOrEqual(IDLE_MS);
+      await eventually(async () => (await redis.exists(sessionKey)) === 0, 'idle session key expired', 10_000);
+      const r = await short.call('GET', '/auth/session', { headers: { cookie: unused } });
+      expect(r.status).toBe(401);
+      expect(r.body.code).toBe('UNAUTHENTICATED');
+    } finally {
+      await short.close();
     }
-    const unused = await login('idle');
-    await eventually(async () => (await redis.exists(keys.session((await import('node:crypto')).createHash('sha256').update(unused.cookie.slice('lg_session='.length)).digest('hex')))) === 0, 'idle session key expired', 10_000);
-    const r = await api.call('GET', '/auth/session', { headers: { cookie: unused.cookie } });
-    expect(r.status).toBe(401);
-    expect(r.body.code).toBe('UNAUTHENTICATED');
   });
 
   it('H2: logout ends the session (401 afterwards) and clears the cookie', async () => {
@@ -102,7 +116,8 @@ describe('sessions and CSRF', () => {
   });
 
   it('H2: disabling an account ends its sessions and refuses its API tokens (401); changing the password ends the other sessions', async () => {
-    const admin = await login((await accountWithPassword('boss', 'default')).name);
+    // The admin acts by API token: its session would idle out (2 s here) during the scrypt-heavy steps below.
+    const admin = await createTestAccount(redis, keys, { name: 'boss', tenantId: 'default', permissions: ALL_PERMISSIONS });
     const target = await accountWithPassword('worker', 'default', [PERMISSIONS.clients]);
     const s1 = await login('worker');
     const s2 = await login('worker');
@@ -116,7 +131,7 @@ describe('sessions and CSRF', () => {
     expect((await api.call('GET', '/auth/session', { headers: { cookie: s1.cookie } })).status).toBe(401);
     expect((await api.call('GET', '/auth/session', { headers: { cookie: s1b.cookie } })).status).toBe(200);
 
-    const off = await api.call('PATCH', `/accounts/${target.id}`, { body: { disabled: true }, headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf } });
+    const off = await api.call('PATCH', `/accounts/${target.id}`, { body: { disabled: true }, headers: bearer(admin.apiToken) });
     expect(off.body.account).toMatchObject({ disabled: true });
     expect((await api.call('GET', '/auth/session', { headers: { cookie: s1b.cookie } })).status).toBe(401);
     const byToken = await api.call('GET', '/auth/session', { headers: bearer(token) });
