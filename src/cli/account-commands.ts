@@ -15,7 +15,7 @@ import { REDACT_PATHS } from '../log.ts';
 import { DEFAULT_TENANT } from '../store/keys.ts';
 import { AdminUsageError, expectPositionals, requiredFlag, stringFlag, tenantId, type FlagSpec, type ParsedLine } from './admin-args.ts';
 import type { AdminCommand, CommandOutput } from './admin-command-table.ts';
-import { openAdminRedis } from './admin-connection.ts';
+import { openAdminRedis, remoteServer } from './admin-connection.ts';
 import { formatTable, iso } from './admin-table.ts';
 
 type Work = (service: AccountService, log: Logger) => Promise<CommandOutput>;
@@ -28,6 +28,9 @@ function accountCommand(spec: { name: string; synopsis?: string; summary: string
     summary: spec.summary,
     flags: spec.flags ?? {},
     prepare(line) {
+      if (remoteServer({ server: stringFlag(line.values, 'server'), token: undefined, ca: undefined }) !== undefined) {
+        throw new AdminUsageError(`${spec.name} works on Redis directly (an operator with Redis access); over the admin API use /api/v1/accounts and /api/v1/tokens (docs/accounts.md)`);
+      }
       const work = spec.parse(line);
       return async (_api: AdminApi) => {
         const { redis, keys } = await openAdminRedis(process.env);
