@@ -9,6 +9,7 @@ import { AccountStore } from '../../src/accounts/account-store.ts';
 import { bootstrapAdmin } from '../../src/accounts/bootstrap.ts';
 import { hashPassword, verifyPassword, verifyUnknown } from '../../src/accounts/password-hash.ts';
 import { SetupTokens } from '../../src/accounts/setup-tokens.ts';
+import { clearedSessionCookie, csrfMatches, csrfTokenOf, sessionCookie } from '../../src/accounts/sessions.ts';
 import { AccountService } from '../../src/accounts/account-service.ts';
 import { PERMISSIONS } from '../../src/licensing/permissions.ts';
 import type { RedisClient } from '../../src/store/redis-connection.ts';
@@ -94,6 +95,21 @@ describe('account store', () => {
     expect(await store.get('bob')).toBeNull();
     expect((await scanKeys(redis, `${keys.accountsBase()}*bob*`))).toEqual([]);
     expect((await store.create({ name: 'Bob', tenantId: 'acme', permissions: [] })).id).toBe('bob');
+  });
+});
+
+describe('session cookie and CSRF token', () => {
+  it('H2 Z2: the cookie is HttpOnly, SameSite=Strict, Path=/ and Secure over https; the CSRF token is derived from the session id and compared exactly', () => {
+    const id = 'A'.repeat(43);
+    expect(sessionCookie(id, 12 * 3_600_000, true)).toBe(`lg_session=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200; Secure`);
+    expect(sessionCookie(id, 1_800, false)).toBe(`lg_session=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=1`);
+    expect(clearedSessionCookie(true)).toBe('lg_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0; Secure');
+    const csrf = csrfTokenOf(id);
+    expect(csrf).not.toContain(id);
+    expect(csrfTokenOf('B'.repeat(43))).not.toBe(csrf);
+    expect(csrfMatches(id, csrf)).toBe(true);
+    expect(csrfMatches(id, csrf.slice(1))).toBe(false);
+    expect(csrfMatches(id, undefined)).toBe(false);
   });
 });
 
