@@ -88,6 +88,8 @@ const envSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(10_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
   HTTP_MAX_HEADERS: int(4, 2_000).default(50),
+  // live events (SPEC H3, docs/live-events.md): open event streams per process at most
+  SSE_MAX_STREAMS: int(1, 100_000).default(256),
 });
 
 export interface Config {
@@ -164,6 +166,8 @@ export interface Config {
   maxSendBufferBytes: number;
   /** Slowloris bounds of the agent port (before the upgrade) and of the health port. */
   http: HttpLimits;
+  /** SSE_MAX_STREAMS: open `GET /api/v1/events` streams per process; more get 503 (docs/live-events.md). */
+  sseMaxStreams: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -296,6 +300,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxHeadersCount: e.HTTP_MAX_HEADERS,
       idleTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
     },
+    sseMaxStreams: e.SSE_MAX_STREAMS,
   };
 }
 

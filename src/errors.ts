@@ -78,6 +78,7 @@ export const ERRORS = {
   PAYLOAD_TOO_LARGE: { closeCode: 1009, httpStatus: 413, message: 'the request body is larger than the API accepts' },
   UNSUPPORTED_MEDIA_TYPE: { closeCode: 1003, httpStatus: 415, message: 'send the request body as application/json' },
   NOT_DURABLE: { closeCode: 1013, httpStatus: 503, message: 'the change could not be made durable in time (DURABILITY replicas did not acknowledge it); retry after the hinted delay' },
+  CLIENT_INDEX_BUILDING: { closeCode: 1013, httpStatus: 503, message: "the tenant's Client paging index is still being built; retry after the hinted delay" },
 } as const satisfies Record<string, { closeCode: number; httpStatus: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

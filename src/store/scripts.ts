@@ -26,6 +26,7 @@ export const SCRIPT_NAMES = [
   'purgeUninstalled', 'releaseClientIds',
   'setLimits',
   'rotateToken',
+  'clientIndex',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
