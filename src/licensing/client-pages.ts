@@ -89,6 +89,7 @@ export async function listClientsPage(ctx: LedgerContext, tenantId: string, q: C
   const limit = q.limit ?? DEFAULT_PAGE;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new LicensegateError('INVALID_REQUEST', `limit must be 1-${MAX_PAGE}`);
   let after = q.cursor ? decodeCursor(q.cursor) : null;
+  if ((await ctx.redis.exists(ctx.keys.tenant(tenantId))) === 0) throw new LicensegateError('UNKNOWN_TENANT', tenantId);
   await requireClientIndex(ctx, tenantId);
   const index = ctx.keys.clientIndex(tenantId);
   const filtered = (q.filter ?? 'all') !== 'all' || q.type !== undefined || !!q.search;
@@ -99,8 +100,10 @@ export async function listClientsPage(ctx: LedgerContext, tenantId: string, q: C
   let end = false;
   while (items.length < limit && scanned < SCAN_BUDGET && !end) {
     const n = Math.min(chunk, SCAN_BUDGET - scanned);
-    const ids = await ctx.redis.zrange(index, after === null ? '-' : `(${after}`, '+', 'BYLEX', 'LIMIT', 0, n);
-    if (ids.length < n) end = true;
+    // One id more than examined: whether the walk ends here, so the last page says so itself.
+    const ids = await ctx.redis.zrange(index, after === null ? '-' : `(${after}`, '+', 'BYLEX', 'LIMIT', 0, n + 1);
+    if (ids.length <= n) end = true;
+    else ids.pop();
     if (ids.length === 0) break;
     const p = ctx.redis.pipeline();
     p.hmget(ctx.keys.online(tenantId), ...ids);
