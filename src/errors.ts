@@ -77,6 +77,15 @@ export const ERRORS = {
   INVALID_REQUEST: { closeCode: 1008, httpStatus: 422, message: 'the request does not match its schema' },
   PAYLOAD_TOO_LARGE: { closeCode: 1009, httpStatus: 413, message: 'the request body is larger than the API accepts' },
   UNSUPPORTED_MEDIA_TYPE: { closeCode: 1003, httpStatus: 415, message: 'send the request body as application/json' },
+  // --- admin accounts (SPEC H2, Z2); docs/accounts.md ---
+  LOGIN_FAILED: { closeCode: 1008, httpStatus: 401, message: 'wrong name or password' },
+  LOGIN_RATE_LIMITED: { closeCode: 1008, httpStatus: 429, message: 'too many failed logins for this account or from this address; retry after the hinted delay' },
+  SETUP_TOKEN_INVALID: { closeCode: 1008, httpStatus: 401, message: 'the set-up link is unknown, used or expired; ask for a new one' },
+  PASSWORD_POLICY: { closeCode: 1008, httpStatus: 422, message: 'a password has 12 to 256 characters' },
+  ACCOUNT_EXISTS: { closeCode: 1008, httpStatus: 409, message: 'an account with this login name exists (names are case-insensitive)' },
+  ACCOUNT_NOT_FOUND: { closeCode: 1008, httpStatus: 404, message: 'no such account' },
+  API_TOKEN_NOT_FOUND: { closeCode: 1008, httpStatus: 404, message: 'no such API token' },
+  LAST_ADMIN: { closeCode: 1008, httpStatus: 409, message: "the default tenant's last enabled account with every permission cannot be disabled or deleted" },
   NOT_DURABLE: { closeCode: 1013, httpStatus: 503, message: 'the change could not be made durable in time (DURABILITY replicas did not acknowledge it); retry after the hinted delay' },
   CLIENT_INDEX_BUILDING: { closeCode: 1013, httpStatus: 503, message: "the tenant's Client paging index is still being built; retry after the hinted delay" },
 } as const satisfies Record<string, { closeCode: number; httpStatus: number; message: string }>;

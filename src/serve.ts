@@ -11,6 +11,8 @@ import type { Config } from './config.ts';
 import { GatewayServer } from './gateway/gateway-server.ts';
 import type { DrainReport } from './gateway/drain.ts';
 import { startHealthServer } from './gateway/health-server.ts';
+import { startAdminHttpService } from './http/admin-http-service.ts';
+import { createAuthenticator } from './accounts/authenticator.ts';
 import { loadTls } from './gateway/tls-context.ts';
 import { reloadTls, type TlsReload } from './gateway/tls-reload.ts';
 import { startAdminWorker } from './jobs/admin-worker.ts';
@@ -178,7 +180,10 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     const ws = await gateway.start();
     stack.push(() => gateway.stop());
     step = 'health';
-    const health = await startHealthServer(config.gatewayHost, config.httpPort, gateway, tls, config.http);
+    // The admin HTTP API (SPEC H1) on the HTTP port, authenticated by account (H2).
+    const adminHttp = startAdminHttpService({ ctx, redisTarget, trustedProxies: config.trustedProxies, authenticator: createAuthenticator({ redis, keys }), logger });
+    stack.push(() => adminHttp.close());
+    const health = await startHealthServer(config.gatewayHost, config.httpPort, gateway, tls, config.http, [adminHttp.handler]);
     stack.push(() => new Promise<void>((resolve) => health.server.close(() => resolve())));
     const host = ws.address.includes(':') ? `[${ws.address}]` : ws.address;
     if (config.tls) logger.info({ certificate: tls!.certificate, clientCertificates: config.tls.caFile !== undefined }, 'tls enabled');

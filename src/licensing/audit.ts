@@ -29,6 +29,12 @@ export interface AuditQuery {
   before?: string | undefined;
   /** At most this many entries, newest first. Default AUDIT_PAGE_DEFAULT, at most AUDIT_PAGE_MAX. */
   limit?: number | undefined;
+  /** Only entries at or before this time (ms). */
+  until?: number | undefined;
+  /** Only entries with this action (`assign`, `unassign`, …). */
+  action?: string | undefined;
+  /** Only entries of this actor (an account's user id, or `system`). */
+  actor?: string | undefined;
 }
 
 /** One page of the audit trail, newest first. */
@@ -83,15 +89,23 @@ export async function readAuditPage(ctx: LedgerContext, tenantId: string, q: Aud
   const key = ctx.keys.audit(tenantId);
   const entries: AuditEntry[] = [];
   let high = q.before !== undefined ? `(${q.before}` : '+';
+  // `until` is one more upper bound: the lower of it and `before` (stream ids start with their ms).
+  if (q.until !== undefined) {
+    const untilId = `${Math.max(0, Math.floor(q.until))}-18446744073709551615`;
+    if (q.before === undefined || compareIds(untilId, q.before) < 0) high = untilId;
+  }
+  const filtered = Boolean(q.clientId || q.action || q.actor);
   let examined = 0;
   for (;;) {
     // Without a filter every entry counts, so ask for exactly what is missing.
-    const want = q.clientId ? CHUNK : Math.min(CHUNK, limit - entries.length);
+    const want = filtered ? CHUNK : Math.min(CHUNK, limit - entries.length);
     const page = (await ctx.redis.xrevrange(key, high, low, 'COUNT', want)) as [string, string[]][];
     for (const [id, f] of page) {
       examined++;
       const e = entryOf(tenantId, id, f);
       if (q.clientId && e.holder !== q.clientId) continue;
+      if (q.action && e.action !== q.action) continue;
+      if (q.actor && e.actor !== q.actor) continue;
       entries.push(e);
       if (entries.length === limit) return { entries, next: id };
     }
@@ -100,6 +114,13 @@ export async function readAuditPage(ctx: LedgerContext, tenantId: string, q: Aud
     if (examined >= AUDIT_SCAN_MAX) return { entries, next: last };
     high = `(${last}`;
   }
+}
+
+/** Orders two stream ids (`<ms>-<seq>`) numerically. */
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(BigInt) as [bigint, bigint];
+  const [bm, bs] = b.split('-').map(BigInt) as [bigint, bigint];
+  return am === bm ? (as === bs ? 0 : as < bs ? -1 : 1) : am < bm ? -1 : 1;
 }
 
 /** The newest `limit` entries (newest first) matching the query: readAuditPage's entries. */

@@ -179,6 +179,59 @@ export class Keys {
     return this.tenantBase(tenantId) + TENANT_SEGMENTS.clientIndex;
   }
 
+  /**
+   * Admin accounts (SPEC H2, docs/accounts.md) share the hash tag `{accounts}`: the create
+   * script checks the name index and writes the account in one slot. Secrets are stored only
+   * as hashes (Z2).
+   */
+  accountsBase(): string {
+    return `${this.prefix}:{accounts}:`;
+  }
+  /** hash: lower-cased login name → account id (names are unique case-insensitively). */
+  accountNames(): string {
+    return `${this.accountsBase()}names`;
+  }
+  /** set: every account id. */
+  accountIds(): string {
+    return `${this.accountsBase()}ids`;
+  }
+  /** set per tenant: the ids of its accounts. */
+  tenantAccounts(tenantId: string): string {
+    return `${this.accountsBase()}tenant:${tenantId}`;
+  }
+  /** hash per account: id, name, tenantId, permissions, createdAt, disabled, passwordHash (scrypt), credentialEpoch. */
+  account(accountId: string): string {
+    return `${this.accountsBase()}account:${accountId}`;
+  }
+  /** set per account: its API token ids. */
+  accountTokens(accountId: string): string {
+    return `${this.accountsBase()}tokens:${accountId}`;
+  }
+  /** hash per API token: accountId, name, secretHash (SHA-256), createdAt, expiresAt, lastUsedAt. */
+  apiToken(tokenId: string): string {
+    return `${this.accountsBase()}token:${tokenId}`;
+  }
+  /** hash per session, by the SHA-256 of its id (the id itself is never stored): accountId, credentialEpoch, createdAt, expiresAt; idle TTL. */
+  session(sessionHash: string): string {
+    return `${this.accountsBase()}session:${sessionHash}`;
+  }
+  /** hash per one-time set-up token, by its SHA-256: accountId, expiresAt; TTL = its lifetime. */
+  setupToken(tokenHash: string): string {
+    return `${this.accountsBase()}setup:${tokenHash}`;
+  }
+  /** string per account: the hash of its one live set-up token (a new link kills the old one). */
+  accountSetupToken(accountId: string): string {
+    return `${this.accountsBase()}setup-of:${accountId}`;
+  }
+  /** hash per lower-cased login name: consecutive failed logins and the backoff end (docs/accounts.md). */
+  loginFailures(name: string): string {
+    return `${this.accountsBase()}login-fail:${name}`;
+  }
+  /** counter per source address: failed logins in the current window (docs/accounts.md). */
+  loginSourceFailures(address: string): string {
+    return `${this.accountsBase()}login-src:${address}`;
+  }
+
   /** set: every tenant id. */
   tenants(): string {
     return `${this.prefix}:tenants`;

@@ -27,6 +27,7 @@ export const SCRIPT_NAMES = [
   'setLimits',
   'rotateToken',
   'clientIndex',
+  'createAccount',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

@@ -13,6 +13,7 @@ import { Queue, type Worker } from 'bullmq';
 import { Cluster, Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Agent } from '../../agent-sim/agent.ts';
+import { AccountStore } from '../../src/accounts/account-store.ts';
 import { repairLostCommands } from '../../src/delivery/seq-repair.ts';
 import { GatewayServer } from '../../src/gateway/gateway-server.ts';
 import { SessionStore } from '../../src/gateway/session-store.ts';
@@ -178,6 +179,10 @@ describe('licensegate on a real Redis Cluster', () => {
     expect(await redis.hget(keys.tenant(other), 'prevEnrollTokenHash')).toBe(createHash('sha256').update(otherToken).digest('hex'));
     // Z3: enrollment limits (setLimits) in the other tenant's slot.
     expect(await setTenantLimits(ctx, TECHNICIAN, other, { maxClients: 1_000, enrollRate: 50 })).toMatchObject({ maxClients: 1_000, enrollRate: 50 });
+    // H2: an admin account (createAccount) in the {accounts} slot; a second create of the name in another case is refused.
+    const accountStore = new AccountStore(redis, keys);
+    expect(await accountStore.create({ name: 'Operator', tenantId: other, permissions: [] })).toMatchObject({ id: 'operator', tenantId: other, passwordSet: false });
+    await expect(accountStore.create({ name: 'OPERATOR', tenantId: DEFAULT_TENANT, permissions: [] })).rejects.toMatchObject({ code: 'ACCOUNT_EXISTS' });
     const user = await createPamUser(ctx, TECHNICIAN, other, 'alice');
     await assignPamSeat(ctx, TECHNICIAN, other, user.id);
 

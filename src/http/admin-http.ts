@@ -1,0 +1,68 @@
+/**
+ * The admin HTTP API assembled (SPEC H1): every route module's routes behind one ApiRouter, plus
+ * `GET /api/v1/openapi.json` generated from the same routes, so the document lists exactly what
+ * the server answers. The result is an HttpHandler for the HTTP port (health-server.ts).
+ *
+ * To add a route family: write `src/http/routes/<topic>-routes.ts` exporting a RouteModule and
+ * append it to ROUTE_MODULES below (one line; keep the list in one place).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { HttpHandler } from '../gateway/health-server.ts';
+import type { ApiDeps, RouteModule } from './api-deps.ts';
+import { openApiDocument } from './openapi.ts';
+import type { Authenticator } from './principal.ts';
+import { route, type AnyRoute } from './route.ts';
+import { ApiRouter } from './router.ts';
+import { serialKeyRoutes } from './routes/serial-key-routes.ts';
+import { tenantRoutes } from './routes/tenant-routes.ts';
+import { clientRoutes } from './routes/client-routes.ts';
+import { pamRoutes } from './routes/pam-routes.ts';
+import { auditRoutes } from './routes/audit-routes.ts';
+
+/** Every route family of the API. Append new modules here. */
+export const ROUTE_MODULES: RouteModule[] = [
+  serialKeyRoutes,
+  tenantRoutes,
+  clientRoutes,
+  pamRoutes,
+  auditRoutes,
+];
+
+export interface AdminHttpOptions {
+  deps: ApiDeps;
+  authenticator: Authenticator;
+  /** Default: ROUTE_MODULES. */
+  modules?: readonly RouteModule[];
+  clientAddress(req: IncomingMessage): string;
+  /** The API's version in the OpenAPI document (the package version). */
+  version: string;
+  logger: Logger;
+}
+
+export interface AdminHttp {
+  handler: HttpHandler;
+  routes: readonly AnyRoute[];
+  close(): Promise<void>;
+}
+
+export function createAdminHttp(options: AdminHttpOptions): AdminHttp {
+  const routes: AnyRoute[] = (options.modules ?? ROUTE_MODULES).flatMap((m) => m(options.deps));
+  let document: Record<string, unknown> | undefined;
+  routes.push(
+    route({
+      method: 'GET',
+      path: '/openapi.json',
+      operationId: 'getOpenApiDocument',
+      summary: 'This API as an OpenAPI 3.1 document (generated from the same schemas the server validates with)',
+      tag: 'Meta',
+      auth: 'none',
+      response: z.record(z.string(), z.unknown()),
+      // Built on first use: it covers every route, this one included.
+      handler: async () => (document ??= openApiDocument(routes, options.version)),
+    }),
+  );
+  const router = new ApiRouter({ routes, authenticator: options.authenticator, logger: options.logger, clientAddress: options.clientAddress });
+  return { handler: router.handle, routes, close: async () => undefined };
+}
