@@ -11,6 +11,7 @@ import { authorizeTenant, type Actor } from '../licensing/permissions.ts';
 import { listSerialKeys } from '../licensing/serial-key-ledger.ts';
 import { listTenants } from '../licensing/tenants.ts';
 import { availability, licensesGranted, listClients } from '../licensing/views.ts';
+import { listClientsPage } from '../licensing/client-pages.ts';
 import { DEFAULT_TENANT } from '../store/keys.ts';
 import type { AdminApi } from './admin-api.ts';
 import { AdminClient } from './client.ts';
@@ -38,6 +39,10 @@ export function jobAdminApi(ctx: LedgerContext, actor: Actor, redis: RedisTarget
     listClients: (tenantId, filter) => {
       authorizeTenant(actor, tenantId, 'listing Clients');
       return listClients(ctx, tenantId, filter);
+    },
+    clientsPage: (tenantId, query) => {
+      authorizeTenant(actor, tenantId, 'listing Clients');
+      return listClientsPage(ctx, tenantId, query);
     },
     assignClient: (tenantId, clientId, opts) => client.assign({ tenantId, clientId, ...(opts.type ? { type: opts.type } : {}), force: opts.force ?? false }),
     unassignClient: (tenantId, clientId) => client.unassign({ tenantId, clientId }),

@@ -22,6 +22,8 @@ export interface AdminHttpServiceOptions {
   trustedProxies: readonly string[];
   authenticator: Authenticator;
   logger: Logger;
+  /** SSE_MAX_STREAMS (docs/live-events.md). */
+  sseMaxStreams?: number;
 }
 
 /** The package version (the OpenAPI document's info.version). */
@@ -46,6 +48,7 @@ export function startAdminHttpService(o: AdminHttpServiceOptions): AdminHttp {
     deps: { ctx: o.ctx, admin, redisTarget: o.redisTarget, logger: o.logger },
     authenticator: o.authenticator,
     clientAddress,
+    ...(o.sseMaxStreams === undefined ? {} : { sseMaxStreams: o.sseMaxStreams }),
     version: packageVersion(),
     logger: o.logger.child({ component: 'admin-api' }),
   });

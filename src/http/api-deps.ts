@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { AdminClient } from '../admin/client.ts';
+import type { EventFeedHub } from '../events/event-feed.ts';
 import type { LedgerContext } from '../licensing/ledger-context.ts';
 import type { RedisTarget } from '../store/redis-target.ts';
 
@@ -15,6 +16,8 @@ export interface ApiDeps {
   /** Where Redis is (for modules that need their own connection, e.g. blocking reads). */
   redisTarget: RedisTarget;
   logger: Logger;
+  /** The process's shared event readers for `GET /events` (SPEC H3); createAdminHttp makes one. */
+  events?: EventFeedHub;
 }
 
 /** A route module: the routes it adds to the API, built from the shared dependencies. */
