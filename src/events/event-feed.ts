@@ -13,9 +13,11 @@
  * the reader fans out, skipping anything not after its own `lastId`. So a resumed stream misses
  * nothing and repeats nothing, whatever the order of the reader's and its own reads.
  *
- * Bounded: at most `maxStreams` subscribers per process (more are refused, 503); a subscriber
- * whose socket buffer passes `maxBufferBytes` is dropped (it reconnects with Last-Event-ID and
- * resumes); one heartbeat timer for all; close() ends every stream and stops every reader.
+ * Bounded: at most `maxStreams` subscribers per process (more are refused, 503). A subscriber
+ * whose socket buffer passes `maxBufferBytes` (1 MiB) leaves the shared fan-out and catches up on
+ * its own when its socket drains; one that does not drain within `slowMs` (30 s) is dropped (it
+ * reconnects with Last-Event-ID and resumes). One heartbeat timer for all; close() ends every
+ * stream and stops every reader.
  */
 import type { Logger } from 'pino';
 import { LicensegateError } from '../errors.ts';
@@ -36,6 +38,8 @@ export interface EventFeedOptions {
   maxBufferBytes?: number;
   /** Entries per XRANGE. */
   batch?: number;
+  /** A subscriber over its buffer bound this long is dropped (default 30 s). */
+  slowMs?: number;
 }
 
 /** Where a subscriber's events go: the SSE writer (./sse-writer in event-routes). */
@@ -90,11 +94,13 @@ export class EventFeedHub {
   readonly pollMs: number;
   readonly maxBufferBytes: number;
   private readonly batch: number;
+  readonly slowMs: number;
 
   constructor(private readonly o: EventFeedOptions) {
     this.pollMs = o.pollMs ?? 250;
     this.maxBufferBytes = o.maxBufferBytes ?? 1024 * 1024;
     this.batch = o.batch ?? 500;
+    this.slowMs = o.slowMs ?? 30_000;
     this.heartbeat = setInterval(() => {
       for (const s of this.subscribers) s.sink.comment('ping');
     }, o.heartbeatMs ?? 15_000);
@@ -187,7 +193,7 @@ export class EventFeedHub {
     sub.sink.end(reason);
   }
 
-  /** Passes one event to a subscriber if it is after its position; false when it was dropped. */
+  /** Writes one event if it is after the subscriber's position; false when the subscriber is gone. */
   private pass(sub: Subscriber, entry: Entry): boolean {
     if (compareStreamIds(entry[0], sub.lastId) <= 0) return true;
     sub.lastId = entry[0];
@@ -196,23 +202,44 @@ export class EventFeedHub {
       this.drop(sub, 'closed');
       return false;
     }
-    if (sub.sink.buffered() > this.maxBufferBytes) {
-      this.drop(sub, 'slow subscriber: socket buffer over its bound');
-      return false;
-    }
     return true;
   }
 
+  /**
+   * The reader's fan-out to a live subscriber. Past its buffer bound it leaves the fan-out and
+   * catches up on its own once its socket drains: the reader never waits for it, and its buffer
+   * holds at most the bound plus one event.
+   */
+  private fanOut(feed: TenantFeed, sub: Subscriber, entry: Entry): void {
+    if (!this.pass(sub, entry)) return;
+    if (sub.sink.buffered() > this.maxBufferBytes) {
+      sub.live = false;
+      void this.catchUp(feed, sub).catch((err: unknown) => this.drop(sub, 'catch-up failed', err));
+    }
+  }
+
+  /** Resolves true once the subscriber's buffer is below half its bound; false after slowMs without. */
+  private async drained(sub: Subscriber): Promise<boolean> {
+    const deadline = Date.now() + this.slowMs;
+    while (!sub.closed && sub.sink.buffered() > this.maxBufferBytes / 2) {
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return !sub.closed;
+  }
+
+  /** Reads the subscriber's backlog itself (resume, or after it fell behind) until it reached the reader. */
   private async catchUp(feed: TenantFeed, sub: Subscriber): Promise<void> {
     const key = this.o.keys.events(feed.tenantId);
     for (;;) {
-      if (sub.closed) return;
+      if (!(await this.drained(sub))) {
+        if (!sub.closed) this.drop(sub, `slow subscriber: socket buffer over ${this.maxBufferBytes} bytes for ${this.slowMs} ms`);
+        return;
+      }
       const entries = (await this.o.redis.xrange(key, `(${sub.lastId}`, '+', 'COUNT', this.batch)) as Entry[];
       for (const e of entries) if (!this.pass(sub, e)) return;
-      // A full buffer during catch-up is waited out (it is the subscriber's own backlog), within the bound above.
-      while (!sub.closed && sub.sink.buffered() > this.maxBufferBytes / 2) await new Promise((r) => setTimeout(r, 20));
       // Synchronous from here: the reader cannot move between this check and `live`.
-      if (entries.length < this.batch && compareStreamIds(sub.lastId, feed.head) >= 0) {
+      if (entries.length < this.batch && compareStreamIds(sub.lastId, feed.head) >= 0 && sub.sink.buffered() <= this.maxBufferBytes) {
         sub.live = true;
         return;
       }
@@ -230,7 +257,7 @@ export class EventFeedHub {
     try {
       const entries = (await this.o.redis.xrange(this.o.keys.events(feed.tenantId), `(${feed.head}`, '+', 'COUNT', this.batch)) as Entry[];
       for (const e of entries) {
-        for (const sub of feed.subscribers) if (sub.live) this.pass(sub, e);
+        for (const sub of feed.subscribers) if (sub.live) this.fanOut(feed, sub, e);
         feed.head = e[0];
       }
       full = entries.length === this.batch;
