@@ -44,8 +44,9 @@ export const ERRORS = {
   // --- licensing and admin (closeCode unused outside the gateway) ---
   CLIENT_NOT_FOUND: { closeCode: 1008, httpStatus: 404, message: 'no such client in this tenant' },
   USER_NOT_FOUND: { closeCode: 1008, httpStatus: 404, message: 'no such PAM user in this tenant' },
-  USER_EXISTS: { closeCode: 1008, httpStatus: 409, message: 'a PAM user with this id and another name exists' },
-  TENANT_EXISTS: { closeCode: 1008, httpStatus: 409, message: 'a tenant with this id exists' },
+  USER_EXISTS: { closeCode: 1008, httpStatus: 409, message: 'a PAM user with this id or name exists' },
+  TENANT_EXISTS: { closeCode: 1008, httpStatus: 409, message: 'a tenant with this id or name exists' },
+  TENANT_NOT_EMPTY: { closeCode: 1008, httpStatus: 409, message: 'the tenant still holds licenses, Clients or PAM users; take them back, uninstall and purge first' },
   FORBIDDEN: { closeCode: 1008, httpStatus: 403, message: 'the actor lacks the permission or tenant for this' },
   MULTI_TENANT_NOT_ALLOWED: { closeCode: 1008, httpStatus: 409, message: 'no active serial key allows multi-tenant mode' },
   NOT_ENOUGH_LICENSES: { closeCode: 1008, httpStatus: 409, message: 'not enough licenses available' },
@@ -86,6 +87,7 @@ export const ERRORS = {
   ACCOUNT_NOT_FOUND: { closeCode: 1008, httpStatus: 404, message: 'no such account' },
   API_TOKEN_NOT_FOUND: { closeCode: 1008, httpStatus: 404, message: 'no such API token' },
   LAST_ADMIN: { closeCode: 1008, httpStatus: 409, message: "the default tenant's last enabled account with every permission cannot be disabled or deleted" },
+  API_UNAVAILABLE: { closeCode: 1011, httpStatus: 503, message: 'the licensegate admin API (--server) cannot be reached' },
   NOT_DURABLE: { closeCode: 1013, httpStatus: 503, message: 'the change could not be made durable in time (DURABILITY replicas did not acknowledge it); retry after the hinted delay' },
   CLIENT_INDEX_BUILDING: { closeCode: 1013, httpStatus: 503, message: "the tenant's Client paging index is still being built; retry after the hinted delay" },
 } as const satisfies Record<string, { closeCode: number; httpStatus: number; message: string }>;

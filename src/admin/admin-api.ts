@@ -10,6 +10,7 @@ import type { LicenseTypeName } from '../licensing/license-types.ts';
 import type { PamUser } from '../licensing/pam-seats.ts';
 import type { TenantLimits, TenantLimitsChange } from '../licensing/tenant-limits.ts';
 import type { CreatedTenant, TenantInfo } from '../licensing/tenants.ts';
+import type { TenantDetail } from '../licensing/tenant-detail.ts';
 import type { RotationResult } from '../licensing/enrollment-tokens.ts';
 import type { AvailabilityRow, ClientFilter, ClientRow, GrantedRow } from '../licensing/views.ts';
 import type { ClientPage, ClientPageQuery } from '../licensing/client-pages.ts';
@@ -23,7 +24,13 @@ export interface AdminApi {
   availability(): Promise<AvailabilityRow[]>;
   // --- tenants (T1-T5) ---
   /** The new tenant with its enrollment token, shown this once (SPEC Z2). */
-  createTenant(name: string): Promise<CreatedTenant>;
+  createTenant(name: string, tenantId?: string): Promise<CreatedTenant>;
+  /** Name, policy, limits, pools per type, Client and PAM-user counts (issue 12). */
+  showTenant(tenantId: string): Promise<TenantDetail>;
+  /** A new display name; the id stays. TENANT_EXISTS when another tenant has that name. */
+  renameTenant(tenantId: string, name: string): Promise<TenantInfo>;
+  /** TENANT_NOT_EMPTY while it holds licenses, Clients or PAM users; never the default tenant. */
+  deleteTenant(tenantId: string): Promise<{ tenantId: string; deleted: true }>;
   /** A new enrollment token (shown once); the old one enrolls for graceSeconds more (0: dies at once). */
   rotateEnrollmentToken(tenantId: string, graceSeconds: number): Promise<RotationResult & { enrollmentToken: string }>;
   listTenants(): Promise<TenantInfo[]>;
@@ -38,13 +45,17 @@ export interface AdminApi {
   assignClient(tenantId: string, clientId: string, opts: AssignOptions): Promise<ClientState & { reclaimed: string | null }>;
   unassignClient(tenantId: string, clientId: string): Promise<ClientState & { promoted: string[] }>;
   uninstallClient(tenantId: string, clientId: string): Promise<ClientState & { promoted: string[] }>;
+  getPolicy(tenantId: string): Promise<Required<TenantPolicy> & { tenantId: string }>;
   setPolicy(tenantId: string, policy: TenantPolicy): Promise<Required<TenantPolicy> & { tenantId: string }>;
   /** A5 audit trail of a tenant: one page from the end, newest first (Z5: never the whole stream). */
   audit(tenantId: string, query: AuditQuery): Promise<AuditPage>;
   /** Z3 enrollment limits and identity policy of a tenant. */
   setLimits(tenantId: string, change: TenantLimitsChange): Promise<TenantLimits>;
   // --- PAM (P1) ---
-  createUser(tenantId: string, name: string): Promise<PamUser>;
+  /** USER_EXISTS when a user of that name exists in the tenant, unless userId is given. */
+  createUser(tenantId: string, name: string, userId?: string): Promise<PamUser>;
+  /** PAM users with their ids and whether each holds a seat. */
+  listPamUsers(tenantId: string): Promise<PamUser[]>;
   pamAssign(tenantId: string, userId: string): Promise<{ userId: string; seat: boolean; changed: boolean }>;
   pamUnassign(tenantId: string, userId: string): Promise<{ userId: string; seat: boolean; changed: boolean }>;
   close(): Promise<void>;

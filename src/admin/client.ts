@@ -10,7 +10,7 @@ import type { PamUser } from '../licensing/pam-seats.ts';
 import type { Actor } from '../licensing/permissions.ts';
 import type { ActivationResult } from '../licensing/serial-key-ledger.ts';
 import type { TenantLimits } from '../licensing/tenant-limits.ts';
-import type { CreatedTenant } from '../licensing/tenants.ts';
+import type { CreatedTenant, TenantInfo } from '../licensing/tenants.ts';
 import type { RotationResult } from '../licensing/enrollment-tokens.ts';
 import { hashSecret, newEnrollmentToken } from '../auth/secrets.ts';
 import type { LicenseTypeName } from '../licensing/license-types.ts';
@@ -152,6 +152,9 @@ export class AdminClient {
     const job = await this.queue.getJob(idempotencyKey);
     return job?.name === name && (job.data as { enrollTokenHash?: string }).enrollTokenHash === hashSecret(token) ? token : '';
   }
+  renameTenant = (i: CallInput<'tenant.rename'>) => this.run<'tenant.rename', TenantInfo>('tenant.rename', i);
+  /** Refused with TENANT_NOT_EMPTY while the tenant holds licenses, Clients or PAM users. */
+  deleteTenant = (i: CallInput<'tenant.delete'>) => this.run<'tenant.delete', { tenantId: string; deleted: true }>('tenant.delete', i);
   grant = (i: CallInput<'tenant.grant'>) => this.run<'tenant.grant', { tenantId: string; type: LicenseTypeName; granted: number; promoted: string[] }>('tenant.grant', i);
   takeBack = (i: CallInput<'tenant.takeBack'>) => this.run<'tenant.takeBack', { tenantId: string; type: LicenseTypeName; takenBack: number; unassigned: string[] }>('tenant.takeBack', i);
   assign = (i: CallInput<'client.assign'>) => this.run<'client.assign', ClientState & { reclaimed: string | null }>('client.assign', i);

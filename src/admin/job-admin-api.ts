@@ -10,6 +10,8 @@ import type { LedgerContext } from '../licensing/ledger-context.ts';
 import { authorizeTenant, type Actor } from '../licensing/permissions.ts';
 import { listSerialKeys } from '../licensing/serial-key-ledger.ts';
 import { listTenants } from '../licensing/tenants.ts';
+import { listPamUsers } from '../licensing/pam-seats.ts';
+import { readTenantDetail, readTenantPolicy } from '../licensing/tenant-detail.ts';
 import { availability, licensesGranted, listClients } from '../licensing/views.ts';
 import { listClientsPage } from '../licensing/client-pages.ts';
 import { DEFAULT_TENANT } from '../store/keys.ts';
@@ -30,7 +32,13 @@ export function jobAdminApi(ctx: LedgerContext, actor: Actor, redis: RedisTarget
       authorizeTenant(actor, DEFAULT_TENANT, 'reading availability');
       return availability(ctx);
     },
-    createTenant: (name) => client.createTenant({ name }),
+    createTenant: (name, tenantId) => client.createTenant({ name, ...(tenantId === undefined ? {} : { tenantId }) }),
+    showTenant: (tenantId) => {
+      authorizeTenant(actor, tenantId, 'reading a tenant');
+      return readTenantDetail(ctx, tenantId);
+    },
+    renameTenant: (tenantId, name) => client.renameTenant({ tenantId, name }),
+    deleteTenant: (tenantId) => client.deleteTenant({ tenantId }),
     rotateEnrollmentToken: (tenantId, graceSeconds) => client.rotateToken({ tenantId, graceSeconds }),
     listTenants: async () => (await listTenants(ctx)).filter((t) => actor.tenantId === DEFAULT_TENANT || t.id === actor.tenantId),
     grant: (tenantId, type, count) => client.grant({ tenantId, type, count }),
@@ -47,13 +55,22 @@ export function jobAdminApi(ctx: LedgerContext, actor: Actor, redis: RedisTarget
     assignClient: (tenantId, clientId, opts) => client.assign({ tenantId, clientId, ...(opts.type ? { type: opts.type } : {}), force: opts.force ?? false }),
     unassignClient: (tenantId, clientId) => client.unassign({ tenantId, clientId }),
     uninstallClient: (tenantId, clientId) => client.uninstall({ tenantId, clientId }),
+    getPolicy: (tenantId) => {
+      authorizeTenant(actor, tenantId, 'reading the licensing policy');
+      return readTenantPolicy(ctx, tenantId);
+    },
     setPolicy: (tenantId, policy) => client.setPolicy({ tenantId, policy: stripUndefined(policy) }),
     setLimits: (tenantId, change) => client.setLimits({ tenantId, limits: stripUndefined(change) }),
     audit: (tenantId, query) => {
       authorizeTenant(actor, tenantId, 'reading the audit trail');
       return readAuditPage(ctx, tenantId, query);
     },
-    createUser: (tenantId, name) => client.createUser({ tenantId, name }),
+    createUser: (tenantId, name, userId) => client.createUser({ tenantId, name, ...(userId === undefined ? {} : { userId }) }),
+    listPamUsers: async (tenantId) => {
+      authorizeTenant(actor, tenantId, 'listing PAM users');
+      await readTenantPolicy(ctx, tenantId); // UNKNOWN_TENANT rather than an empty list
+      return listPamUsers(ctx, tenantId);
+    },
     pamAssign: (tenantId, userId) => client.pamAssign({ tenantId, userId }),
     pamUnassign: (tenantId, userId) => client.pamUnassign({ tenantId, userId }),
     async close() {

@@ -20,6 +20,10 @@ export interface FlagSpec {
 export const GLOBAL_FLAGS = {
   json: { type: 'boolean' },
   actor: { type: 'string' },
+  // Remote mode (admin-connection.ts): the admin HTTP API instead of Redis.
+  server: { type: 'string' },
+  token: { type: 'string' },
+  ca: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Record<string, FlagSpec>;
 
@@ -35,8 +39,8 @@ export interface ParsedLine {
 export function takeWord(args: readonly string[]): { word: string | undefined; rest: string[] } {
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--json' || a === '--help' || a === '-h' || a.startsWith('--actor=')) continue;
-    if (a === '--actor') {
+    if (a === '--json' || a === '--help' || a === '-h' || /^--(actor|server|token|ca)=/.test(a)) continue;
+    if (/^--(actor|server|token|ca)$/.test(a)) {
       i++;
       continue;
     }

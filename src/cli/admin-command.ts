@@ -12,12 +12,12 @@ import { ALL_LICENSE_TYPES } from '../licensing/license-types.ts';
 import { ACTOR_ENV, resolveActor } from './admin-actor.ts';
 import { AdminUsageError, booleanFlag, parseLine, stringFlag, takeWord } from './admin-args.ts';
 import { ADMIN_COMMANDS, type AdminCommand, type CommandOutput } from './admin-command-table.ts';
-import { openAdminApi } from './admin-connection.ts';
+import { openAdminApi, openRemoteAdminApi, remoteServer, type RemoteFlags } from './admin-connection.ts';
 import { printFailure, printResult, printUsageError, PROGRAM } from './admin-output.ts';
 
 type Invocation =
   | { kind: 'help'; text: string }
-  | { kind: 'run'; json: boolean; actorFlag: string | undefined; work: (api: AdminApi) => Promise<CommandOutput> };
+  | { kind: 'run'; json: boolean; actorFlag: string | undefined; remote: RemoteFlags; work: (api: AdminApi) => Promise<CommandOutput> };
 
 function commandLines(commands: readonly AdminCommand[]): string {
   return commands.map((c) => `  ${[c.name, c.synopsis].filter(Boolean).join(' ')}\n      ${c.summary}`).join('\n');
@@ -35,6 +35,10 @@ options (every command):
                   else the default tenant's technician with every permission)
 
 license types: ${ALL_LICENSE_TYPES.join(', ')}
+
+Remote: --server URL (or LICENSEGATE_SERVER) uses the admin HTTP API instead of Redis, as the
+account of --token (better: LICENSEGATE_TOKEN, which other users cannot read in \`ps\`);
+--ca FILE (or LICENSEGATE_CA) trusts a private CA. --actor does not apply (docs/api.md).
 
 Redis: REDIS_URL, else the Redis that \`npm start\` (licensegate serve) recorded in DATA_DIR
 (default ./data). Keys: KEY_PREFIX, QUEUE_PREFIX. Serial keys verify with VENDOR_PUBLIC_KEYS.
@@ -66,7 +70,8 @@ function parseInvocation(args: readonly string[]): Invocation {
   }
   const line = parseLine(tail, cmd.flags);
   if (booleanFlag(line.values, 'help')) return { kind: 'help', text: usage([cmd]) };
-  return { kind: 'run', json: booleanFlag(line.values, 'json'), actorFlag: stringFlag(line.values, 'actor'), work: cmd.prepare(line) };
+  const remote = { server: stringFlag(line.values, 'server'), token: stringFlag(line.values, 'token'), ca: stringFlag(line.values, 'ca') };
+  return { kind: 'run', json: booleanFlag(line.values, 'json'), actorFlag: stringFlag(line.values, 'actor'), remote, work: cmd.prepare(line) };
 }
 
 export async function runAdmin(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -82,11 +87,10 @@ export async function runAdmin(args: readonly string[], env: NodeJS.ProcessEnv =
     process.stdout.write(`${invocation.text}\n`);
     return 0;
   }
-  const { json, actorFlag, work } = invocation;
+  const { json, actorFlag, remote, work } = invocation;
   let api: AdminApi | undefined;
   try {
-    const actor = resolveActor(actorFlag, env);
-    api = await openAdminApi(actor, env);
+    api = remoteServer(remote, env) ? openRemoteAdminApi(remote, actorFlag, env) : await openAdminApi(resolveActor(actorFlag, env), env);
     const out = await work(api);
     printResult(json, out.json, out.human);
     return 0;

@@ -16,6 +16,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AdminApi } from '../admin/admin-api.ts';
 import { jobAdminApi } from '../admin/job-admin-api.ts';
+import { httpAdminApi } from '../admin/http-admin-api.ts';
+import { AdminUsageError } from './admin-args.ts';
 import { LicensegateError } from '../errors.ts';
 import type { LedgerContext } from '../licensing/ledger-context.ts';
 import type { Actor } from '../licensing/permissions.ts';
@@ -132,6 +134,30 @@ export async function openAdminApi(actor: Actor, env: NodeJS.ProcessEnv = proces
   const redis = await connect(target);
   const ctx: LedgerContext = { redis, keys: settings.keys, vendorKeys: settings.vendorKeys };
   return jobAdminApi(ctx, actor, target, [redis], timeoutMs);
+}
+
+/** `--server`, `--token`, `--ca` of the command line (each falls back to its LICENSEGATE_* variable). */
+export interface RemoteFlags {
+  server: string | undefined;
+  token: string | undefined;
+  ca: string | undefined;
+}
+
+/** The admin API's URL when the CLI runs remotely (--server, else LICENSEGATE_SERVER). */
+export function remoteServer(flags: RemoteFlags, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return flags.server ?? setting(env, 'LICENSEGATE_SERVER');
+}
+
+/**
+ * The AdminApi over the admin HTTP API (src/admin/http-admin-api.ts): the token's account is the
+ * actor and the server checks its permissions, so --actor has no meaning here (usage error).
+ * LICENSEGATE_TOKEN keeps the token out of the process list (`ps` shows --token to every user).
+ */
+export function openRemoteAdminApi(flags: RemoteFlags, actorFlag: string | undefined, env: NodeJS.ProcessEnv = process.env): AdminApi {
+  if (actorFlag !== undefined) throw new AdminUsageError('--actor does not apply with --server: the account of --token is the actor');
+  const token = flags.token ?? setting(env, 'LICENSEGATE_TOKEN');
+  if (token === undefined) throw new LicensegateError('CONFIG_INVALID', '--server needs an API token: --token TOKEN or LICENSEGATE_TOKEN');
+  return httpAdminApi({ server: remoteServer(flags, env)!, token, caFile: flags.ca ?? setting(env, 'LICENSEGATE_CA'), timeoutMs: jobTimeout(env) + 30_000 });
 }
 
 /** A lost Redis connection in the middle of a command, as REDIS_UNAVAILABLE; null otherwise. */

@@ -7,6 +7,7 @@ import { activateSerialKey, removeSerialKey } from '../licensing/serial-key-ledg
 import { createTenant, grantLicenses, takeBackLicenses } from '../licensing/tenants.ts';
 import { setTenantLimits } from '../licensing/tenant-limits.ts';
 import { rotateEnrollmentToken } from '../licensing/enrollment-tokens.ts';
+import { deleteTenant, renameTenant } from '../licensing/tenant-lifecycle.ts';
 import type { JobName, ParsedJob } from './contract.ts';
 
 type Handlers = { [N in JobName]: (ctx: LedgerContext, job: ParsedJob<N>, jobId: string) => Promise<unknown> };
@@ -24,6 +25,8 @@ export const adminHandlers: Handlers = {
   // token (SPEC Z2). The caller sends the hash of a token it made (AdminClient, the CLI);
   // without one the tenant gets a token nobody is shown, and `tenant.rotateToken` makes one.
   'tenant.create': async (ctx, j, id) => ({ ...(await createTenant(ctx, j.actor, j.name, j.tenantId, `job:${id}`, j.enrollTokenHash)), enrollmentToken: '' }),
+  'tenant.rename': (ctx, j, id) => renameTenant(ctx, j.actor, j.tenantId, j.name, `job:${id}`),
+  'tenant.delete': (ctx, j, id) => deleteTenant(ctx, j.actor, j.tenantId, `job:${id}`),
   'tenant.rotateToken': (ctx, j, id) => rotateEnrollmentToken(ctx, j.actor, j.tenantId, j.enrollTokenHash, j.graceSeconds * 1000, `job:${id}`),
   'tenant.grant': (ctx, j, id) => grantLicenses(ctx, j.actor, j.tenantId, j.type as LicenseTypeName, j.count, id),
   'tenant.takeBack': (ctx, j, id) => takeBackLicenses(ctx, j.actor, j.tenantId, j.type as LicenseTypeName, j.count, j.force, id),

@@ -26,6 +26,10 @@ export const jobSchemas = {
   // never carry a token (BullMQ keeps them in Redis): without a hash the tenant's token is one
   // nobody is shown, and tenant.rotateToken gives it one.
   'tenant.create': z.strictObject({ ...base, name, tenantId: tenantId.optional(), enrollTokenHash: secretHash.optional() }),
+  // issue 12: rename keeps the id; delete is refused (TENANT_NOT_EMPTY) while the tenant holds
+  // granted licenses, Client ids or PAM users, and never applies to the default tenant.
+  'tenant.rename': z.strictObject({ ...base, tenantId, name }),
+  'tenant.delete': z.strictObject({ ...base, tenantId }),
   'tenant.rotateToken': z.strictObject({ ...base, tenantId, enrollTokenHash: secretHash, graceSeconds: z.number().int().min(0).max(MAX_GRACE_MS / 1000).default(0) }),
   'tenant.grant': z.strictObject({ ...base, tenantId, type: z.enum(ALL_LICENSE_TYPES as [string, ...string[]]), count }),
   'tenant.takeBack': z.strictObject({ ...base, tenantId, type: z.enum(ALL_LICENSE_TYPES as [string, ...string[]]), count, force: z.boolean().default(false) }),

@@ -30,9 +30,20 @@ export async function runJsonScript<T>(ctx: LedgerContext, name: ScriptName, ten
   const reply = JSON.parse(raw) as T & { error?: string };
   if (reply.error) {
     const { error, ...detail } = reply;
-    throw new LicensegateError(isErrorCode(error) ? error : 'INTERNAL_ERROR', Object.keys(detail).length ? JSON.stringify(detail) : undefined);
+    const err = new LicensegateError(isErrorCode(error) ? error : 'INTERNAL_ERROR', describeDetail(detail));
+    throw Object.assign(err, { detail });
   }
   return reply;
+}
+
+/**
+ * A script's refusal details as words for people ("granted 5, assigned 3"), not a JSON tail;
+ * programs read the same values from the error's `detail` property and its stable `code`.
+ */
+export function describeDetail(detail: Record<string, unknown>): string | undefined {
+  const words = (k: string) => k.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  const parts = Object.entries(detail).map(([k, v]) => `${words(k)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  return parts.length ? parts.join(', ') : undefined;
 }
 
 /** Runs a per-tenant script whose reply is {'OK', ...} or {CODE}. */

@@ -24,7 +24,15 @@ export async function createPamUser(ctx: LedgerContext, actor: Actor, tenantId: 
   const id = userId ?? `${trimmed.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'user'}-${randomBytes(3).toString('hex')}`;
   if (!/^[A-Za-z0-9._@-]{1,128}$/.test(id)) throw new LicensegateError('INVALID_ARGUMENT', 'user id must be 1-128 characters of [A-Za-z0-9._@-]');
   // A retry (same op) gets the user its first run created, whatever id this run picked.
-  const created = await runJsonScript<{ id: string; name: string }>(ctx, 'createUser', tenantId, [id, trimmed, nowOf(ctx), opId]);
+  let created: { id: string; name: string };
+  try {
+    created = await runJsonScript<{ id: string; name: string }>(ctx, 'createUser', tenantId, [id, trimmed, nowOf(ctx), opId, trimmed.toLowerCase(), userId === undefined ? '0' : '1']);
+  } catch (err) {
+    const existingId = (err as { detail?: { existingId?: string } }).detail?.existingId;
+    if (!(err instanceof LicensegateError) || err.code !== 'USER_EXISTS' || existingId === undefined) throw err;
+    const why = existingId === id ? `user ${id} exists with another name` : `the name "${trimmed}" belongs to user ${existingId} in tenant ${tenantId}; give an explicit user id to create another one with that name`;
+    throw new LicensegateError('USER_EXISTS', why);
+  }
   return { tenant: tenantId, id: created.id, name: created.name, seat: false };
 }
 

@@ -20,6 +20,7 @@ import { authorizeSystem, type Actor } from './permissions.ts';
 import { forgetSaga, recordSaga, sagaField, type GrantPart, type SagaRecord } from './sagas.ts';
 import { drainPromotions } from './promotion.ts';
 import { listSerialKeys } from './serial-key-ledger.ts';
+import { claimNameForCreate, nameKey, pointNameAt } from './tenant-names.ts';
 
 export interface EnsureTenantOptions {
   name?: string;
@@ -86,7 +87,14 @@ export async function createTenant(
   if (trimmed.length === 0 || trimmed.length > 128) throw new LicensegateError('INVALID_ARGUMENT', 'tenant name must be 1-128 characters');
   const base = requestedId ?? slug(trimmed);
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(base)) throw new LicensegateError('INVALID_ARGUMENT', 'tenant id must be 1-64 characters of [A-Za-z0-9._-]');
+  // One tenant per name unless the caller names the id (issue 12; tenant-names.ts). The mode is
+  // checked first so that a refused create leaves no name claimed.
+  if (requestedId === undefined) {
+    if ((await ctx.redis.hget(ctx.keys.tenantNames(), nameKey(trimmed))) !== opId && !(await multiTenantAllowed(ctx))) throw new LicensegateError('MULTI_TENANT_NOT_ALLOWED');
+    await claimNameForCreate(ctx, trimmed, opId);
+  }
   const id = await claimTenantId(ctx, base, requestedId !== undefined, opId);
+  await pointNameAt(ctx, trimmed, id, opId);
   const key = ctx.keys.tenant(id);
   await ctx.redis.hsetnx(key, 'name', trimmed);
   await ctx.redis.hsetnx(key, 'createdAt', Date.now());

@@ -244,6 +244,10 @@ export class Keys {
   tenantClaims(): string {
     return `${this.prefix}:{g}:tenant-claims`;
   }
+  /** hash: a tenant name, trimmed and lower-cased → the op (job id) that claimed it, or `tenant:<id>` (issue 12: one tenant per name). */
+  tenantNames(): string {
+    return `${this.prefix}:{g}:tenant-names`;
+  }
   /** stream: events for the tenant's admin services (SPEC A6), see the README. */
   events(tenantId: string): string {
     return this.tenantBase(tenantId) + TENANT_SEGMENTS.events;

@@ -28,6 +28,7 @@ export const SCRIPT_NAMES = [
   'rotateToken',
   'clientIndex',
   'createAccount',
+  'renameTenant', 'deleteTenant',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { authorizeTenant } from '../../licensing/permissions.ts';
 import { listPamUsers } from '../../licensing/pam-seats.ts';
+import { readTenantPolicy } from '../../licensing/tenant-detail.ts';
 import type { RouteModule } from '../api-deps.ts';
 import { route } from '../route.ts';
 import { jobInput, principalOf } from './job-call.ts';
@@ -24,6 +25,7 @@ export const pamRoutes: RouteModule = (deps) => [
     response: z.array(pamUserSchema),
     handler: async (ctx) => {
       authorizeTenant(principalOf(ctx).actor, ctx.params.tenantId, 'listing PAM users');
+      await readTenantPolicy(deps.ctx, ctx.params.tenantId); // UNKNOWN_TENANT rather than an empty list
       return listPamUsers(deps.ctx, ctx.params.tenantId);
     },
   }),

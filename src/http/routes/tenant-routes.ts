@@ -5,10 +5,10 @@
  * changes run as admin jobs whose worker checks the permissions again.
  */
 import { z } from 'zod';
-import { LicensegateError } from '../../errors.ts';
 import { MAX_GRACE_MS } from '../../licensing/enrollment-tokens.ts';
 import type { LicenseTypeName } from '../../licensing/license-types.ts';
 import { authorizeTenant } from '../../licensing/permissions.ts';
+import { readTenantDetail, readTenantPolicy } from '../../licensing/tenant-detail.ts';
 import { listTenants } from '../../licensing/tenants.ts';
 import { licensesGranted } from '../../licensing/views.ts';
 import { DEFAULT_TENANT } from '../../store/keys.ts';
@@ -20,6 +20,15 @@ import { licenseTypeSchema, policySchema, tenantIdSchema, tenantInfoSchema, tena
 const TAG = 'Tenants';
 const count = z.number().int().positive().max(1_000_000);
 const limit = (min: number) => z.number().int().min(min).max(10_000_000).nullable().optional();
+
+const tenantDetailSchema = tenantInfoSchema.extend({
+  policy: z.object({ reclaimAfterDays: z.number(), freeNonPersistentOnDisconnect: z.boolean() }),
+  limits: z.object({ enrollRate: z.number().nullable(), enrollBurst: z.number().nullable(), maxClients: z.number().nullable(), requireProof: z.boolean() }),
+  pools: z.array(z.object({ type: z.string(), granted: z.number(), assigned: z.number(), available: z.number(), waiting: z.number() })),
+  clients: z.number().describe('registered Client ids, uninstalled ones not yet purged included'),
+  uninstalledClients: z.number(),
+  pamUsers: z.number(),
+});
 
 export const tenantRoutes: RouteModule = (deps) => [
   route({
@@ -47,6 +56,45 @@ export const tenantRoutes: RouteModule = (deps) => [
     body: z.object({ name: z.string().trim().min(1).max(128), tenantId: tenantIdSchema.optional() }),
     response: tenantInfoSchema.extend({ enrollmentToken: z.string().describe('shown once; "" on a repeated Idempotency-Key') }),
     handler: (ctx) => deps.admin.createTenant({ ...jobInput(ctx), name: ctx.body.name, ...(ctx.body.tenantId ? { tenantId: ctx.body.tenantId } : {}) }),
+  }),
+  route({
+    method: 'GET',
+    path: '/tenants/{tenantId}',
+    operationId: 'getTenant',
+    summary: 'A tenant: name, policy, limits, pools per type, Client and PAM user counts',
+    tag: TAG,
+    auth: 'account',
+    params: tenantParams,
+    response: tenantDetailSchema,
+    handler: async (ctx) => {
+      authorizeTenant(principalOf(ctx).actor, ctx.params.tenantId, 'reading a tenant');
+      return readTenantDetail(deps.ctx, ctx.params.tenantId);
+    },
+  }),
+  route({
+    method: 'PATCH',
+    path: '/tenants/{tenantId}',
+    operationId: 'renameTenant',
+    summary: 'Rename a tenant (its id stays); TENANT_EXISTS when another tenant has that name',
+    tag: TAG,
+    auth: 'account',
+    idempotent: true,
+    params: tenantParams,
+    body: z.object({ name: z.string().trim().min(1).max(128) }),
+    response: tenantInfoSchema,
+    handler: (ctx) => deps.admin.renameTenant({ ...jobInput(ctx), tenantId: ctx.params.tenantId, name: ctx.body.name }),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/tenants/{tenantId}',
+    operationId: 'deleteTenant',
+    summary: 'Delete a tenant; TENANT_NOT_EMPTY while it holds licenses, Clients or PAM users; never the default tenant',
+    tag: TAG,
+    auth: 'account',
+    idempotent: true,
+    params: tenantParams,
+    response: z.object({ tenantId: z.string(), deleted: z.literal(true) }),
+    handler: (ctx) => deps.admin.deleteTenant({ ...jobInput(ctx), tenantId: ctx.params.tenantId }),
   }),
   route({
     method: 'POST',
@@ -110,11 +158,8 @@ export const tenantRoutes: RouteModule = (deps) => [
     params: tenantParams,
     response: policySchema,
     handler: async (ctx) => {
-      const { tenantId } = ctx.params;
-      authorizeTenant(principalOf(ctx).actor, tenantId, 'reading the licensing policy');
-      const [exists, days, np] = await deps.ctx.redis.hmget(deps.ctx.keys.tenant(tenantId), 'createdAt', 'reclaimAfterDays', 'freeNonPersistent');
-      if (exists === null) throw new LicensegateError('UNKNOWN_TENANT', tenantId);
-      return { tenantId, reclaimAfterDays: Number(days ?? 0), freeNonPersistentOnDisconnect: np === '1' };
+      authorizeTenant(principalOf(ctx).actor, ctx.params.tenantId, 'reading the licensing policy');
+      return readTenantPolicy(deps.ctx, ctx.params.tenantId);
     },
   }),
   route({
