@@ -12,6 +12,8 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 const SECRET_FIELDS = [
   'enrollmentToken', 'enrollToken', 'enrollmentProof', 'clientCredential', 'credential', 'token', 'secret',
   'password', 'pass', 'requirepass', 'masterauth', 'authorization', 'privateKey', 'redisUrl', 'url',
+  // admin accounts (SPEC H2): sessions, CSRF and set-up tokens, API tokens, cookies
+  'sessionId', 'csrfToken', 'setupToken', 'setupUrl', 'apiToken', 'cookie',
 ];
 
 /** The redaction paths: each secret field at depth 0, 1 and 2, and failed commands' arguments. */

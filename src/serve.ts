@@ -13,6 +13,9 @@ import type { DrainReport } from './gateway/drain.ts';
 import { startHealthServer } from './gateway/health-server.ts';
 import { startAdminHttpService } from './http/admin-http-service.ts';
 import { createAuthenticator } from './accounts/authenticator.ts';
+import { bootstrapAdmin } from './accounts/bootstrap.ts';
+import { setupPageHandler } from './accounts/setup-page.ts';
+import { setupUrl } from './accounts/setup-tokens.ts';
 import { loadTls } from './gateway/tls-context.ts';
 import { reloadTls, type TlsReload } from './gateway/tls-reload.ts';
 import { startAdminWorker } from './jobs/admin-worker.ts';
@@ -42,6 +45,11 @@ export interface RunningService {
    * hash, and ENROLLMENT_TOKEN is the operator's own (SPEC Z2).
    */
   enrollmentToken: string | undefined;
+  /**
+   * The technician's one-time set-up link when this start made one (SPEC H2: no account had a
+   * password yet; zero-config mode only, like the enrollment token): shown once on stdout.
+   */
+  adminSetupUrl: string | undefined;
   nodeId: string;
   /**
    * Graceful drain (SPEC X4) before stop(): `/readyz` fails at once, then the agents are handed to
@@ -110,6 +118,8 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     if (newToken !== undefined && config.redisTarget) {
       logger.warn({ tenant: DEFAULT_TENANT }, 'the default tenant got a new enrollment token; it is not shown: make one with `licensegate admin tenants rotate-token default`, or set ENROLLMENT_TOKEN');
     }
+    // SPEC H2: the first admin account (technician) and its set-up link while it has no password.
+    const adminSetup = await bootstrapAdmin(redis, keys, logger, { showLink: !config.redisTarget });
     const scheduler = new LedgerScheduler(bull, keys.queuePrefix);
     stack.push(() => scheduler.close());
     const vendorKeys = [...config.vendorPublicKeys];
@@ -181,19 +191,22 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     stack.push(() => gateway.stop());
     step = 'health';
     // The admin HTTP API (SPEC H1) on the HTTP port, authenticated by account (H2).
-    const adminHttp = startAdminHttpService({ ctx, redisTarget, trustedProxies: config.trustedProxies, authenticator: createAuthenticator({ redis, keys }), logger, sseMaxStreams: config.sseMaxStreams });
+    const sessionTimes = { idleMs: config.sessionIdleMs, maxMs: config.sessionMaxMs };
+    const adminHttp = startAdminHttpService({ ctx, redisTarget, trustedProxies: config.trustedProxies, authenticator: createAuthenticator({ redis, keys, sessionTimes }), sessionTimes, logger, sseMaxStreams: config.sseMaxStreams });
     stack.push(() => adminHttp.close());
-    const health = await startHealthServer(config.gatewayHost, config.httpPort, gateway, tls, config.http, [adminHttp.handler]);
+    const health = await startHealthServer(config.gatewayHost, config.httpPort, gateway, tls, config.http, [setupPageHandler, adminHttp.handler]);
     stack.push(() => new Promise<void>((resolve) => health.server.close(() => resolve())));
     // First of all at stop: open event streams would keep the server's close waiting (SPEC H3).
     stack.push(() => adminHttp.endStreams());
     const host = ws.address.includes(':') ? `[${ws.address}]` : ws.address;
+    const healthUrl = `${config.tls ? 'https' : 'http'}://${host}:${health.address.port}`;
     if (config.tls) logger.info({ certificate: tls!.certificate, clientCertificates: config.tls.caFile !== undefined }, 'tls enabled');
     return {
       wsUrl: `${config.tls ? 'wss' : 'ws'}://${host}:${ws.port}`,
-      healthUrl: `${config.tls ? 'https' : 'http'}://${host}:${health.address.port}`,
+      healthUrl,
       redisTarget,
       enrollmentToken,
+      adminSetupUrl: adminSetup.setupToken === undefined ? undefined : setupUrl(healthUrl, adminSetup.setupToken),
       nodeId: gateway.nodeId,
       drain: async (signal) => (config.drainSeconds > 0 ? gateway.drain({ noticeMs: config.drainNoticeMs, windowMs: config.drainSeconds * 1000 }, signal) : null),
       reloadTls: () => reloadTls(config.tls, [gateway, health.server], logger),

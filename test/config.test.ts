@@ -194,6 +194,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ MAX_SEND_BUFFER_BYTES: '100' })).toThrow(/MAX_SEND_BUFFER_BYTES/);
   });
 
+  it('R3 H2: admin sessions default to 30 idle minutes and 12 hours at most; fractional values give seconds', () => {
+    expect(loadConfig({})).toMatchObject({ sessionIdleMs: 30 * 60_000, sessionMaxMs: 12 * 3_600_000 });
+    expect(loadConfig({ SESSION_IDLE_MINUTES: '0.05', SESSION_MAX_HOURS: '0.5' })).toMatchObject({ sessionIdleMs: 3_000, sessionMaxMs: 1_800_000 });
+    expect(() => loadConfig({ SESSION_IDLE_MINUTES: '0' })).toThrow(/SESSION_IDLE_MINUTES/);
+    expect(() => loadConfig({ SESSION_MAX_HOURS: 'soon' })).toThrow(/SESSION_MAX_HOURS/);
+  });
+
   it('R3 F1: CLOCK_OFFSET_MS takes a signed offset in ms', () => {
     expect(loadConfig({ CLOCK_OFFSET_MS: '-30000' }).clockOffsetMs).toBe(-30_000);
     expect(loadConfig({ CLOCK_OFFSET_MS: '30000', RECONCILE_INTERVAL_MS: '5000' })).toMatchObject({ clockOffsetMs: 30_000, reconcileIntervalMs: 5_000 });

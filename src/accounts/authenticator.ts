@@ -16,9 +16,8 @@ import type { Keys } from '../store/keys.ts';
 import type { RedisClient } from '../store/redis-connection.ts';
 import { AccountStore, type StoredAccount } from './account-store.ts';
 import { ApiTokens } from './api-tokens.ts';
-import { csrfMatches, readCookie, SESSION_COOKIE, Sessions, type SessionTimes } from './sessions.ts';
+import { csrfMatches, DEFAULT_SESSION_TIMES, readCookie, SESSION_COOKIE, Sessions, type SessionTimes } from './sessions.ts';
 
-export const DEFAULT_SESSION_TIMES: SessionTimes = { idleMs: 30 * 60_000, maxMs: 12 * 3_600_000 };
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export interface AuthenticatorOptions {

@@ -23,6 +23,9 @@ export interface SessionTimes {
   maxMs: number;
 }
 
+/** SESSION_IDLE_MINUTES 30, SESSION_MAX_HOURS 12. */
+export const DEFAULT_SESSION_TIMES: SessionTimes = { idleMs: 30 * 60_000, maxMs: 12 * 3_600_000 };
+
 export interface SessionRecord {
   accountId: string;
   credentialEpoch: number;

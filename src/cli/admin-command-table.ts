@@ -26,6 +26,7 @@ import { availabilityJson, grantedJson } from './admin-json.ts';
 import * as view from './admin-views.ts';
 import { createdTenantView, graceSeconds, rotationView } from './token-views.ts';
 import { MAX_GRACE_MS } from '../licensing/enrollment-tokens.ts';
+import { ACCOUNT_COMMANDS } from './account-commands.ts';
 
 export interface CommandOutput {
   /** What --json prints. */
@@ -374,6 +375,7 @@ export const ADMIN_COMMANDS: readonly AdminCommand[] = [
       return { json: page.entries, human: view.auditView(page) };
     },
   }),
+  ...ACCOUNT_COMMANDS, // admin accounts and API tokens (src/cli/account-commands.ts)
 ];
 
 /** `--since`: an ISO 8601 time, or a span back from now (`90s`, `15m`, `2h`, `7d`). */

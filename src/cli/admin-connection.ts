@@ -165,3 +165,13 @@ export function connectionFailure(err: unknown): LicensegateError | null {
   if (!(err instanceof Error) || err instanceof LicensegateError) return null;
   return isRedisUnavailable(err) ? new LicensegateError('REDIS_UNAVAILABLE', err.message, { cause: err }) : null;
 }
+
+/**
+ * A Redis connection and key namer for commands that work on Redis directly, without an admin
+ * job (admin accounts and API tokens, src/cli/account-commands.ts: an operator who reaches
+ * Redis is fully trusted). Close it with `disconnect()`.
+ */
+export async function openAdminRedis(env: NodeJS.ProcessEnv = process.env): Promise<{ redis: RedisClient; keys: Keys }> {
+  const settings = adminSettings(env);
+  return { redis: await connect(await locateRedis(settings)), keys: settings.keys };
+}

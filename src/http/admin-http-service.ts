@@ -15,12 +15,15 @@ import { DEFAULT_TENANT } from '../store/keys.ts';
 import type { RedisTarget } from '../store/redis-target.ts';
 import { createAdminHttp, type AdminHttp } from './admin-http.ts';
 import type { Authenticator } from './principal.ts';
+import type { SessionTimes } from '../accounts/sessions.ts';
 
 export interface AdminHttpServiceOptions {
   ctx: LedgerContext;
   redisTarget: RedisTarget;
   trustedProxies: readonly string[];
   authenticator: Authenticator;
+  /** Admin session lifetimes (SESSION_IDLE_MINUTES, SESSION_MAX_HOURS) for the login routes. */
+  sessionTimes?: SessionTimes;
   logger: Logger;
   /** SSE_MAX_STREAMS (docs/live-events.md). */
   sseMaxStreams?: number;
@@ -45,7 +48,7 @@ export function startAdminHttpService(o: AdminHttpServiceOptions): AdminHttp {
   const proxies = new SourceLimits({ trustedProxies: [...o.trustedProxies] });
   const clientAddress = (req: IncomingMessage) => proxies.clientAddress(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for']);
   const http = createAdminHttp({
-    deps: { ctx: o.ctx, admin, redisTarget: o.redisTarget, logger: o.logger },
+    deps: { ctx: o.ctx, admin, redisTarget: o.redisTarget, logger: o.logger, ...(o.sessionTimes ? { sessionTimes: o.sessionTimes } : {}) },
     authenticator: o.authenticator,
     clientAddress,
     ...(o.sseMaxStreams === undefined ? {} : { sseMaxStreams: o.sseMaxStreams }),

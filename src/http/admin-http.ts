@@ -23,6 +23,9 @@ import { auditRoutes } from './routes/audit-routes.ts';
 import { clientListRoutes } from './routes/client-list-routes.ts';
 import { eventRoutes } from './routes/event-routes.ts';
 import { EventFeedHub } from '../events/event-feed.ts';
+import { authRoutes } from './routes/auth-routes.ts';
+import { accountRoutes } from './routes/account-routes.ts';
+import { tokenRoutes } from './routes/token-routes.ts';
 
 /** Every route family of the API. Append new modules here. */
 export const ROUTE_MODULES: RouteModule[] = [
@@ -33,6 +36,7 @@ export const ROUTE_MODULES: RouteModule[] = [
   auditRoutes,
   clientListRoutes,
   eventRoutes,
+  authRoutes, accountRoutes, tokenRoutes,
 ];
 
 export interface AdminHttpOptions {

@@ -18,6 +18,8 @@ export interface ApiDeps {
   logger: Logger;
   /** The process's shared event readers for `GET /events` (SPEC H3); createAdminHttp makes one. */
   events?: EventFeedHub;
+  /** Admin session lifetimes (SESSION_IDLE_MINUTES, SESSION_MAX_HOURS); default 30 min idle, 12 h at most. */
+  sessionTimes?: import('../accounts/sessions.ts').SessionTimes;
 }
 
 /** A route module: the routes it adds to the API, built from the shared dependencies. */
