@@ -48,7 +48,7 @@ export function jobAdminApi(ctx: LedgerContext, actor: Actor, redis: RedisTarget
       authorizeTenant(actor, tenantId, 'listing Clients');
       return listClients(ctx, tenantId, filter);
     },
-    clientsPage: (tenantId, query) => {
+    clientsPage: async (tenantId, query) => {
       authorizeTenant(actor, tenantId, 'listing Clients');
       return listClientsPage(ctx, tenantId, query);
     },

@@ -11,7 +11,9 @@ import { ensureTenant } from '../../src/licensing/tenants.ts';
 import type { RedisClient } from '../../src/store/redis-connection.ts';
 import type { Keys } from '../../src/store/keys.ts';
 import { ledgerContext } from '../helpers/ledger.ts';
-import { connectRedis, newKeys } from '../helpers/redis.ts';
+import { connectRedis, newKeys, redisTarget } from '../helpers/redis.ts';
+import { jobAdminApi } from '../../src/admin/job-admin-api.ts';
+import { TECHNICIAN } from '../../src/licensing/permissions.ts';
 
 const N = 100_000;
 const T = 'big';
@@ -146,6 +148,20 @@ describe('client pages over 100,000 Clients', () => {
     await expect(listClientsPage(ctx, T, { cursor: 'bm9wZQ' })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
     await expect(listClientsPage(ctx, 'nobody', {})).rejects.toMatchObject({ code: 'UNKNOWN_TENANT' });
     await expect(listClientsPage(ctx, T, { limit: 1001 })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+  });
+
+  it("H1 T6: AdminApi.clientsPage reads any tenant for the technician, and refuses another tenant's admin", async () => {
+    const tech = jobAdminApi(ctx, TECHNICIAN, redisTarget());
+    const other = jobAdminApi(ctx, { ...TECHNICIAN, userId: 'acme-admin', tenantId: 'acme' }, redisTarget());
+    try {
+      const page = await tech.clientsPage(S, { limit: 5, filter: 'online' });
+      expect(page.items).toHaveLength(5);
+      expect(page.items.every((r) => r.online)).toBe(true);
+      await expect(other.clientsPage(S, {})).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    } finally {
+      await tech.close();
+      await other.close();
+    }
   });
 
   it('H1: the upkeep rebuilds an index whose size differs from the clients set (a Client enrolled by an older gateway)', async () => {
