@@ -38,6 +38,7 @@ const onEveryEngine = [
   'test/delivery/sequence.test.ts',
   'test/jobs/admin-jobs.test.ts',
   'test/jobs/ledger-upkeep.test.ts',
+  'test/events/live-events.test.ts',
   'test/jobs/multi-process-jobs.test.ts',
   'test/jobs/retries.test.ts',
   'test/cli/admin.test.ts',

@@ -88,6 +88,8 @@ const envSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(10_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
   HTTP_MAX_HEADERS: int(4, 2_000).default(50),
+  // live events (SPEC H3, docs/live-events.md): open event streams per process at most
+  SSE_MAX_STREAMS: int(1, 100_000).default(256),
   // admin sessions (SPEC H2, docs/accounts.md): fractional values allowed (0.05 min = 3 s, for tests)
   SESSION_IDLE_MINUTES: z.coerce.number().finite().min(0.01).max(10_080).default(30),
   SESSION_MAX_HOURS: z.coerce.number().finite().min(0.001).max(8_760).default(12),
@@ -167,6 +169,8 @@ export interface Config {
   maxSendBufferBytes: number;
   /** Slowloris bounds of the agent port (before the upgrade) and of the health port. */
   http: HttpLimits;
+  /** SSE_MAX_STREAMS: open `GET /api/v1/events` streams per process; more get 503 (docs/live-events.md). */
+  sseMaxStreams: number;
   /** An admin session unused this long ends (SESSION_IDLE_MINUTES, SPEC H2). */
   sessionIdleMs: number;
   /** An admin session ends this long after login (SESSION_MAX_HOURS). */
@@ -303,6 +307,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxHeadersCount: e.HTTP_MAX_HEADERS,
       idleTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
     },
+    sseMaxStreams: e.SSE_MAX_STREAMS,
     sessionIdleMs: Math.round(e.SESSION_IDLE_MINUTES * 60_000),
     sessionMaxMs: Math.round(e.SESSION_MAX_HOURS * 3_600_000),
   };

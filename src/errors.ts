@@ -89,6 +89,7 @@ export const ERRORS = {
   LAST_ADMIN: { closeCode: 1008, httpStatus: 409, message: "the default tenant's last enabled account with every permission cannot be disabled or deleted" },
   API_UNAVAILABLE: { closeCode: 1011, httpStatus: 503, message: 'the licensegate admin API (--server) cannot be reached' },
   NOT_DURABLE: { closeCode: 1013, httpStatus: 503, message: 'the change could not be made durable in time (DURABILITY replicas did not acknowledge it); retry after the hinted delay' },
+  CLIENT_INDEX_BUILDING: { closeCode: 1013, httpStatus: 503, message: "the tenant's Client paging index is still being built; retry after the hinted delay" },
 } as const satisfies Record<string, { closeCode: number; httpStatus: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -192,10 +192,12 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     step = 'health';
     // The admin HTTP API (SPEC H1) on the HTTP port, authenticated by account (H2).
     const sessionTimes = { idleMs: config.sessionIdleMs, maxMs: config.sessionMaxMs };
-    const adminHttp = startAdminHttpService({ ctx, redisTarget, trustedProxies: config.trustedProxies, authenticator: createAuthenticator({ redis, keys, sessionTimes }), sessionTimes, logger });
+    const adminHttp = startAdminHttpService({ ctx, redisTarget, trustedProxies: config.trustedProxies, authenticator: createAuthenticator({ redis, keys, sessionTimes }), sessionTimes, logger, sseMaxStreams: config.sseMaxStreams });
     stack.push(() => adminHttp.close());
     const health = await startHealthServer(config.gatewayHost, config.httpPort, gateway, tls, config.http, [setupPageHandler, adminHttp.handler]);
     stack.push(() => new Promise<void>((resolve) => health.server.close(() => resolve())));
+    // First of all at stop: open event streams would keep the server's close waiting (SPEC H3).
+    stack.push(() => adminHttp.endStreams());
     const host = ws.address.includes(':') ? `[${ws.address}]` : ws.address;
     const healthUrl = `${config.tls ? 'https' : 'http'}://${host}:${health.address.port}`;
     if (config.tls) logger.info({ certificate: tls!.certificate, clientCertificates: config.tls.caFile !== undefined }, 'tls enabled');

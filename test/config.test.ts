@@ -27,6 +27,7 @@ describe('configuration', () => {
       clockOffsetMs: 0,
       helloQueueMax: 20_000,
       helloQueueWaitMs: 6_000,
+      sseMaxStreams: 256,
     });
     expect(c.dataDir).toMatch(/\/data$/);
   });
@@ -93,6 +94,7 @@ describe('configuration', () => {
     ['an uninstalled retention that is not a number', { UNINSTALLED_RETENTION_DAYS: 'forever' }, /UNINSTALLED_RETENTION_DAYS/],
     ['a negative job retention', { JOBS_RETENTION_DAYS: '-7' }, /JOBS_RETENTION_DAYS/],
     ['a retention batch below 10', { RETENTION_BATCH: '1' }, /RETENTION_BATCH/],
+    ['no room for any event stream (H3)', { SSE_MAX_STREAMS: '0' }, /SSE_MAX_STREAMS/],
     ['an enrollment rate of zero', { TENANT_ENROLL_RATE: '0' }, /TENANT_ENROLL_RATE/],
     ['an enrollment burst that is not a whole number', { TENANT_ENROLL_BURST: '1.5' }, /TENANT_ENROLL_BURST/],
     ['a failed-auth audit window below 100 ms', { AUTH_AUDIT_WINDOW_MS: '10' }, /AUTH_AUDIT_WINDOW_MS/],

@@ -13,6 +13,7 @@ import type { CreatedTenant, TenantInfo } from '../licensing/tenants.ts';
 import type { TenantDetail } from '../licensing/tenant-detail.ts';
 import type { RotationResult } from '../licensing/enrollment-tokens.ts';
 import type { AvailabilityRow, ClientFilter, ClientRow, GrantedRow } from '../licensing/views.ts';
+import type { ClientPage, ClientPageQuery } from '../licensing/client-pages.ts';
 
 export interface AdminApi {
   // --- serial keys (S2-S4) ---
@@ -39,6 +40,8 @@ export interface AdminApi {
   licensesGranted(): Promise<GrantedRow[]>;
   // --- Clients ---
   listClients(tenantId: string, filter: ClientFilter): Promise<ClientRow[]>;
+  /** H1: one page in client-id order, bounded work per call (docs/client-pages.md). */
+  clientsPage(tenantId: string, query: ClientPageQuery): Promise<ClientPage>;
   assignClient(tenantId: string, clientId: string, opts: AssignOptions): Promise<ClientState & { reclaimed: string | null }>;
   unassignClient(tenantId: string, clientId: string): Promise<ClientState & { promoted: string[] }>;
   uninstallClient(tenantId: string, clientId: string): Promise<ClientState & { promoted: string[] }>;

@@ -129,6 +129,7 @@ export function httpAdminApi(options: HttpAdminOptions): AdminApi {
       } while (cursor !== undefined);
       return rows;
     },
+    clientsPage: (tenantId, q) => call('GET', `/tenants/${seg(tenantId)}/clients${query({ limit: q.limit, cursor: q.cursor, filter: q.filter, type: q.type, search: q.search })}`),
     assignClient: (tenantId, clientId, opts) => call('POST', `/tenants/${seg(tenantId)}/clients/${seg(clientId)}/assign`, { ...(opts.type ? { type: opts.type } : {}), force: opts.force ?? false }),
     unassignClient: (tenantId, clientId) => call('POST', `/tenants/${seg(tenantId)}/clients/${seg(clientId)}/unassign`),
     uninstallClient: (tenantId, clientId) => call('POST', `/tenants/${seg(tenantId)}/clients/${seg(clientId)}/uninstall`),

@@ -13,6 +13,7 @@ import { listTenants } from '../licensing/tenants.ts';
 import { listPamUsers } from '../licensing/pam-seats.ts';
 import { readTenantDetail, readTenantPolicy } from '../licensing/tenant-detail.ts';
 import { availability, licensesGranted, listClients } from '../licensing/views.ts';
+import { listClientsPage } from '../licensing/client-pages.ts';
 import { DEFAULT_TENANT } from '../store/keys.ts';
 import type { AdminApi } from './admin-api.ts';
 import { AdminClient } from './client.ts';
@@ -46,6 +47,10 @@ export function jobAdminApi(ctx: LedgerContext, actor: Actor, redis: RedisTarget
     listClients: (tenantId, filter) => {
       authorizeTenant(actor, tenantId, 'listing Clients');
       return listClients(ctx, tenantId, filter);
+    },
+    clientsPage: async (tenantId, query) => {
+      authorizeTenant(actor, tenantId, 'listing Clients');
+      return listClientsPage(ctx, tenantId, query);
     },
     assignClient: (tenantId, clientId, opts) => client.assign({ tenantId, clientId, ...(opts.type ? { type: opts.type } : {}), force: opts.force ?? false }),
     unassignClient: (tenantId, clientId) => client.unassign({ tenantId, clientId }),

@@ -25,6 +25,8 @@ export interface AdminHttpServiceOptions {
   /** Admin session lifetimes (SESSION_IDLE_MINUTES, SESSION_MAX_HOURS) for the login routes. */
   sessionTimes?: SessionTimes;
   logger: Logger;
+  /** SSE_MAX_STREAMS (docs/live-events.md). */
+  sseMaxStreams?: number;
 }
 
 /** The package version (the OpenAPI document's info.version). */
@@ -49,6 +51,7 @@ export function startAdminHttpService(o: AdminHttpServiceOptions): AdminHttp {
     deps: { ctx: o.ctx, admin, redisTarget: o.redisTarget, logger: o.logger, ...(o.sessionTimes ? { sessionTimes: o.sessionTimes } : {}) },
     authenticator: o.authenticator,
     clientAddress,
+    ...(o.sseMaxStreams === undefined ? {} : { sseMaxStreams: o.sseMaxStreams }),
     version: packageVersion(),
     logger: o.logger.child({ component: 'admin-api' }),
   });

@@ -20,6 +20,9 @@ import { tenantRoutes } from './routes/tenant-routes.ts';
 import { clientRoutes } from './routes/client-routes.ts';
 import { pamRoutes } from './routes/pam-routes.ts';
 import { auditRoutes } from './routes/audit-routes.ts';
+import { clientListRoutes } from './routes/client-list-routes.ts';
+import { eventRoutes } from './routes/event-routes.ts';
+import { EventFeedHub } from '../events/event-feed.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { accountRoutes } from './routes/account-routes.ts';
 import { tokenRoutes } from './routes/token-routes.ts';
@@ -31,6 +34,8 @@ export const ROUTE_MODULES: RouteModule[] = [
   clientRoutes,
   pamRoutes,
   auditRoutes,
+  clientListRoutes,
+  eventRoutes,
   authRoutes, accountRoutes, tokenRoutes,
 ];
 
@@ -40,6 +45,8 @@ export interface AdminHttpOptions {
   /** Default: ROUTE_MODULES. */
   modules?: readonly RouteModule[];
   clientAddress(req: IncomingMessage): string;
+  /** SSE_MAX_STREAMS: open event streams at most (default 256). */
+  sseMaxStreams?: number;
   /** The API's version in the OpenAPI document (the package version). */
   version: string;
   logger: Logger;
@@ -48,11 +55,15 @@ export interface AdminHttpOptions {
 export interface AdminHttp {
   handler: HttpHandler;
   routes: readonly AnyRoute[];
+  /** Ends every open event stream (before the HTTP server closes: it waits for open responses). */
+  endStreams(): Promise<void>;
   close(): Promise<void>;
 }
 
 export function createAdminHttp(options: AdminHttpOptions): AdminHttp {
-  const routes: AnyRoute[] = (options.modules ?? ROUTE_MODULES).flatMap((m) => m(options.deps));
+  const events = options.deps.events ?? new EventFeedHub({ redis: options.deps.ctx.redis, keys: options.deps.ctx.keys, logger: options.logger, maxStreams: options.sseMaxStreams ?? 256 });
+  const deps = { ...options.deps, events };
+  const routes: AnyRoute[] = (options.modules ?? ROUTE_MODULES).flatMap((m) => m(deps));
   let document: Record<string, unknown> | undefined;
   routes.push(
     route({
@@ -68,5 +79,5 @@ export function createAdminHttp(options: AdminHttpOptions): AdminHttp {
     }),
   );
   const router = new ApiRouter({ routes, authenticator: options.authenticator, logger: options.logger, clientAddress: options.clientAddress });
-  return { handler: router.handle, routes, close: async () => undefined };
+  return { handler: router.handle, routes, endStreams: () => events.close(), close: () => events.close() };
 }

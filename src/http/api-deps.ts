@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { AdminClient } from '../admin/client.ts';
+import type { EventFeedHub } from '../events/event-feed.ts';
 import type { LedgerContext } from '../licensing/ledger-context.ts';
 import type { RedisTarget } from '../store/redis-target.ts';
 
@@ -15,6 +16,8 @@ export interface ApiDeps {
   /** Where Redis is (for modules that need their own connection, e.g. blocking reads). */
   redisTarget: RedisTarget;
   logger: Logger;
+  /** The process's shared event readers for `GET /events` (SPEC H3); createAdminHttp makes one. */
+  events?: EventFeedHub;
   /** Admin session lifetimes (SESSION_IDLE_MINUTES, SESSION_MAX_HOURS); default 30 min idle, 12 h at most. */
   sessionTimes?: import('../accounts/sessions.ts').SessionTimes;
 }

@@ -66,6 +66,13 @@ export async function checkInvariants(redis: RedisClient, keys: Keys, now = Date
       if (a < 0) v.push(`L4 ${tenantId}: negative allocation ${field} = ${a}`);
       if (a !== 0 && !tenantKeys.has(keyId)) v.push(`L5 ${tenantId}: allocation ${field} for a key the tenant does not list`);
     }
+    // H1: once built, the Client paging index holds exactly the clients set (docs/client-pages.md).
+    if ((await redis.hget(keys.retention(tenantId), 'clientIndexed')) === '1') {
+      const members = new Set(await redis.smembers(keys.clients(tenantId)));
+      const indexed = await redis.zrange(keys.clientIndex(tenantId), '-', '+', 'BYLEX');
+      for (const id of indexed) if (!members.delete(id)) v.push(`H1 ${tenantId}/${id}: in the Client paging index, not in the clients set`);
+      for (const id of members) v.push(`H1 ${tenantId}/${id}: in the clients set, not in the Client paging index`);
+    }
     for (const id of await redis.smembers(keys.clients(tenantId))) {
       const [status, type] = await redis.hmget(keys.client(tenantId, id), 'status', 'type');
       if (type && holderOf.get(id) !== type) v.push(`L5 ${tenantId}/${id}: record holds "${type}" without membership`);

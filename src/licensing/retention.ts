@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { OP_RESULT_RETENTION_MS } from '../store/keys.ts';
 import { runScript } from '../store/scripts.ts';
 import { idsOf, nowOf, runJsonScript, type LedgerContext } from './ledger-context.ts';
+import { maintainClientIndex } from './client-index.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -160,7 +161,9 @@ export async function applyRetention(ctx: LedgerContext, s: RetentionSettings, o
         purgeDone = p.done;
       }
       await dropLegacyOps(ctx, tenantId, now);
-      if (!audit.done || !events.done || !purgeDone) report.unfinished.push(tenantId);
+      // The Client paging index (docs/client-pages.md): a count check, or CALLS_PER_RUN bounded steps of its walk.
+      const index = await maintainClientIndex(ctx, tenantId, CALLS_PER_RUN, opts.logger);
+      if (!audit.done || !events.done || !purgeDone || !index.indexed) report.unfinished.push(tenantId);
     } catch (err) {
       report.unfinished.push(tenantId);
       opts.logger?.error({ err, tenant: tenantId }, 'retention of a tenant failed; the next upkeep tries again');

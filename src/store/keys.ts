@@ -66,6 +66,8 @@ export const TENANT_SEGMENTS = {
   releasedIds: 'released-ids',
   /** hash: the retention upkeep's progress in this tenant (index backfill cursor, legacy ops hash first seen) */
   retention: 'retention',
+  /** sorted set, every score 0: every client id of `clients`, for paging in id order with ZRANGE BYLEX (H1; docs/client-pages.md) */
+  clientIndex: 'client-index',
 } as const;
 
 /** Doorbell channel of one gateway node, after a tenant's base (+ `<nodeId>`). Lua scripts SPUBLISH to it too. */
@@ -172,6 +174,9 @@ export class Keys {
   }
   retention(tenantId: string): string {
     return this.tenantBase(tenantId) + TENANT_SEGMENTS.retention;
+  }
+  clientIndex(tenantId: string): string {
+    return this.tenantBase(tenantId) + TENANT_SEGMENTS.clientIndex;
   }
 
   /**
@@ -304,5 +309,6 @@ export function luaKeyPrelude(): string {
     `local K_UNINSTALLED = BASE .. ${q(s.uninstalled)}`,
     `local K_RELEASED_IDS = BASE .. ${q(s.releasedIds)}`,
     `local K_RETENTION = BASE .. ${q(s.retention)}`,
+    `local K_CLIENT_INDEX = BASE .. ${q(s.clientIndex)}`,
   ].join('\n');
 }

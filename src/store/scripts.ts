@@ -26,6 +26,7 @@ export const SCRIPT_NAMES = [
   'purgeUninstalled', 'releaseClientIds',
   'setLimits',
   'rotateToken',
+  'clientIndex',
   'createAccount',
   'renameTenant', 'deleteTenant',
 ] as const;

@@ -41,7 +41,7 @@ export class ApiValidator {
     if (!(contentType in content)) throw new Error(`${operationId} ${status}: content-type ${contentType} is not documented (${Object.keys(content).join(', ')})`);
     const ref = `openapi.json#/${pointer(['paths', entry.path, entry.method, 'responses', responseKey, 'content', contentType, 'schema'])}`;
     const validate = this.ajv.getSchema(ref) ?? this.ajv.compile({ $ref: ref });
-    const body = contentType === 'text/csv' ? answer.text : answer.json;
+    const body = contentType === 'text/csv' || contentType === 'text/event-stream' ? answer.text : answer.json;
     if (!validate(body)) throw new Error(`${operationId} ${status} does not match its schema: ${this.ajv.errorsText(validate.errors)}\n${answer.text.slice(0, 500)}`);
     let set = this.seen.get(operationId);
     if (!set) this.seen.set(operationId, (set = new Set()));

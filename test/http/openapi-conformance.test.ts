@@ -169,6 +169,22 @@ describe('admin API answers match its OpenAPI document', () => {
     await op('deleteAccount', 404, tech, 'DELETE', `/accounts/${made.account.id}`);
   });
 
+  it('H1 H3: Client pages and the event stream', async () => {
+    const page = await op('listClients', 200, readOnly, 'GET', '/tenants/default/clients?limit=1&filter=all');
+    expect(page.json).toMatchObject({ items: [expect.objectContaining({ tenant: 'default' })], total: expect.any(Number) });
+    await op('listClients', 422, tech, 'GET', '/tenants/default/clients?limit=0');
+    await op('listClients', 404, tech, 'GET', '/tenants/no-such-tenant/clients');
+    // A stream answers for ever: its head and first bytes (the retry hint) are what is checked.
+    const ac = new AbortController();
+    const res = await fetch(`${stack.base}/api/v1/events`, { headers: { authorization: `Bearer ${readOnly}` }, signal: ac.signal });
+    const first = await res.body!.getReader().read();
+    ac.abort();
+    v.check('followEvents', { status: res.status, headers: res.headers, text: new TextDecoder().decode(first.value), json: undefined });
+    expect(res.status).toBe(200);
+    await op('followEvents', 404, tech, 'GET', '/events?tenantId=no-such-tenant');
+    await op('followEvents', 422, tech, 'GET', '/events?types=no.such.type');
+  });
+
   it('H1: unknown routes and methods are problems too', async () => {
     const missing = await stack.call(tech, 'GET', '/no-such-route');
     expect(missing.status).toBe(404);

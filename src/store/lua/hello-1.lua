@@ -130,6 +130,8 @@ if mode == 'enroll' then
       'seq', 0, 'acked', 0, 'type', '', 'reason', '', 'waitType', '')
     if proofHash ~= '' then redis.call('HSET', ck, 'proofHash', proofHash) end
     redis.call('SADD', K_CLIENTS, clientId)
+    -- The paging index (docs/client-pages.md): new registrations only, never on reconnect.
+    redis.call('ZADD', K_CLIENT_INDEX, 0, clientId)
   end
   registered = 1
 elseif status == 'uninstalled' then

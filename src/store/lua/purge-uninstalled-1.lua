@@ -85,6 +85,7 @@ for _, id in ipairs(ids) do
   else
     redis.call('DEL', ck, kCommands(id))
     redis.call('SREM', K_CLIENTS, id)
+    redis.call('ZREM', K_CLIENT_INDEX, id)
     for _, t in ipairs(ALL_TYPES) do redis.call('ZREM', kOfflineHolders(t), id) end
     redis.call('ZREM', K_UNINSTALLED, id)
     redis.call('SADD', K_RELEASED_IDS, id)
