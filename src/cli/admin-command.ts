@@ -10,14 +10,15 @@
 import type { AdminApi } from '../admin/admin-api.ts';
 import { ALL_LICENSE_TYPES } from '../licensing/license-types.ts';
 import { ACTOR_ENV, resolveActor } from './admin-actor.ts';
-import { AdminUsageError, booleanFlag, parseLine, stringFlag, takeWord } from './admin-args.ts';
-import { ADMIN_COMMANDS, type AdminCommand, type CommandOutput } from './admin-command-table.ts';
+import type { Actor } from '../licensing/permissions.ts';
+import { AdminUsageError, booleanFlag, parseLine, stringFlag, takeWord, type ParsedLine } from './admin-args.ts';
+import { ADMIN_COMMANDS, type AdminCommand } from './admin-command-table.ts';
 import { openAdminApi } from './admin-connection.ts';
 import { printFailure, printResult, printUsageError, PROGRAM } from './admin-output.ts';
 
 type Invocation =
   | { kind: 'help'; text: string }
-  | { kind: 'run'; json: boolean; actorFlag: string | undefined; work: (api: AdminApi) => Promise<CommandOutput> };
+  | { kind: 'run'; json: boolean; actorFlag: string | undefined; cmd: AdminCommand; line: ParsedLine };
 
 function commandLines(commands: readonly AdminCommand[]): string {
   return commands.map((c) => `  ${[c.name, c.synopsis].filter(Boolean).join(' ')}\n      ${c.summary}`).join('\n');
@@ -32,7 +33,8 @@ ${commandLines(commands)}
 options (every command):
   --json          print the result as JSON on stdout; a failure as {"error":{"code","message"}}
   --actor JSON    act as {"userId":…,"tenantId":…,"permissions":[…]} (else ${ACTOR_ENV},
-                  else the default tenant's technician with every permission)
+                  else the default tenant's technician with every permission); commands
+                  with --tenant act in the actor's tenant when --tenant is not given
 
 license types: ${ALL_LICENSE_TYPES.join(', ')}
 
@@ -66,7 +68,17 @@ function parseInvocation(args: readonly string[]): Invocation {
   }
   const line = parseLine(tail, cmd.flags);
   if (booleanFlag(line.values, 'help')) return { kind: 'help', text: usage([cmd]) };
-  return { kind: 'run', json: booleanFlag(line.values, 'json'), actorFlag: stringFlag(line.values, 'actor'), work: cmd.prepare(line) };
+  return { kind: 'run', json: booleanFlag(line.values, 'json'), actorFlag: stringFlag(line.values, 'actor'), cmd, line };
+}
+
+/**
+ * A command that takes `--tenant` and was given none acts in the actor's own tenant (issue 12:
+ * `--actor` of tenant acme alone used to search the default tenant and answer UNKNOWN_TENANT).
+ * The technician's tenant is the default one, so nothing changes without --actor.
+ */
+function inActorTenant(cmd: AdminCommand, line: ParsedLine, actor: Actor): ParsedLine {
+  if (!('tenant' in cmd.flags) || stringFlag(line.values, 'tenant') !== undefined) return line;
+  return { ...line, values: { ...line.values, tenant: actor.tenantId } };
 }
 
 export async function runAdmin(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -82,10 +94,11 @@ export async function runAdmin(args: readonly string[], env: NodeJS.ProcessEnv =
     process.stdout.write(`${invocation.text}\n`);
     return 0;
   }
-  const { json, actorFlag, work } = invocation;
+  const { json, actorFlag, cmd, line } = invocation;
   let api: AdminApi | undefined;
   try {
     const actor = resolveActor(actorFlag, env);
+    const work = cmd.prepare(inActorTenant(cmd, line, actor));
     api = await openAdminApi(actor, env);
     const out = await work(api);
     printResult(json, out.json, out.human);

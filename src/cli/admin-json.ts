@@ -9,8 +9,11 @@ import type { AvailabilityRow, GrantedRow } from '../licensing/views.ts';
 export interface AvailabilityJson {
   type: LicenseTypeName;
   total: number;
+  /** Granted to tenants other than the default one (whether or not they assigned them). */
   granted: number;
+  /** Assigned in the default tenant only; other tenants' use is in `tenants granted`. */
   assigned: number;
+  /** total − granted − assigned: what the default tenant can still assign or grant. */
   available: number;
 }
 

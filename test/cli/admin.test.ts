@@ -77,7 +77,8 @@ describe('licensegate admin', () => {
     Object.assign(expected[5]!, { total: 2, available: 2 });
     expect(ok(licenses)).toEqual(expected);
     expect(table.status).toBe(0);
-    const lines = table.stdout.trimEnd().split('\n');
+    // The table, then a blank line and the note on what ASSIGNED counts (issue 12).
+    const lines = table.stdout.trimEnd().split('\n\n')[0]!.split('\n');
     expect(lines[0]).toMatch(/^TYPE\s+TOTAL\s+GRANTED\s+ASSIGNED\s+AVAILABLE$/);
     expect(lines).toContainEqual(expect.stringMatching(/^workstation\s+10\s+0\s+0\s+10$/));
     expect(lines).toHaveLength(1 + ALL_LICENSE_TYPES.length);
