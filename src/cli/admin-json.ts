@@ -26,6 +26,15 @@ export interface GrantedJson {
   available: number;
 }
 
+/** `admin pam list --json` (issue 12): the tenant's PAM seat pool and who holds a seat. */
+export interface PamSeatsJson {
+  tenant: string;
+  granted: number;
+  assigned: number;
+  available: number;
+  seats: { userId: string; name: string }[];
+}
+
 /** `--json` failures, exit code 1. */
 export interface FailureJson {
   error: { code: string; message: string };
