@@ -233,7 +233,8 @@ describe('licensegate admin', () => {
       }
       // T6: another tenant's admin cannot read this tenant's Clients or audit trail.
       const other = JSON.stringify({ userId: 'eve', tenantId: 'acme', permissions: ['client-installation-and-management', 'license-management'] });
-      expect(failure(await admin(keys, ['audit', '--json', '--actor', other]))).toBe('FORBIDDEN');
+      // (--tenant named: without it a command acts in the actor's own tenant, issue 12.)
+      expect(failure(await admin(keys, ['audit', '--tenant', 'default', '--json', '--actor', other]))).toBe('FORBIDDEN');
     } finally {
       await agent.close();
       await gw.stop();
