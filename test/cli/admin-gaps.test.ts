@@ -82,15 +82,16 @@ describe('licensegate admin, as a new user meets it', () => {
     await agent.connect();
     await agent.waitFor(() => agent.monitoring);
     await agent.close();
-    const licensed = jsonFailure(await admin(keys, ['clients', 'assign', agent.clientId, '--type', 'workstation', '--json']));
+    const [already, notEnough] = await Promise.all([
+      admin(keys, ['clients', 'assign', agent.clientId, '--type', 'workstation', '--json']),
+      admin(keys, ['tenants', 'grant', 'acme', '--type', 'linux', '--count', '99', '--json']),
+    ]);
+    const licensed = jsonFailure(already);
     expect(licensed.code).toBe('CLIENT_ALREADY_LICENSED');
     expect(licensed.message).not.toMatch(/[{}"]/);
     expect(licensed.message).toContain('linux');
     ok(await admin(keys, ['clients', 'unassign', agent.clientId, '--json']));
-    const [mismatch, notEnough] = await Promise.all([
-      admin(keys, ['clients', 'assign', agent.clientId, '--type', 'workstation']),
-      admin(keys, ['tenants', 'grant', 'acme', '--type', 'linux', '--count', '99', '--json']),
-    ]);
+    const mismatch = await admin(keys, ['clients', 'assign', agent.clientId, '--type', 'workstation']);
     expect(mismatch.status).toBe(1);
     expect(mismatch.stderr).toMatch(/^licensegate admin: LICENSE_TYPE_MISMATCH: .*--force/);
     expect(mismatch.stderr).not.toMatch(/[{}"]/);
@@ -100,10 +101,10 @@ describe('licensegate admin, as a new user meets it', () => {
   });
 
   it('S3: admin licenses says that ASSIGNED counts the default tenant only', async () => {
-    const human = await admin(keys, ['licenses']);
+    const [human, json] = await Promise.all([admin(keys, ['licenses']), admin(keys, ['licenses', '--json'])]);
     expect(human.status).toBe(0);
     expect(human.stdout).toMatch(/assigned.*default tenant only/i);
     // --json keeps its exact rows (a contract); the doc of the field says the same (docs/cli.md).
-    expect(Object.keys(ok(await admin(keys, ['licenses', '--json']))[0])).toEqual(['type', 'total', 'granted', 'assigned', 'available']);
+    expect(Object.keys(ok(json)[0])).toEqual(['type', 'total', 'granted', 'assigned', 'available']);
   });
 });
