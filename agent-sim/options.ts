@@ -29,8 +29,10 @@ export interface SimOptions {
   token: string | undefined;
   /** Fleet size across all processes. Required. */
   agents: number;
-  /** OS mix of newly created agents. Default DEFAULT_OS_MIX. */
+  /** OS mix of newly created agents. Default: the state file's mix, else DEFAULT_OS_MIX. */
   osMix: OsMixEntry[];
+  /** --os-mix was given: it wins over the mix a state file was made with (issue 12). */
+  osMixGiven: boolean;
   /** PRNG seed; random when not given (the report records it). */
   seed: number;
   /** Connects are spread evenly over this many ms; 0 = storm (all at once). Default 0. */
@@ -260,6 +262,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
       token,
       agents,
       osMix,
+      osMixGiven: values['os-mix'] !== undefined,
       seed,
       rampMs,
       durationMs,

@@ -37,6 +37,11 @@ function isOsName(name: string): name is OsName {
   return Object.hasOwn(OS_PROFILES, name);
 }
 
+/** The `name:weight,...` text of a mix (parseOsMix's inverse), as a state file keeps it. */
+export function formatOsMix(mix: readonly OsMixEntry[]): string {
+  return mix.map((e) => `${e.name}:${e.weight}`).join(',');
+}
+
 /** Parses `name:weight,...`. Throws a RangeError naming the bad entry. */
 export function parseOsMix(text: string): OsMixEntry[] {
   const entries: OsMixEntry[] = [];

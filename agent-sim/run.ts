@@ -13,6 +13,7 @@ import { buildPlan, splitPlan, type FleetPlan } from './plan.ts';
 import { ProgressPrinter } from './progress.ts';
 import { buildReport, formatSummary } from './report.ts';
 import { loadStateFile, saveStateFile, StateFileError, writeFileAtomic } from './state-file.ts';
+import { formatOsMix, parseOsMix } from './os-mix.ts';
 import { emptyCounters, emptySnapshot, mergeCounters, mergeLatencies, mergeOutcomes, mergeSnapshots } from './stats.ts';
 import { WorkerProcess } from './workers.ts';
 import { clientTls } from './tls-options.ts';
@@ -33,18 +34,25 @@ const START_LEAD_MS = 100;
 /** After the run's duration: handshakes in flight, closing handshakes (Agent's 10 s deadline), slack. */
 const FINISH_GRACE_MS = END_GRACE_MS + 30_000;
 
-/** Loads the state file and plans the fleet; throws PreflightError when the run cannot work. */
-export async function prepare(options: SimOptions, runId: string): Promise<FleetPlan> {
+/**
+ * Loads the state file and plans the fleet; throws PreflightError when the run cannot work.
+ * Without --os-mix, agents added to a fleet from a state file follow the mix it was made with.
+ */
+export async function prepare(given: SimOptions, runId: string): Promise<FleetPlan & { options: SimOptions }> {
   let loaded: AgentState[] = [];
-  if (options.stateFile) {
+  let options = given;
+  if (given.stateFile) {
     try {
-      loaded = (await loadStateFile(options.stateFile, options.tenant))?.agents ?? [];
+      const file = await loadStateFile(given.stateFile, given.tenant);
+      loaded = file?.agents ?? [];
+      if (file?.osMix !== undefined && !given.osMixGiven) options = { ...given, osMix: parseOsMix(file.osMix) };
     } catch (err) {
       if (err instanceof StateFileError) throw new PreflightError(`--state: ${err.message}`);
+      if (err instanceof RangeError) throw new PreflightError(`--state: its osMix is not a mix (${err.message}); pass --os-mix`);
       throw err;
     }
   }
-  const plan = buildPlan(options, loaded, runId);
+  const plan = { ...buildPlan(options, loaded, runId), options };
   if (plan.created > 0 && options.token === undefined) {
     throw new PreflightError(`--token is required: ${plan.created.toLocaleString('en-US')} agent(s) have no credential yet and must enroll (or set AGENT_SIM_TOKEN)`);
   }
@@ -81,9 +89,10 @@ function mergeProgress(parts: FleetProgress[]): FleetProgress {
 }
 
 /** Runs the simulation; resolves with the exit code (see exitCodeFor). */
-export async function runSimulation(options: SimOptions, io: RunIo): Promise<number> {
+export async function runSimulation(given: SimOptions, io: RunIo): Promise<number> {
   const runId = randomBytes(3).toString('hex');
-  const plan = await prepare(options, runId);
+  const plan = await prepare(given, runId);
+  const { options } = plan;
   const parts = splitPlan(plan.plans, options.procs);
   const config = (stream: number): FleetConfig => ({
     url: options.connectUrl,
@@ -150,7 +159,7 @@ export async function runSimulation(options: SimOptions, io: RunIo): Promise<num
   let exit = 0;
   if (options.stateFile) {
     try {
-      await saveStateFile(options.stateFile, { tenant: options.tenant, agents: nextState(plan, results, parts) });
+      await saveStateFile(options.stateFile, { tenant: options.tenant, osMix: formatOsMix(options.osMix), agents: nextState(plan, results, parts) });
     } catch (err) {
       io.stderr.write(`agent-sim: cannot save --state ${options.stateFile}: ${(err as Error).message}\n`);
       exit = 1;

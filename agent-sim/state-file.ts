@@ -47,12 +47,19 @@ const stateFileSchema = z.object({
   version: z.literal(STATE_VERSION),
   tenant: z.string(),
   savedAt: z.string().optional(),
+  /** The OS mix (`name:weight,…`) the fleet was made with; absent in files of older versions. */
+  osMix: z.string().max(1024).optional(),
   agents: z.array(agentStateSchema),
 });
 
 /** Contents of a state file. */
 export interface StateFile {
   tenant: string;
+  /**
+   * The fleet's OS mix (`name:weight,…`), so that a re-run without --os-mix tops the fleet up
+   * (agents that uninstalled or never enrolled left the file) with the same mix (issue 12).
+   */
+  osMix?: string | undefined;
   /** Enrolled agents, in fleet order. */
   agents: AgentState[];
 }
@@ -89,7 +96,7 @@ export async function loadStateFile(path: string, tenant: string): Promise<State
     if (ids.has(a.clientId)) throw new StateFileError(`${path} lists client id ${a.clientId} twice`);
     ids.add(a.clientId);
   }
-  return { tenant: file.tenant, agents: file.agents };
+  return { tenant: file.tenant, agents: file.agents, ...(file.osMix !== undefined ? { osMix: file.osMix } : {}) };
 }
 
 /** Writes FILE atomically with mode 0600 (temporary file + fsync + rename). */
@@ -101,8 +108,9 @@ export async function saveStateFile(path: string, state: StateFile): Promise<voi
     savedAt: new Date().toISOString(),
     agents: state.agents,
   };
+  const mix = state.osMix === undefined ? '' : `"osMix":${JSON.stringify(state.osMix)},`;
   // One agent per line: diffable, and no giant single line for big fleets.
-  const text = `{"format":${JSON.stringify(body.format)},"version":${body.version},"tenant":${JSON.stringify(body.tenant)},"savedAt":${JSON.stringify(body.savedAt)},"agents":[\n${body.agents.map((a) => JSON.stringify(a)).join(',\n')}\n]}\n`;
+  const text = `{"format":${JSON.stringify(body.format)},"version":${body.version},"tenant":${JSON.stringify(body.tenant)},"savedAt":${JSON.stringify(body.savedAt)},${mix}"agents":[\n${body.agents.map((a) => JSON.stringify(a)).join(',\n')}\n]}\n`;
   await writeFileAtomic(path, text, 0o600);
 }
 

@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 // Entry point of the `licensegate` command: runs the TypeScript sources through tsx.
-import { register } from 'tsx/esm/api';
+// Its packages (tsx first) are checked before they are imported: on a fresh clone the
+// entry point installs them, or says how (./packages.mjs), instead of ERR_MODULE_NOT_FOUND.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensurePackagesFor } from './packages.mjs';
 
+ensurePackagesFor('licensegate', join(dirname(fileURLToPath(import.meta.url)), '..'));
+const { register } = await import('tsx/esm/api');
 register();
 const { main } = await import('../src/cli/main.ts');
 process.exit(await main(process.argv.slice(2)));

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs before `npm start` and `npm test` (npm's pre-scripts): installs what the project needs.
-//  - npm packages: `npm ci` when node_modules is missing or older than package-lock.json.
+//  - npm packages: `npm ci` when node_modules is missing or older than package-lock.json
+//    (./packages.mjs; LICENSEGATE_NO_INSTALL=1: say so and exit 1 instead).
 //  - redis-server (Debian's package) when missing: `apt-get install redis-server` when running
 //    as root with apt-get available and LICENSEGATE_NO_APT unset; otherwise a clear message.
 //    `npm start` with REDIS_URL set does not need it.
@@ -11,24 +12,20 @@
 //    same way; the package's own system service is stopped and disabled (we run our own).
 // Plain JavaScript with no dependencies: it runs before anything is installed.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installPackages, packagesMissing, packagesStale } from './packages.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const lifecycle = process.env.npm_lifecycle_event ?? '';
 const say = (msg) => process.stderr.write(`prepare: ${msg}\n`);
 
+// The same install step as every entry point's (./packages.mjs); here also when node_modules
+// is older than package-lock.json.
 function ensurePackages() {
-  const marker = join(root, 'node_modules', '.package-lock.json');
-  const lock = join(root, 'package-lock.json');
-  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
-  say('installing npm packages (npm ci)');
-  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) {
-    say('npm ci failed; see the output above');
-    process.exit(r.status ?? 1);
-  }
+  if (packagesMissing(root)) installPackages(root, say, 'npm packages are not installed');
+  else if (packagesStale(root)) installPackages(root, say, 'npm packages are older than package-lock.json');
 }
 
 const REDIS_PATHS = ['/usr/bin/redis-server', '/usr/sbin/redis-server', '/usr/local/bin/redis-server'];

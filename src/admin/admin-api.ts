@@ -58,5 +58,7 @@ export interface AdminApi {
   listPamUsers(tenantId: string): Promise<PamUser[]>;
   pamAssign(tenantId: string, userId: string): Promise<{ userId: string; seat: boolean; changed: boolean }>;
   pamUnassign(tenantId: string, userId: string): Promise<{ userId: string; seat: boolean; changed: boolean }>;
+  /** The tenant of the actor (direct mode) or of the API token's account (remote mode). */
+  actorTenant(): Promise<string>;
   close(): Promise<void>;
 }

@@ -141,6 +141,7 @@ export function httpAdminApi(options: HttpAdminOptions): AdminApi {
     listPamUsers: (tenantId) => call('GET', `/tenants/${seg(tenantId)}/users`),
     pamAssign: (tenantId, userId) => call('PUT', `/tenants/${seg(tenantId)}/users/${seg(userId)}/pam-seat`),
     pamUnassign: (tenantId, userId) => call('DELETE', `/tenants/${seg(tenantId)}/users/${seg(userId)}/pam-seat`),
+    actorTenant: async () => (await call<{ account: { tenantId: string } }>('GET', '/auth/session')).account.tenantId,
     async close() {
       agent.destroy();
     },

@@ -73,6 +73,7 @@ export function jobAdminApi(ctx: LedgerContext, actor: Actor, redis: RedisTarget
     },
     pamAssign: (tenantId, userId) => client.pamAssign({ tenantId, userId }),
     pamUnassign: (tenantId, userId) => client.pamUnassign({ tenantId, userId }),
+    actorTenant: async () => actor.tenantId,
     async close() {
       await client.close();
       for (const r of owned) await r.quit().catch(() => r.disconnect());

@@ -27,6 +27,7 @@ import * as view from './admin-views.ts';
 import { createdTenantView, graceSeconds, rotationView } from './token-views.ts';
 import { MAX_GRACE_MS } from '../licensing/enrollment-tokens.ts';
 import { ACCOUNT_COMMANDS } from './account-commands.ts';
+import { PAM_LIST, POLICY_SHOW, TENANTS_DELETE, TENANTS_RENAME, TENANTS_SHOW, USERS_LIST } from './admin-tenant-commands.ts';
 
 export interface CommandOutput {
   /** What --json prints. */
@@ -46,7 +47,7 @@ export interface AdminCommand {
   prepare(line: ParsedLine): (api: AdminApi) => Promise<CommandOutput>;
 }
 
-interface CommandSpec<P> {
+export interface CommandSpec<P> {
   name: string;
   synopsis?: string;
   summary: string;
@@ -164,11 +165,15 @@ export const ADMIN_COMMANDS: readonly AdminCommand[] = [
   }),
   command({
     name: 'tenants create',
-    synopsis: 'NAME',
-    summary: 'create a tenant (multi-tenant keys only); prints its id and its enrollment token, once (T1, Z2)',
-    parse: (line) => expectPositionals(line.positionals, ['NAME'])[0]!,
-    async run(api, name) {
-      const t = await api.createTenant(name);
+    synopsis: 'NAME [--id ID]',
+    summary: 'create a tenant (multi-tenant keys only); prints its id and its enrollment token, once (T1, Z2); a NAME another tenant has is refused unless --id names the new id',
+    flags: { id: { type: 'string' } },
+    parse: (line) => {
+      const id = stringFlag(line.values, 'id');
+      return { name: expectPositionals(line.positionals, ['NAME'])[0]!, id: id === undefined ? undefined : tenantId(id) };
+    },
+    async run(api, { name, id }) {
+      const t = await api.createTenant(name, id);
       return { json: t, human: createdTenantView(t) };
     },
   }),
@@ -198,6 +203,9 @@ export const ADMIN_COMMANDS: readonly AdminCommand[] = [
       return { json: r, human: view.tenantsView(r) };
     },
   }),
+  command(TENANTS_SHOW),
+  command(TENANTS_RENAME),
+  command(TENANTS_DELETE),
   command({
     name: 'tenants grant',
     synopsis: 'TENANT --type TYPE --count N',
@@ -243,7 +251,7 @@ export const ADMIN_COMMANDS: readonly AdminCommand[] = [
   command({
     name: 'clients list',
     synopsis: '[--tenant T] [--online|--offline|--unlicensed]',
-    summary: "a tenant's Clients (default tenant: default)",
+    summary: "a tenant's Clients (default: the actor's tenant)",
     flags: { tenant: { type: 'string' }, online: { type: 'boolean' }, offline: { type: 'boolean' }, unlicensed: { type: 'boolean' } },
     parse(line) {
       none(line);
@@ -259,17 +267,21 @@ export const ADMIN_COMMANDS: readonly AdminCommand[] = [
   }),
   command({
     name: 'users create',
-    synopsis: 'TENANT NAME',
-    summary: 'create a PAM user; prints its user id (P1)',
+    synopsis: 'TENANT NAME [--id USER_ID]',
+    summary: 'create a PAM user; prints its user id (P1); a NAME another user of TENANT has is refused unless --id names the new id',
+    flags: { id: { type: 'string' } },
     parse(line) {
       const [tenant, name] = expectPositionals(line.positionals, ['TENANT', 'NAME']);
-      return { tenant: tenantId(tenant!), name: name! };
+      const id = stringFlag(line.values, 'id');
+      if (id !== undefined && !/^[A-Za-z0-9._@-]{1,128}$/.test(id)) throw new AdminUsageError(`--id "${id}" is not a user id (1-128 characters of [A-Za-z0-9._@-])`);
+      return { tenant: tenantId(tenant!), name: name!, id };
     },
     async run(api, p) {
-      const u = await api.createUser(p.tenant, p.name);
+      const u = await api.createUser(p.tenant, p.name, p.id);
       return { json: u, human: view.userView(u) };
     },
   }),
+  command(USERS_LIST),
   command({
     name: 'pam assign',
     synopsis: 'USER_ID [--tenant T]',
@@ -292,6 +304,7 @@ export const ADMIN_COMMANDS: readonly AdminCommand[] = [
       return { json: r, human: view.seatView(r) };
     },
   }),
+  command(PAM_LIST),
   command({
     name: 'clients assign',
     synopsis: 'CLIENT_ID [--tenant T] [--type TYPE] [--force]',
@@ -331,6 +344,7 @@ export const ADMIN_COMMANDS: readonly AdminCommand[] = [
       return { json: r, human: view.clientStateView(r) };
     },
   }),
+  command(POLICY_SHOW),
   command({
     name: 'policy set',
     synopsis: 'TENANT [--reclaim-after-days N] [--free-non-persistent on|off]',

@@ -10,14 +10,16 @@
 import type { AdminApi } from '../admin/admin-api.ts';
 import { ALL_LICENSE_TYPES } from '../licensing/license-types.ts';
 import { ACTOR_ENV, resolveActor } from './admin-actor.ts';
-import { AdminUsageError, booleanFlag, parseLine, stringFlag, takeWord } from './admin-args.ts';
-import { ADMIN_COMMANDS, type AdminCommand, type CommandOutput } from './admin-command-table.ts';
+import type { Actor } from '../licensing/permissions.ts';
+import { AdminUsageError, booleanFlag, parseLine, stringFlag, takeWord, type ParsedLine } from './admin-args.ts';
+import { ACCOUNT_COMMANDS } from './account-commands.ts';
+import { ADMIN_COMMANDS, type AdminCommand } from './admin-command-table.ts';
 import { openAdminApi, openRemoteAdminApi, remoteServer, type RemoteFlags } from './admin-connection.ts';
 import { printFailure, printResult, printUsageError, PROGRAM } from './admin-output.ts';
 
 type Invocation =
   | { kind: 'help'; text: string }
-  | { kind: 'run'; json: boolean; actorFlag: string | undefined; remote: RemoteFlags; work: (api: AdminApi) => Promise<CommandOutput> };
+  | { kind: 'run'; json: boolean; actorFlag: string | undefined; remote: RemoteFlags; cmd: AdminCommand; line: ParsedLine };
 
 function commandLines(commands: readonly AdminCommand[]): string {
   return commands.map((c) => `  ${[c.name, c.synopsis].filter(Boolean).join(' ')}\n      ${c.summary}`).join('\n');
@@ -32,7 +34,8 @@ ${commandLines(commands)}
 options (every command):
   --json          print the result as JSON on stdout; a failure as {"error":{"code","message"}}
   --actor JSON    act as {"userId":…,"tenantId":…,"permissions":[…]} (else ${ACTOR_ENV},
-                  else the default tenant's technician with every permission)
+                  else the default tenant's technician with every permission); commands
+                  with --tenant act in the actor's tenant when --tenant is not given
 
 license types: ${ALL_LICENSE_TYPES.join(', ')}
 
@@ -71,7 +74,24 @@ function parseInvocation(args: readonly string[]): Invocation {
   const line = parseLine(tail, cmd.flags);
   if (booleanFlag(line.values, 'help')) return { kind: 'help', text: usage([cmd]) };
   const remote = { server: stringFlag(line.values, 'server'), token: stringFlag(line.values, 'token'), ca: stringFlag(line.values, 'ca') };
-  return { kind: 'run', json: booleanFlag(line.values, 'json'), actorFlag: stringFlag(line.values, 'actor'), remote, work: cmd.prepare(line) };
+  // Checked now, before anything connects: a wrong line is a usage error (exit 2) either way.
+  cmd.prepare(line);
+  return { kind: 'run', json: booleanFlag(line.values, 'json'), actorFlag: stringFlag(line.values, 'actor'), remote, cmd, line };
+}
+
+/**
+ * A command that takes `--tenant` and was given none acts in the actor's own tenant (issue 12:
+ * `--actor` of tenant acme alone used to search the default tenant and answer UNKNOWN_TENANT);
+ * with --server, in the tenant of the token's account. The technician's tenant is the default one.
+ */
+function inActorTenant(cmd: AdminCommand, line: ParsedLine, tenantId: string): ParsedLine {
+  if (!takesActorTenant(cmd, line)) return line;
+  return { ...line, values: { ...line.values, tenant: tenantId } };
+}
+
+/** Account commands work on Redis as the operator, not as an actor: their --tenant keeps its own default. */
+function takesActorTenant(cmd: AdminCommand, line: ParsedLine): boolean {
+  return 'tenant' in cmd.flags && stringFlag(line.values, 'tenant') === undefined && !ACCOUNT_COMMANDS.includes(cmd);
 }
 
 export async function runAdmin(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -87,10 +107,19 @@ export async function runAdmin(args: readonly string[], env: NodeJS.ProcessEnv =
     process.stdout.write(`${invocation.text}\n`);
     return 0;
   }
-  const { json, actorFlag, remote, work } = invocation;
+  const { json, actorFlag, remote, cmd, line } = invocation;
   let api: AdminApi | undefined;
   try {
-    api = remoteServer(remote, env) ? openRemoteAdminApi(remote, actorFlag, env) : await openAdminApi(resolveActor(actorFlag, env), env);
+    let tenantId: string;
+    if (remoteServer(remote, env)) {
+      api = openRemoteAdminApi(remote, actorFlag, env);
+      tenantId = takesActorTenant(cmd, line) ? await api.actorTenant() : '';
+    } else {
+      const actor: Actor = resolveActor(actorFlag, env);
+      tenantId = actor.tenantId;
+      api = await openAdminApi(actor, env);
+    }
+    const work = cmd.prepare(inActorTenant(cmd, line, tenantId));
     const out = await work(api);
     printResult(json, out.json, out.human);
     return 0;

@@ -9,8 +9,11 @@ import type { AvailabilityRow, GrantedRow } from '../licensing/views.ts';
 export interface AvailabilityJson {
   type: LicenseTypeName;
   total: number;
+  /** Granted to tenants other than the default one (whether or not they assigned them). */
   granted: number;
+  /** Assigned in the default tenant only; other tenants' use is in `tenants granted`. */
   assigned: number;
+  /** total − granted − assigned: what the default tenant can still assign or grant. */
   available: number;
 }
 
@@ -21,6 +24,15 @@ export interface GrantedJson {
   granted: number;
   assigned: number;
   available: number;
+}
+
+/** `admin pam list --json` (issue 12): the tenant's PAM seat pool and who holds a seat. */
+export interface PamSeatsJson {
+  tenant: string;
+  granted: number;
+  assigned: number;
+  available: number;
+  seats: { userId: string; name: string }[];
 }
 
 /** `--json` failures, exit code 1. */

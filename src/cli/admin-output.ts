@@ -4,7 +4,7 @@
  * on stderr. Usage errors: one line on stderr.
  */
 import { AdminJobError } from '../admin/client.ts';
-import { LicensegateError } from '../errors.ts';
+import { ERRORS, isErrorCode, LicensegateError, type ErrorCode } from '../errors.ts';
 import type { FailureJson } from './admin-json.ts';
 import { connectionFailure } from './admin-connection.ts';
 import { safeLines, safeText } from './safe-text.ts';
@@ -20,11 +20,29 @@ export function printResult(json: boolean, result: unknown, human: string): void
   process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${safeLines(human)}\n`);
 }
 
+/**
+ * The catalogue's words for an option ("force it") as the flag a CLI user types (issue 12).
+ * The message starts with the catalogue text (LicensegateError: `<text>: <detail>`), so that
+ * part is replaced and any detail kept; the code stays the same.
+ */
+const AS_TYPED: Partial<Record<ErrorCode, string>> = {
+  LICENSES_IN_USE: 'that many licenses are assigned; pass --force to take them back anyway (longest offline first)',
+  LICENSE_TYPE_MISMATCH: "the license type does not fit the client's OS; pass --force to assign it anyway",
+  NO_MATCHING_TYPE: "the client's OS matches no license type; name one with --type and pass --force",
+};
+
+function asTyped(code: string, message: string): string {
+  const text = isErrorCode(code) ? AS_TYPED[code] : undefined;
+  if (text === undefined || !isErrorCode(code)) return message;
+  const base = ERRORS[code].message;
+  return message.startsWith(base) ? text + message.slice(base.length) : message;
+}
+
 /** Any failure as a stable code and a one-line message (unknown faults are INTERNAL_ERROR). */
 export function describeFailure(err: unknown): FailureJson['error'] {
   const known = err instanceof LicensegateError ? err : connectionFailure(err);
-  if (known) return { code: known.code, message: oneLine(known.message) };
-  if (err instanceof AdminJobError) return { code: err.code, message: oneLine(err.message) };
+  if (known) return { code: known.code, message: oneLine(asTyped(known.code, known.message)) };
+  if (err instanceof AdminJobError) return { code: err.code, message: oneLine(asTyped(err.code, err.message)) };
   const detail = err instanceof Error ? err.message : String(err);
   return { code: 'INTERNAL_ERROR', message: oneLine(`internal error: ${detail}`) };
 }

@@ -40,10 +40,12 @@ export function serialRemoveView(r: { keyId: string; lost: number }): string {
 }
 
 export function availabilityView(rows: readonly AvailabilityJson[]): string {
-  return formatTable(
+  const table = formatTable(
     ['TYPE', 'TOTAL', 'GRANTED', 'ASSIGNED', 'AVAILABLE'],
     rows.map((r) => [r.type, r.total, r.granted, r.assigned, r.available]),
   );
+  // Issue 12: a reader could not tell whether ASSIGNED spans every tenant.
+  return `${table}\n\nASSIGNED counts the default tenant only; licenses granted to other tenants count under GRANTED\n(how many of those each tenant has assigned: tenants granted)`;
 }
 
 export function tenantsView(tenants: readonly TenantInfo[]): string {

@@ -26,6 +26,19 @@ export interface ClientState {
   lastSeen: number;
 }
 
+/**
+ * CLIENT_NOT_FOUND that names the client and the tenant searched (issue 12: an admin who forgot
+ * --tenant learns where it looked), whatever step found it missing.
+ */
+async function namingTenant<T>(tenantId: string, clientId: string, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (err instanceof LicensegateError && err.code === 'CLIENT_NOT_FOUND') throw new LicensegateError('CLIENT_NOT_FOUND', `client ${clientId} in tenant ${tenantId}`);
+    throw err;
+  }
+}
+
 export async function clientState(ctx: LedgerContext, tenantId: string, clientId: string): Promise<ClientState> {
   const [[, rec], [, conn]] = (await ctx.redis
     .multi()
@@ -33,7 +46,7 @@ export async function clientState(ctx: LedgerContext, tenantId: string, clientId
     .hget(ctx.keys.online(tenantId), clientId)
     .exec())! as [[unknown, (string | null)[]], [unknown, string | null]];
   const [status, type, reason, lastSeen] = rec;
-  if (!status) throw new LicensegateError('CLIENT_NOT_FOUND', clientId);
+  if (!status) throw new LicensegateError('CLIENT_NOT_FOUND', `client ${clientId} in tenant ${tenantId}`);
   return {
     tenantId,
     clientId,
@@ -55,22 +68,18 @@ export interface AssignOptions {
 /** C6: assign now (online → StartMonitoring at once; offline → at its next connect). */
 export async function assignClient(ctx: LedgerContext, actor: Actor, tenantId: string, clientId: string, opts: AssignOptions = {}, cause = 'client.assign', opId = ''): Promise<ClientState & { reclaimed: string | null }> {
   authorizeLicenses(actor, tenantId, 'assigning a license');
-  const r = await runJsonScript<{ type: string; reclaimed: string; state: ScriptState }>(ctx, 'adminAssign', tenantId, [
+  const r = await namingTenant(
+    tenantId,
     clientId,
-    opts.type ?? '',
-    opts.force ? '1' : '0',
-    nowOf(ctx),
-    actor.userId,
-    cause,
-    opId,
-  ]);
+    runJsonScript<{ type: string; reclaimed: string; state: ScriptState }>(ctx, 'adminAssign', tenantId, [clientId, opts.type ?? '', opts.force ? '1' : '0', nowOf(ctx), actor.userId, cause, opId]),
+  );
   return { tenantId, clientId, ...r.state, reclaimed: r.reclaimed || null };
 }
 
 /** C7 C10: unassign now; the Client stays unlicensed until an admin assigns again. */
 export async function unassignClient(ctx: LedgerContext, actor: Actor, tenantId: string, clientId: string, cause = 'client.unassign', opId = ''): Promise<ClientState & { promoted: string[] }> {
   authorizeLicenses(actor, tenantId, 'unassigning a license');
-  const r = await runJsonScript<{ freed: string; promoted: unknown; state: ScriptState }>(ctx, 'adminUnassign', tenantId, [clientId, nowOf(ctx), actor.userId, cause, opId]);
+  const r = await namingTenant(tenantId, clientId, runJsonScript<{ freed: string; promoted: unknown; state: ScriptState }>(ctx, 'adminUnassign', tenantId, [clientId, nowOf(ctx), actor.userId, cause, opId]));
   return { tenantId, clientId, ...r.state, promoted: idsOf(r.promoted) };
 }
 
@@ -80,7 +89,7 @@ export async function unassignClient(ctx: LedgerContext, actor: Actor, tenantId:
  */
 export async function uninstallClient(ctx: LedgerContext, actor: Actor, tenantId: string, clientId: string, cause = 'client.uninstall', opId = ''): Promise<ClientState & { promoted: string[] }> {
   authorizeLicenses(actor, tenantId, 'uninstalling a client');
-  return onceByOp(ctx, tenantId, opId, () => runUninstall(ctx, actor, tenantId, clientId, cause));
+  return namingTenant(tenantId, clientId, onceByOp(ctx, tenantId, opId, () => runUninstall(ctx, actor, tenantId, clientId, cause)));
 }
 
 async function runUninstall(ctx: LedgerContext, actor: Actor, tenantId: string, clientId: string, cause: string): Promise<ClientState & { promoted: string[] }> {

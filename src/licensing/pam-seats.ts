@@ -38,7 +38,11 @@ export async function createPamUser(ctx: LedgerContext, actor: Actor, tenantId: 
 
 async function seat(ctx: LedgerContext, actor: Actor, tenantId: string, userId: string, op: 'assign' | 'unassign', cause: string, opId: string): Promise<{ userId: string; seat: boolean; changed: boolean }> {
   authorizeLicenses(actor, tenantId, `${op === 'assign' ? 'assigning' : 'unassigning'} a PAM seat`);
-  const reply = await runJsonScript<{ changed: boolean }>(ctx, 'seat', tenantId, [userId, op, nowOf(ctx), actor.userId, cause, opId]);
+  const reply = await runJsonScript<{ changed: boolean }>(ctx, 'seat', tenantId, [userId, op, nowOf(ctx), actor.userId, cause, opId]).catch((err: unknown) => {
+    // Name the user and the tenant searched (issue 12), as CLIENT_NOT_FOUND does.
+    if (err instanceof LicensegateError && err.code === 'USER_NOT_FOUND') throw new LicensegateError('USER_NOT_FOUND', `user ${userId} in tenant ${tenantId}`);
+    throw err;
+  });
   return { userId, seat: op === 'assign', changed: reply.changed };
 }
 

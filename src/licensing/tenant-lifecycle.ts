@@ -13,12 +13,11 @@
  * tenant's trail (the tenant's own went with it).
  */
 import { LicensegateError } from '../errors.ts';
-import { DEFAULT_TENANT } from '../store/keys.ts';
+import { DEFAULT_TENANT, OP_RESULT_RETENTION_MS } from '../store/keys.ts';
 import { nowOf, runJsonScript, type LedgerContext } from './ledger-context.ts';
 import { authorizeSystem, type Actor } from './permissions.ts';
 import { claimNameForRename, releaseNamesOf } from './tenant-names.ts';
 import type { TenantInfo } from './tenants.ts';
-import { OP_RESULT_RETENTION_MS } from '../store/keys.ts';
 
 async function requireListed(ctx: LedgerContext, tenantId: string): Promise<void> {
   if ((await ctx.redis.sismember(ctx.keys.tenants(), tenantId)) === 0) throw new LicensegateError('UNKNOWN_TENANT', tenantId);

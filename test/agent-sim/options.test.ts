@@ -39,6 +39,7 @@ describe('agent-sim options', () => {
         { name: 'macos', weight: 10 },
         { name: 'windows-server', weight: 5 },
       ],
+      osMixGiven: false,
       seed: 12345,
       rampMs: 0,
       durationMs: 60_000,

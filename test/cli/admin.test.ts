@@ -77,7 +77,8 @@ describe('licensegate admin', () => {
     Object.assign(expected[5]!, { total: 2, available: 2 });
     expect(ok(licenses)).toEqual(expected);
     expect(table.status).toBe(0);
-    const lines = table.stdout.trimEnd().split('\n');
+    // The table, then a blank line and the note on what ASSIGNED counts (issue 12).
+    const lines = table.stdout.trimEnd().split('\n\n')[0]!.split('\n');
     expect(lines[0]).toMatch(/^TYPE\s+TOTAL\s+GRANTED\s+ASSIGNED\s+AVAILABLE$/);
     expect(lines).toContainEqual(expect.stringMatching(/^workstation\s+10\s+0\s+0\s+10$/));
     expect(lines).toHaveLength(1 + ALL_LICENSE_TYPES.length);
@@ -232,7 +233,8 @@ describe('licensegate admin', () => {
       }
       // T6: another tenant's admin cannot read this tenant's Clients or audit trail.
       const other = JSON.stringify({ userId: 'eve', tenantId: 'acme', permissions: ['client-installation-and-management', 'license-management'] });
-      expect(failure(await admin(keys, ['audit', '--json', '--actor', other]))).toBe('FORBIDDEN');
+      // (--tenant named: without it a command acts in the actor's own tenant, issue 12.)
+      expect(failure(await admin(keys, ['audit', '--tenant', 'default', '--json', '--actor', other]))).toBe('FORBIDDEN');
     } finally {
       await agent.close();
       await gw.stop();

@@ -28,6 +28,8 @@ import { resumePendingPromotions } from '../../src/licensing/promotion.ts';
 import { activateSerialKey, removeSerialKey } from '../../src/licensing/serial-key-ledger.ts';
 import { createTenant, ensureTenant, grantLicenses, takeBackLicenses } from '../../src/licensing/tenants.ts';
 import { rotateEnrollmentToken } from '../../src/licensing/enrollment-tokens.ts';
+import { deleteTenant, renameTenant } from '../../src/licensing/tenant-lifecycle.ts';
+import { readTenantDetail } from '../../src/licensing/tenant-detail.ts';
 import { setTenantLimits } from '../../src/licensing/tenant-limits.ts';
 import { applyRetention, DEFAULT_RETENTION } from '../../src/licensing/retention.ts';
 import { DEFAULT_TENANT, Keys } from '../../src/store/keys.ts';
@@ -183,6 +185,13 @@ describe('licensegate on a real Redis Cluster', () => {
     const accountStore = new AccountStore(redis, keys);
     expect(await accountStore.create({ name: 'Operator', tenantId: other, permissions: [] })).toMatchObject({ id: 'operator', tenantId: other, passwordSet: false });
     await expect(accountStore.create({ name: 'OPERATOR', tenantId: DEFAULT_TENANT, permissions: [] })).rejects.toMatchObject({ code: 'ACCOUNT_EXISTS' });
+    // issue 12: a spare tenant renamed (renameTenant) and deleted (deleteTenant) in its own slot,
+    // with the name index and claims in {g} and the tenant set elsewhere: no cross-slot call.
+    const spare = (await createTenant(ctx, TECHNICIAN, 'Spare on cluster')).id;
+    expect(await renameTenant(ctx, TECHNICIAN, spare, 'Spare renamed')).toMatchObject({ id: spare, name: 'Spare renamed' });
+    expect(await readTenantDetail(ctx, spare)).toMatchObject({ id: spare, name: 'Spare renamed', clients: 0, pamUsers: 0 });
+    expect(await deleteTenant(ctx, TECHNICIAN, spare)).toEqual({ tenantId: spare, deleted: true });
+    expect(await redis.exists(keys.tenant(spare))).toBe(0);
     const user = await createPamUser(ctx, TECHNICIAN, other, 'alice');
     await assignPamSeat(ctx, TECHNICIAN, other, user.id);
 

@@ -91,8 +91,8 @@ describe('retried admin jobs', () => {
     expect(c).toMatchObject({ id: 'half-built', name: 'Half Built', enrollmentToken: expect.any(String) });
     expect(d).toEqual(c);
     expect((await listTenants(ctx)).map((t) => t.id).filter((id) => id.startsWith('half-built'))).toEqual(['half-built']);
-    // Another job cannot take a claimed id.
-    expect(await run('tenant.create', 'tc-3', { name: 'Half Built' })).toMatchObject({ id: 'half-built-2' });
+    // Another job cannot take a claimed id (another name: one tenant per name, issue 12).
+    expect(await run('tenant.create', 'tc-3', { name: 'Half-Built' })).toMatchObject({ id: 'half-built-2' });
   });
 
   it('F3 C6: client.assign retried after a lost reply returns the first result; one audit line', async () => {

@@ -40,7 +40,9 @@ describe('tenants and grants', () => {
     expect(acme.enrollmentToken).toMatch(/^lgt_/);
     tokens.set(acme.id, acme.enrollmentToken);
     tokens.set(globex.id, globex.enrollmentToken);
-    expect((await createTenant(gw.ctx, TECHNICIAN, 'Acme')).id).toBe('acme-2');
+    // One tenant per name (issue 12); another name with the same slug gets the next free id.
+    await expect(createTenant(gw.ctx, TECHNICIAN, ' ACME ')).rejects.toMatchObject({ code: 'TENANT_EXISTS' });
+    expect((await createTenant(gw.ctx, TECHNICIAN, 'Acme!')).id).toBe('acme-2');
     expect((await listTenants(gw.ctx)).map((t) => t.id)).toEqual(['default', 'acme', 'acme-2', 'globex-corp']);
 
     await grantLicenses(gw.ctx, TECHNICIAN, 'acme', 'workstation', 5);
