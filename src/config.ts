@@ -88,6 +88,11 @@ const envSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(10_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
   HTTP_MAX_HEADERS: int(4, 2_000).default(50),
+  // Prometheus metrics (SPEC H4, docs/metrics.md)
+  METRICS: z.enum(['on', 'off']).default('on'),
+  METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{16,512}$/, 'must be 16-512 printable characters without spaces').optional(),
+  METRICS_TENANT_LABELS: int(0, 1_000).default(10),
+  METRICS_CACHE_MS: int(0, 600_000).default(10_000),
 });
 
 export interface Config {
@@ -164,6 +169,19 @@ export interface Config {
   maxSendBufferBytes: number;
   /** Slowloris bounds of the agent port (before the upgrade) and of the health port. */
   http: HttpLimits;
+  /** Prometheus metrics on the HTTP port (SPEC H4, docs/metrics.md). */
+  metrics: MetricsSettings;
+}
+
+export interface MetricsSettings {
+  /** METRICS=on: GET /metrics and the instrumentation; off: neither (no cost). */
+  enabled: boolean;
+  /** METRICS_TOKEN: a scrape must carry it as a bearer token. */
+  token: string | undefined;
+  /** METRICS_TENANT_LABELS: tenants that keep their own `tenant` label; the rest are `other`. */
+  tenantLabels: number;
+  /** METRICS_CACHE_MS: how long one Redis read of the license gauges answers scrapes. */
+  cacheMs: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -296,6 +314,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxHeadersCount: e.HTTP_MAX_HEADERS,
       idleTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
     },
+    metrics: { enabled: e.METRICS === 'on', token: e.METRICS_TOKEN, tenantLabels: e.METRICS_TENANT_LABELS, cacheMs: e.METRICS_CACHE_MS },
   };
 }
 
