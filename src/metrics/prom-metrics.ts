@@ -28,6 +28,21 @@ const JOB_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
 const JOB_OUTCOMES: readonly JobOutcome[] = ['completed', 'refused', 'failed'];
 
 type Inc = { inc(): void };
+
+/**
+ * The child of these labels, its series written as 0 at once: Prometheus' rate() and
+ * increase() need the zero before the first event, and the scrape shows every bounded value.
+ */
+function counterChild(counter: Counter, labels: Record<string, string>): Inc {
+  const child = counter.labels(labels);
+  child.inc(0);
+  return child;
+}
+
+function histogramChild(histogram: Histogram, labels: Record<string, string>): Obs {
+  histogram.zero(labels);
+  return histogram.labels(labels);
+}
 type Obs = { observe(v: number): void };
 
 export class PromMetrics implements Metrics {
@@ -73,27 +88,27 @@ export class PromMetrics implements Metrics {
       },
     });
     const errors = new Counter({ name: 'licensegate_refusals_total', help: 'Error frames sent to agents, by catalogue code (refusals, and closes such as SUPERSEDED or SHUTTING_DOWN).', labelNames: ['code'], registers });
-    for (const code of Object.keys(ERRORS)) this.errors[code] = errors.labels(code);
+    for (const code of Object.keys(ERRORS)) this.errors[code] = counterChild(errors, { code });
     this.overloaded = new Counter({ name: 'licensegate_overloaded_total', help: 'OVERLOADED refusals (connection cap, handshake slots, Hello queue full or waited too long).', registers });
     const handshakes = new Counter({ name: 'licensegate_handshakes_total', help: 'Hellos that ran the Hello script, by outcome (welcome or refused).', labelNames: ['outcome'], registers });
-    this.handshakes = { welcome: handshakes.labels('welcome'), refused: handshakes.labels('refused') };
+    this.handshakes = { welcome: counterChild(handshakes, { outcome: 'welcome' }), refused: counterChild(handshakes, { outcome: 'refused' }) };
     const enrollments = new Counter({ name: 'licensegate_enrollments_total', help: 'Hellos carrying the enrollment token, by outcome (registered a new Client, found it existing, refused).', labelNames: ['outcome'], registers });
-    this.enrollments = { registered: enrollments.labels('registered'), existing: enrollments.labels('existing'), refused: enrollments.labels('refused') };
+    this.enrollments = { registered: counterChild(enrollments, { outcome: 'registered' }), existing: counterChild(enrollments, { outcome: 'existing' }), refused: counterChild(enrollments, { outcome: 'refused' }) };
     const redis = new Histogram({ name: 'licensegate_redis_command_duration_seconds', help: 'Round trips to Redis: the Hello script of each handshake and a PING at each scrape.', labelNames: ['command'], buckets: REDIS_BUCKETS, registers });
-    this.redisHello = redis.labels('hello');
-    this.redisPing = redis.labels('ping');
+    this.redisHello = histogramChild(redis, { command: 'hello' });
+    this.redisPing = histogramChild(redis, { command: 'ping' });
     const reconnects = new Counter({ name: 'licensegate_redis_reconnects_total', help: 'Times ioredis began reconnecting, by connection (gateway commands, bullmq).', labelNames: ['connection'], registers });
-    this.reconnects = { gateway: reconnects.labels('gateway'), bullmq: reconnects.labels('bullmq') };
+    this.reconnects = { gateway: counterChild(reconnects, { connection: 'gateway' }), bullmq: counterChild(reconnects, { connection: 'bullmq' }) };
     const bellsIn = new Counter({ name: 'licensegate_doorbells_received_total', help: 'Messages on this node\'s doorbell channels, by kind (cmd, supersede, malformed).', labelNames: ['kind'], registers });
-    this.doorbellsIn = { cmd: bellsIn.labels('cmd'), supersede: bellsIn.labels('supersede'), malformed: bellsIn.labels('malformed') };
+    this.doorbellsIn = { cmd: counterChild(bellsIn, { kind: 'cmd' }), supersede: counterChild(bellsIn, { kind: 'supersede' }), malformed: counterChild(bellsIn, { kind: 'malformed' }) };
     this.doorbellsOut = new Counter({ name: 'licensegate_doorbells_sent_total', help: 'Doorbells this node published (supersedes; command doorbells are published by the Lua scripts).', registers });
     this.repairs = new Counter({ name: 'licensegate_seq_repairs_total', help: 'Command logs repaired after Redis lost writes under a live connection (SPEC F4).', registers });
     this.delivery = new Histogram({ name: 'licensegate_command_delivery_seconds', help: 'Commands delivered to live agents: time from the append to the log (Redis TIME) to the agent\'s ack.', buckets: LATENCY_BUCKETS, registers });
     const jobs = new Counter({ name: 'licensegate_admin_jobs_total', help: 'Admin job attempts run by this process\'s worker, by job name and outcome.', labelNames: ['job', 'outcome'], registers });
     const jobSeconds = new Histogram({ name: 'licensegate_admin_job_duration_seconds', help: 'Duration of admin job attempts, by job name.', labelNames: ['job'], buckets: JOB_BUCKETS, registers });
     for (const name of [...JOB_NAMES, 'unknown']) {
-      this.jobs.set(name, Object.fromEntries(JOB_OUTCOMES.map((o) => [o, jobs.labels(name, o)])) as Record<JobOutcome, Inc>);
-      this.jobSeconds.set(name, jobSeconds.labels(name));
+      this.jobs.set(name, Object.fromEntries(JOB_OUTCOMES.map((outcome) => [outcome, counterChild(jobs, { job: name, outcome })])) as Record<JobOutcome, Inc>);
+      this.jobSeconds.set(name, histogramChild(jobSeconds, { job: name }));
     }
   }
 
