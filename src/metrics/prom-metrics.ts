@@ -11,6 +11,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ERRORS, type ErrorCode } from '../errors.ts';
 import { JOB_NAMES } from '../jobs/contract.ts';
+import { registerOpenFds } from './open-fds.ts';
 import type { DoorbellKind, EnrollmentOutcome, HandshakeOutcome, JobOutcome, Metrics, RedisConnectionRole } from './instruments.ts';
 
 /** What the connection gauges read at scrape time (the GatewayServer). */
@@ -66,6 +67,7 @@ export class PromMetrics implements Metrics {
   constructor() {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'licensegate_' });
+    registerOpenFds(this.registry);
     const self = this;
     new Gauge({
       name: 'licensegate_connections',
