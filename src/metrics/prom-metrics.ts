@@ -26,6 +26,8 @@ export interface ConnectionSource {
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const REDIS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 const JOB_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+/** prom-client default metrics whose collection is O(open sockets): left out. */
+const O_N_DEFAULTS = ['licensegate_nodejs_active_handles', 'licensegate_nodejs_active_handles_total', 'licensegate_nodejs_active_resources', 'licensegate_nodejs_active_resources_total'];
 const JOB_OUTCOMES: readonly JobOutcome[] = ['completed', 'refused', 'failed'];
 
 type Inc = { inc(): void };
@@ -68,6 +70,9 @@ export class PromMetrics implements Metrics {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'licensegate_' });
     registerOpenFds(this.registry);
+    // Listing every handle and resource builds an array the size of the agent fleet at each
+    // scrape (18,000 sockets per gateway): the connection gauges below count them for free.
+    for (const name of O_N_DEFAULTS) this.registry.removeSingleMetric(name);
     const self = this;
     new Gauge({
       name: 'licensegate_connections',
