@@ -11,7 +11,7 @@
 import type { ErrorCode } from '../errors.ts';
 
 export type HandshakeOutcome = 'welcome' | 'refused';
-/** Enrollment-token Hellos: `registered` made a new Client, `existing` found it registered. */
+/** Enrollment-token Hellos: `registered` issued a credential, `existing` was welcomed without one. */
 export type EnrollmentOutcome = 'registered' | 'existing' | 'refused';
 export type DoorbellKind = 'cmd' | 'supersede' | 'malformed';
 /** `refused`: a coded refusal (FORBIDDEN, INVALID_JOB, …), not retried; `failed`: retried with backoff. */
