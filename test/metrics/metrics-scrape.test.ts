@@ -109,7 +109,7 @@ describe('SPEC H4: metrics of a real gateway process', () => {
     expect(after.sum('licensegate_refusals_total', { code: 'OVERLOADED' })).toBe(before.sum('licensegate_refusals_total', { code: 'OVERLOADED' }));
   });
 
-  it('H4: an admin unassign gives a command delivery latency observation and admin job counters with durations', async () => {
+  it('H4: an admin unassign gives a doorbell, a command delivery latency observation, and admin job counters with durations', async () => {
     const agent = newAgent(gw.url, { os: OS.linux });
     await agent.connect();
     await agent.waitFor(() => agent.monitoring);
@@ -126,6 +126,8 @@ describe('SPEC H4: metrics of a real gateway process', () => {
     const seconds = after.sum('licensegate_command_delivery_seconds_sum') - before.sum('licensegate_command_delivery_seconds_sum');
     expect(seconds).toBeGreaterThanOrEqual(0);
     expect(seconds).toBeLessThan(5);
+    // The StopMonitoring came by doorbell (rung by the unassign script in Redis).
+    expect(after.sum('licensegate_doorbells_received_total', { kind: 'cmd' }) - before.sum('licensegate_doorbells_received_total', { kind: 'cmd' })).toBeGreaterThanOrEqual(1);
     expect(after.sum('licensegate_admin_jobs_total', { ...job, outcome: 'completed' }) - before.sum('licensegate_admin_jobs_total', { ...job, outcome: 'completed' })).toBe(1);
     expect(after.sum('licensegate_admin_job_duration_seconds_count', job) - before.sum('licensegate_admin_job_duration_seconds_count', job)).toBe(1);
     // A refused job (unknown Client) is counted as refused, not completed.
@@ -159,7 +161,12 @@ describe('SPEC H4: metrics of a real gateway process', () => {
     const n = await metrics();
     expect(n.sum('licensegate_licenses_assigned', { tenant: DEFAULT_TENANT, type: 'linux' }) - m.sum('licensegate_licenses_assigned', { tenant: DEFAULT_TENANT, type: 'linux' })).toBe(1);
     expect(n.sum('licensegate_licenses_available', { tenant: DEFAULT_TENANT, type: 'linux' }) - m.sum('licensegate_licenses_available', { tenant: DEFAULT_TENANT, type: 'linux' })).toBe(-1);
-    await Promise.all([agent.close(), second.close()]);
+    // No key holds cloud-server licenses: such a Client waits for one.
+    const waiting = newAgent(gw.url, { os: OS.cloudServer });
+    await waiting.connect();
+    const w = await metrics();
+    expect(w.sum('licensegate_clients_waiting', { tenant: DEFAULT_TENANT, type: 'cloud-server' }) - n.sum('licensegate_clients_waiting', { tenant: DEFAULT_TENANT, type: 'cloud-server' })).toBe(1);
+    await Promise.all([agent.close(), second.close(), waiting.close()]);
   });
 
   it('H4: 15 tenants with METRICS_TENANT_LABELS=3 give at most 3 tenant labels + other, and the sums still hold', async () => {
