@@ -24,6 +24,7 @@ import type { BenchOptions, BenchResults, ScenarioResult } from './lib/types.ts'
 import { baselineWs } from './scenarios/baseline-ws.ts';
 import { bootStorm } from './scenarios/boot-storm.ts';
 import { bootStormTls } from './scenarios/boot-storm-tls.ts';
+import { bootStormMetrics } from './scenarios/boot-storm-metrics.ts';
 import { clusterStorm } from './scenarios/cluster-storm.ts';
 import { drainScenario } from './scenarios/drain.ts';
 import { durability } from './scenarios/durability.ts';
@@ -38,7 +39,7 @@ import { redisMemory } from './scenarios/redis-memory.ts';
 import { stopLatency } from './scenarios/stop-latency.ts';
 
 /** In running order. */
-const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, bootStormTls, reconnectStorm, herd, idle, stopLatency, jobThroughput, durability, clusterStorm, failover, drainScenario, redisCommands, luaBounds, redisMemory];
+const SCENARIOS: ScenarioDef[] = [baselineWs, bootStorm, bootStormTls, bootStormMetrics, reconnectStorm, herd, idle, stopLatency, jobThroughput, durability, clusterStorm, failover, drainScenario, redisCommands, luaBounds, redisMemory];
 
 const USAGE = `usage: npm run bench -- [options]
 

@@ -93,6 +93,11 @@ const envSchema = z.object({
   // admin sessions (SPEC H2, docs/accounts.md): fractional values allowed (0.05 min = 3 s, for tests)
   SESSION_IDLE_MINUTES: z.coerce.number().finite().min(0.01).max(10_080).default(30),
   SESSION_MAX_HOURS: z.coerce.number().finite().min(0.001).max(8_760).default(12),
+  // Prometheus metrics (SPEC H4, docs/metrics.md)
+  METRICS: z.enum(['on', 'off']).default('on'),
+  METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{16,512}$/, 'must be 16-512 printable characters without spaces').optional(),
+  METRICS_TENANT_LABELS: int(0, 1_000).default(10),
+  METRICS_CACHE_MS: int(0, 600_000).default(10_000),
 });
 
 export interface Config {
@@ -175,6 +180,19 @@ export interface Config {
   sessionIdleMs: number;
   /** An admin session ends this long after login (SESSION_MAX_HOURS). */
   sessionMaxMs: number;
+  /** Prometheus metrics on the HTTP port (SPEC H4, docs/metrics.md). */
+  metrics: MetricsSettings;
+}
+
+export interface MetricsSettings {
+  /** METRICS=on: GET /metrics and the instrumentation; off: neither (no cost). */
+  enabled: boolean;
+  /** METRICS_TOKEN: a scrape must carry it as a bearer token. */
+  token: string | undefined;
+  /** METRICS_TENANT_LABELS: tenants that keep their own `tenant` label; the rest are `other`. */
+  tenantLabels: number;
+  /** METRICS_CACHE_MS: how long one Redis read of the license gauges answers scrapes. */
+  cacheMs: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -310,6 +328,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sseMaxStreams: e.SSE_MAX_STREAMS,
     sessionIdleMs: Math.round(e.SESSION_IDLE_MINUTES * 60_000),
     sessionMaxMs: Math.round(e.SESSION_MAX_HOURS * 3_600_000),
+    metrics: { enabled: e.METRICS === 'on', token: e.METRICS_TOKEN, tenantLabels: e.METRICS_TENANT_LABELS, cacheMs: e.METRICS_CACHE_MS },
   };
 }
 

@@ -31,6 +31,12 @@ import { appendfsyncFor, verifyRedisDurability } from './store/durability.ts';
 import { startEmbeddedRedis, type EmbeddedRedis } from './store/embedded-redis.ts';
 import { DEFAULT_TENANT, Keys } from './store/keys.ts';
 import { createRedis, waitReady } from './store/redis-connection.ts';
+import type { HttpHandler } from './gateway/health-server.ts';
+import { NOOP_METRICS, type Metrics } from './metrics/instruments.ts';
+import { LicensePools } from './metrics/license-pools.ts';
+import { metricsEndpoint } from './metrics/metrics-endpoint.ts';
+import { PromMetrics } from './metrics/prom-metrics.ts';
+import { pingRedis } from './metrics/redis-ping.ts';
 import { describeTarget, singleTarget, type RedisTarget } from './store/redis-target.ts';
 import { startupFailure, type StartupSettings, type StartupStep } from './startup-error.ts';
 
@@ -86,6 +92,14 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
   // BullMQ needs its own connection that never gives up on a request.
   const bull = createRedis(redisTarget, { connectionName: 'licensegate:scheduler', maxRetriesPerRequest: null, durability });
   for (const c of [redis, bull]) c.on('error', (err) => logger.error({ err }, 'redis connection error'));
+  // SPEC H4 (docs/metrics.md): METRICS=off leaves every component on the no-op instruments.
+  const prom = config.metrics.enabled ? new PromMetrics() : undefined;
+  const metrics: Metrics = prom ?? NOOP_METRICS;
+  if (prom) {
+    redis.on('reconnecting', () => metrics.redisReconnect('gateway'));
+    bull.on('reconnecting', () => metrics.redisReconnect('bullmq'));
+  }
+  const httpHandlers: HttpHandler[] = [];
   const stack: (() => Promise<unknown>)[] = [];
   const unwind = async () => {
     for (const fn of stack.reverse()) await fn().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
@@ -142,7 +156,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     if (config.runWorkers) {
       const worker = startSchedulerWorker(bull, keys.queuePrefix, ctx, logger, config.retention);
       stack.push(() => worker.close());
-      const adminWorker = startAdminWorker(bull, keys.queuePrefix, ctx, logger, { concurrency: config.adminConcurrency });
+      const adminWorker = startAdminWorker(bull, keys.queuePrefix, ctx, logger, { concurrency: config.adminConcurrency, metrics });
       stack.push(() => adminWorker.close());
     }
 
@@ -185,6 +199,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
       trustedProxies: config.trustedProxies,
       maxSendBufferBytes: config.maxSendBufferBytes,
       http: config.http,
+      metrics,
     });
     step = 'gateway';
     const ws = await gateway.start();
@@ -194,7 +209,13 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     const sessionTimes = { idleMs: config.sessionIdleMs, maxMs: config.sessionMaxMs };
     const adminHttp = startAdminHttpService({ ctx, redisTarget, trustedProxies: config.trustedProxies, authenticator: createAuthenticator({ redis, keys, sessionTimes }), sessionTimes, logger, sseMaxStreams: config.sseMaxStreams });
     stack.push(() => adminHttp.close());
-    const health = await startHealthServer(config.gatewayHost, config.httpPort, gateway, tls, config.http, [setupPageHandler, adminHttp.handler]);
+    httpHandlers.push(setupPageHandler, adminHttp.handler);
+    if (prom) {
+      prom.watchConnections(gateway);
+      new LicensePools(ctx, { topTenants: config.metrics.tenantLabels, cacheMs: config.metrics.cacheMs }, prom.registry);
+      httpHandlers.push(metricsEndpoint({ registry: prom.registry, token: config.metrics.token, beforeScrape: () => pingRedis(redis, metrics) }));
+    }
+    const health = await startHealthServer(config.gatewayHost, config.httpPort, gateway, tls, config.http, httpHandlers);
     stack.push(() => new Promise<void>((resolve) => health.server.close(() => resolve())));
     // First of all at stop: open event streams would keep the server's close waiting (SPEC H3).
     stack.push(() => adminHttp.endStreams());

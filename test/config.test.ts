@@ -201,6 +201,19 @@ describe('configuration', () => {
     expect(() => loadConfig({ SESSION_MAX_HOURS: 'soon' })).toThrow(/SESSION_MAX_HOURS/);
   });
 
+  it('R3 H4: metrics default to on, no token, 10 tenant labels and a 10 s cache; METRICS=off turns them off', () => {
+    expect(loadConfig({}).metrics).toEqual({ enabled: true, token: undefined, tenantLabels: 10, cacheMs: 10_000 });
+    expect(loadConfig({ METRICS: 'off', METRICS_TOKEN: 'scrape-token-0123456789', METRICS_TENANT_LABELS: '3', METRICS_CACHE_MS: '0' }).metrics).toEqual({
+      enabled: false,
+      token: 'scrape-token-0123456789',
+      tenantLabels: 3,
+      cacheMs: 0,
+    });
+    expect(() => loadConfig({ METRICS: 'yes' })).toThrow(/METRICS/);
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/);
+    expect(() => loadConfig({ METRICS_TENANT_LABELS: '-1' })).toThrow(/METRICS_TENANT_LABELS/);
+  });
+
   it('R3 F1: CLOCK_OFFSET_MS takes a signed offset in ms', () => {
     expect(loadConfig({ CLOCK_OFFSET_MS: '-30000' }).clockOffsetMs).toBe(-30_000);
     expect(loadConfig({ CLOCK_OFFSET_MS: '30000', RECONCILE_INTERVAL_MS: '5000' })).toMatchObject({ clockOffsetMs: 30_000, reconcileIntervalMs: 5_000 });

@@ -7,10 +7,14 @@ import type { RedisClient } from '../store/redis-connection.ts';
 import { isEndpointLicenseType, type EndpointLicenseType } from '../licensing/license-types.ts';
 import type { Keys } from '../store/keys.ts';
 
-export type ClientCommand =
+export type ClientCommand = (
   | { seq: number; kind: 'start'; licenseType: EndpointLicenseType }
   | { seq: number; kind: 'stop'; reason: string }
-  | { seq: number; kind: 'uninstall' };
+  | { seq: number; kind: 'uninstall' }
+) & {
+  /** When it was appended (Redis TIME, ms; field `t`): the delivery latency's start (SPEC H4). Absent in older entries. */
+  appendedAt?: number;
+};
 
 /** XRANGE reply entry: [id, [field, value, ...]]. */
 export type StreamEntry = [string, string[]];
@@ -20,12 +24,15 @@ export function parseCommandEntry(entry: StreamEntry): ClientCommand {
   const seq = Number(id.slice(id.indexOf('-') + 1));
   let kind = '';
   let arg = '';
+  let at = '';
   for (let i = 0; i + 1 < fields.length; i += 2) {
     if (fields[i] === 'k') kind = fields[i + 1]!;
     else if (fields[i] === 'a') arg = fields[i + 1]!;
+    else if (fields[i] === 't') at = fields[i + 1]!;
   }
   const cmd = commandOf(seq, kind, arg);
   if (!cmd) throw new Error(`corrupt command log entry ${id}: ${JSON.stringify(fields)}`);
+  if (at !== '') withAppendedAt(cmd, Number(at));
   return cmd;
 }
 
@@ -36,6 +43,12 @@ export function commandOf(seq: number, kind: string, arg: string): ClientCommand
   if (kind === 'stop') return { seq, kind, reason: arg };
   if (kind === 'uninstall') return { seq, kind };
   return null;
+}
+
+/** Records when the command was appended, if `at` is a plausible time in ms. */
+export function withAppendedAt(cmd: ClientCommand, at: number): ClientCommand {
+  if (Number.isSafeInteger(at) && at > 0) cmd.appendedAt = at;
+  return cmd;
 }
 
 /** Commands with seq > afterSeq, oldest first, at most `max`. */

@@ -3,13 +3,13 @@
  * in Redis is the truth, so a lost message delays delivery until the next connect or
  * heartbeat-driven check but never loses a command.
  */
-import { commandOf, type ClientCommand } from './client-command.ts';
+import { commandOf, withAppendedAt, type ClientCommand } from './client-command.ts';
 
 export type NodeMessage =
   /**
    * These Clients have new commands in their logs. Lua scripts ring from inside (see
    * ringAppended in src/store/lua/includes/commands.lua) and carry the new commands by Client
-   * as [seq, kind, arg], so the node can send them without reading the log.
+   * as [seq, kind, arg, appendedAt ms], so the node can send them without reading the log.
    */
   | { t: 'cmd'; tenant: string; clients: string[]; cmds?: Map<string, ClientCommand[]> }
   /** This connection of the Client was replaced by a newer one elsewhere (SPEC C5). */
@@ -41,6 +41,8 @@ function carriedCommands(raw: unknown): Map<string, ClientCommand[]> | undefined
     for (const parts of list) {
       const cmd = Array.isArray(parts) ? commandOf(Number(parts[0]), String(parts[1]), String(parts[2] ?? '')) : null;
       if (!cmd) return undefined;
+      // [3]: when it was appended (Redis TIME, ms), for the delivery latency (SPEC H4).
+      if (typeof parts[3] === 'number') withAppendedAt(cmd, parts[3]);
       cmds.push(cmd);
     }
     out.set(clientId, cmds);

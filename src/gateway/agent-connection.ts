@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { ClientCommand } from '../delivery/client-command.ts';
 import { LicensegateError, type ErrorCode } from '../errors.ts';
+import { NOOP_METRICS, type Metrics } from '../metrics/instruments.ts';
 import { encodeCommand, encodeError, encodeHeartbeatAck } from '../protocol/encode-server-frame.ts';
 import { TokenBucket } from './rate-limiter.ts';
 import { commandToWire } from './wire-mapping.ts';
@@ -48,6 +49,13 @@ export class AgentConnection {
   maxSendBufferBytes = 1024 * 1024;
   /** When fail() began closing this connection (0: not yet); the sweep ends a close that lingers. */
   closingSince = 0;
+  /** Where the Error frames it sends are counted (SPEC H4); set by the gateway. */
+  metrics: Metrics = NOOP_METRICS;
+  /**
+   * With metrics on: [seq, appendedAt ms, …] of commands sent live and not yet acknowledged,
+   * for the delivery latency (command-delivery.ts). Undefined while none: commands are rare.
+   */
+  pendingAppends: number[] | undefined;
   private readonly bucket: TokenBucket;
   private logger: Logger | undefined;
 
@@ -152,6 +160,7 @@ export class AgentConnection {
     const err = typeof error === 'string' ? new LicensegateError(error) : error;
     this.closingSince ||= Date.now();
     if (this.isOpen) {
+      this.metrics.errorSent(err.code);
       this.ws.send(encodeError(err.code, err.message, err.retryAfterMs), { binary: true });
       this.ws.close(err.closeCode, err.code);
     }

@@ -9,6 +9,7 @@ import type { RedisClient } from '../store/redis-connection.ts';
 import { readCommandsAfter, type ClientCommand } from '../delivery/client-command.ts';
 import { repairLostCommands } from '../delivery/seq-repair.ts';
 import type { Keys } from '../store/keys.ts';
+import { NOOP_METRICS, type Metrics } from '../metrics/instruments.ts';
 import type { AgentConnection } from './agent-connection.ts';
 
 /**
@@ -23,10 +24,46 @@ export interface CommandDeliveryOptions {
   /** Most commands read from the log at once. */
   maxReplay: number;
   heartbeatIntervalMs: number;
+  /** Delivery latency and repairs (SPEC H4). Default NOOP_METRICS. */
+  metrics?: Metrics;
 }
 
 export class CommandDelivery {
-  constructor(private readonly o: CommandDeliveryOptions) {}
+  private readonly metrics: Metrics;
+
+  constructor(private readonly o: CommandDeliveryOptions) {
+    this.metrics = o.metrics ?? NOOP_METRICS;
+  }
+
+  /**
+   * With metrics on, remembers when each command about to go out on a live connection was
+   * appended, so that its ack can observe append → ack (SPEC H4). Only live deliveries: a
+   * Welcome's replay carries commands appended while the agent was away, whose age says how
+   * long it was gone, not how fast delivery is.
+   */
+  private track(conn: AgentConnection, cmds: ClientCommand[]): void {
+    if (!this.metrics.enabled) return;
+    for (const cmd of cmds) {
+      if (cmd.seq <= conn.lastSentSeq || cmd.appendedAt === undefined) continue;
+      (conn.pendingAppends ??= []).push(cmd.seq, cmd.appendedAt);
+    }
+  }
+
+  /** The agent acknowledged up to `seq`: observes the latency of the tracked commands it covers. */
+  acknowledged(conn: AgentConnection, seq: number, now = Date.now()): void {
+    const pending = conn.pendingAppends;
+    if (pending === undefined) return;
+    let keep = 0;
+    for (let i = 0; i < pending.length; i += 2) {
+      if (pending[i]! <= seq) this.metrics.commandAcked((now - pending[i + 1]!) / 1000);
+      else {
+        pending[keep++] = pending[i]!;
+        pending[keep++] = pending[i + 1]!;
+      }
+    }
+    pending.length = keep;
+    if (keep === 0) conn.pendingAppends = undefined;
+  }
 
   /** Sends commands on a live connection; an Uninstall among them starts its ack deadline. */
   send(conn: AgentConnection, cmds: ClientCommand[]): void {
@@ -55,6 +92,7 @@ export class CommandDelivery {
       void this.deliver(conn);
       return;
     }
+    this.track(conn, cmds);
     this.send(conn, cmds);
   }
 
@@ -67,6 +105,7 @@ export class CommandDelivery {
     try {
       const seq = await repairLostCommands(this.o.redis, this.o.keys, conn.tenantId, conn.clientId, conn.lastSentSeq);
       if (seq === 0) return;
+      this.metrics.seqRepaired();
       conn.log.warn({ sentSeq: conn.lastSentSeq, seq }, 'redis lost commands this connection had sent; restated the license state');
       void this.deliver(conn);
     } catch (err) {
@@ -86,6 +125,7 @@ export class CommandDelivery {
         conn.deliverAgain = false;
         const cmds = await readCommandsAfter(this.o.redis, this.o.keys, conn.tenantId, conn.clientId, conn.lastSentSeq, this.o.maxReplay);
         if (conn.state !== 'live') return;
+        this.track(conn, cmds);
         this.send(conn, cmds);
         if (cmds.length >= this.o.maxReplay) conn.deliverAgain = true;
       } while (conn.deliverAgain);

@@ -3,6 +3,7 @@ import type { RedisClient } from '../store/redis-connection.ts';
 import type { Logger } from 'pino';
 import { DEFAULT_OS_LICENSE_MAP, type OsLicenseRule } from '../licensing/os-license-map.ts';
 import type { Keys } from '../store/keys.ts';
+import { NOOP_METRICS, type Metrics } from '../metrics/instruments.ts';
 import { DEFAULT_ENROLL_BURST, DEFAULT_ENROLL_RATE } from '../licensing/tenant-limits.ts';
 import { DEFAULT_AUTH_AUDIT_WINDOW_MS } from './failed-auth-audit.ts';
 import type { TlsMaterial } from './tls-context.ts';
@@ -95,6 +96,8 @@ export interface GatewayOptions {
   maxSendBufferBytes?: number;
   /** Slowloris bounds of the agent port's HTTP server (http-hardening.ts). */
   http?: HttpLimits;
+  /** Where refusals, handshakes, doorbells and delivery latency are reported (SPEC H4). Default NOOP_METRICS. */
+  metrics?: Metrics;
 }
 
 export type ResolvedGatewayOptions = Required<GatewayOptions>;
@@ -134,6 +137,7 @@ export function resolveGatewayOptions(options: GatewayOptions, defaultNodeId: ()
     trustedProxies: DEFAULT_SOURCE_LIMITS.trustedProxies,
     maxSendBufferBytes: 1024 * 1024,
     http: DEFAULT_HTTP_LIMITS,
+    metrics: NOOP_METRICS,
     ...stripUndefined(options),
     redis: options.redis,
     keys: options.keys,

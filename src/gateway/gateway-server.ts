@@ -76,7 +76,7 @@ export class GatewayServer {
     this.sessions = new SessionStore(this.options.redis, this.options.keys, { rate: this.options.enrollRate, burst: this.options.enrollBurst });
     this.peers = new PeerGuard(this.options, this.options.logger);
     this.tasks = new PeriodicTasks(this.options.logger);
-    this.delivery = new CommandDelivery({ redis: this.options.redis, keys: this.options.keys, maxReplay: this.options.maxReplay, heartbeatIntervalMs: this.options.heartbeatIntervalMs });
+    this.delivery = new CommandDelivery({ redis: this.options.redis, keys: this.options.keys, maxReplay: this.options.maxReplay, heartbeatIntervalMs: this.options.heartbeatIntervalMs, metrics: this.options.metrics });
     const o = this.options;
     this.admission = new Admission({
       maxHandshakes: o.maxHandshakes,
@@ -115,6 +115,16 @@ export class GatewayServer {
   /** Number of open agent connections (any state). */
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** Live connections: their Hello succeeded (SPEC H4's authenticated state). */
+  get authenticatedCount(): number {
+    return this.byClient.size;
+  }
+
+  /** Hellos waiting for a handshake slot (C13). */
+  get helloQueueDepth(): number {
+    return this.hellos.size;
   }
 
   get draining(): boolean {
@@ -225,6 +235,7 @@ export class GatewayServer {
     const conn = new AgentConnection(ws, this.nextConnId++, this.nodeId, Date.now(), rate, this.log, this.peers.clientAddressOf(req));
     const refused = this.peers.admit(conn, req);
     conn.maxSendBufferBytes = o.maxSendBufferBytes;
+    conn.metrics = o.metrics;
     if (this.stopping || this.drainStarted) {
       conn.fail(drainRefusal());
       return;
@@ -315,6 +326,7 @@ export class GatewayServer {
     try {
       if (seq > conn.lastSentSeq) throw new LicensegateError('INVALID_ACK', `seq ${seq} was never sent on this connection`);
       const outcome = await this.sessions.ack(conn.tenantId, conn.clientId, seq, conn.token);
+      this.delivery.acknowledged(conn, seq);
       // SPEC C8: the agent acknowledged its Uninstall; the script recorded it offline.
       if (outcome.uninstalled && conn.state === 'live') {
         conn.log.info({ seq }, 'agent acknowledged its uninstall');
@@ -393,9 +405,11 @@ export class GatewayServer {
   private onNodeMessage(raw: string): void {
     const msg = parseNodeMessage(raw);
     if (!msg) {
+      this.options.metrics.doorbellReceived('malformed');
       this.log.warn({ raw: raw.slice(0, 200) }, 'ignored malformed node message');
       return;
     }
+    this.options.metrics.doorbellReceived(msg.t);
     if (msg.t === 'supersede') {
       // By token, whatever the connection's state: the newer connection's Hello ran after ours,
       // but its supersede can still arrive before our own Hello reply (C5, issue 8 item 10).

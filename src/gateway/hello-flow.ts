@@ -54,6 +54,7 @@ export class HelloFlow {
 
   async authenticate(conn: AgentConnection, hello: HelloMessage): Promise<void> {
     const ctx = this.ctx;
+    const metrics = ctx.options.metrics;
     conn.state = 'authenticating';
     conn.identify(hello.tenantId, hello.clientId);
     conn.nonPersistent = hello.nonPersistent;
@@ -68,8 +69,14 @@ export class HelloFlow {
         if (!ctx.connections.has(conn.token)) ctx.doorbells.release(hello.tenantId); // it closed meanwhile
         else ctx.ringing.set(conn.token, hello.tenantId);
       }
+      const t0 = metrics.enabled ? performance.now() : 0;
       outcome = await ctx.sessions.hello({ hello, os, wantType, connToken: conn.token, now: wallClock(), maxReplay: ctx.options.maxReplay });
+      if (metrics.enabled) {
+        metrics.redisRoundTrip('hello', (performance.now() - t0) / 1000);
+        metrics.handshake('welcome', hello.auth.kind === 'enrollmentToken', outcome.credential !== undefined);
+      }
     } catch (err) {
+      metrics.handshake('refused', hello.auth.kind === 'enrollmentToken', false);
       // The script may have run and recorded this connection online although we got no reply
       // (lost on a Redis reconnect, whose resent script then refused): nothing else would ever
       // remove that record while this node lives, and the agent would get ENROLLMENT_PENDING on
@@ -155,6 +162,7 @@ export class HelloFlow {
       const node = nodeOfConn(previousConn);
       if (node !== ctx.nodeId) {
         const msg: NodeMessage = { t: 'supersede', tenant: conn.tenantId, client: conn.clientId, conn: previousConn };
+        ctx.options.metrics.doorbellSent();
         ctx.options.redis.spublish(ctx.options.keys.doorbellChannel(conn.tenantId, node), JSON.stringify(msg)).catch((err: unknown) => ctx.log.error({ err }, 'supersede publish failed'));
       }
     }

@@ -14,10 +14,30 @@ import type { LedgerContext } from '../licensing/ledger-context.ts';
 import { awaitDurable } from '../store/durability.ts';
 import { adminHandlers } from './admin-handlers.ts';
 import { ADMIN_QUEUE, jobSchemas, type JobName } from './contract.ts';
+import { NOOP_METRICS, type Metrics } from '../metrics/instruments.ts';
 
 export interface AdminWorkerOptions {
   /** Jobs run at once. Default 16. */
   concurrency?: number;
+  /** Job attempts by name and outcome, with their duration (SPEC H4). Default NOOP_METRICS. */
+  metrics?: Metrics;
+}
+
+/**
+ * Runs `attempt` and reports it: `completed`, `refused` (a coded refusal, not retried) or
+ * `failed` (retried with backoff), with the attempt's duration.
+ */
+async function measured<T>(metrics: Metrics, name: string, attempt: () => Promise<T>): Promise<T> {
+  if (!metrics.enabled) return attempt();
+  const t0 = performance.now();
+  try {
+    const value = await attempt();
+    metrics.adminJob(name, 'completed', (performance.now() - t0) / 1000);
+    return value;
+  } catch (err) {
+    metrics.adminJob(name, err instanceof UnrecoverableError ? 'refused' : 'failed', (performance.now() - t0) / 1000);
+    throw err;
+  }
 }
 
 /** Runs one job: the processor, exported for tests. */
@@ -53,7 +73,8 @@ async function durableResult<T>(result: Promise<T>, ...connections: RedisClient[
 }
 
 export function startAdminWorker(connection: RedisClient, queuePrefix: string, ctx: LedgerContext, logger: Logger, options: AdminWorkerOptions = {}): Worker {
-  const worker = new Worker(ADMIN_QUEUE, (job) => durableResult(processAdminJob(ctx, job), ctx.redis, connection), {
+  const metrics = options.metrics ?? NOOP_METRICS;
+  const worker = new Worker(ADMIN_QUEUE, (job) => measured(metrics, job.name, () => durableResult(processAdminJob(ctx, job), ctx.redis, connection)), {
     connection,
     prefix: queuePrefix,
     concurrency: options.concurrency ?? 16,

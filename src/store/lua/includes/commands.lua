@@ -24,6 +24,18 @@ local function redisRunId()
   return RUN_ID
 end
 
+-- When this script appended its commands (Redis TIME, ms; read once per call): the start of the
+-- gateway's delivery latency (append -> ack, SPEC H4), field t of the entry and 4th element of
+-- the doorbell's copy.
+local APPENDED_AT = nil
+local function appendedAt()
+  if not APPENDED_AT then
+    local t = redis.call('TIME')
+    APPENDED_AT = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return APPENDED_AT
+end
+
 -- Appends a command to a Client's durable log (a stream with entry ids 0-<seq>); returns seq.
 -- kind: 'start' (arg = license type), 'stop' (arg = reason), 'uninstall' (arg = '').
 local function appendCommand(clientId, kind, arg)
@@ -35,7 +47,7 @@ local function appendCommand(clientId, kind, arg)
     redis.call('HSET', ck, 'runId', redisRunId())
   end
   local seq = redis.call('HINCRBY', ck, 'seq', 1)
-  redis.call('XADD', kCommands(clientId), '0-' .. seq, 'k', kind, 'a', arg)
+  redis.call('XADD', kCommands(clientId), '0-' .. seq, 'k', kind, 'a', arg, 't', appendedAt())
   -- Its ack ends the Client's last connection (ack-1.lua, SPEC C8).
   if kind == 'uninstall' then redis.call('HSET', ck, 'uninstallSeq', seq) end
   local list = APPENDED[clientId]
@@ -44,7 +56,7 @@ local function appendCommand(clientId, kind, arg)
     APPENDED[clientId] = list
     APPENDED_IDS[#APPENDED_IDS + 1] = clientId
   end
-  list[#list + 1] = { seq, kind, arg }
+  list[#list + 1] = { seq, kind, arg, appendedAt() }
   return seq
 end
 
