@@ -64,9 +64,9 @@ export function sendProblem(res: ServerResponse, err: unknown, instance?: string
   return problem;
 }
 
-/** INVALID_REQUEST carrying the field errors of a zod failure. */
-export function invalidRequest(where: string, issues: readonly { path: readonly PropertyKey[]; message: string }[]): LicensegateError {
-  const fields = issues.map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
+/** INVALID_REQUEST carrying the field errors of zod failures (paths like `body.name`). */
+export function invalidRequest(issues: readonly { path: readonly PropertyKey[]; message: string }[]): LicensegateError {
+  const fields = issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
   const err = new LicensegateError('INVALID_REQUEST', fields.map((f) => `${f.path}: ${f.message}`).join('; '));
   return Object.assign(err, { fields });
 }

@@ -100,9 +100,12 @@ export class ApiRouter {
       principal = await this.options.authenticator.authenticate(req, sourceAddress);
       if (!principal) throw new LicensegateError('UNAUTHENTICATED');
     }
-    const params = parse(route.params, rawParams, 'params');
-    const query = parse(route.query, Object.fromEntries(search), 'query');
-    const body = route.body ? parse(route.body, await readJsonBody(req), 'body') : undefined;
+    // Every part is checked before answering, so one 422 names every wrong field.
+    const issues: Issue[] = [];
+    const params = parse(route.params, rawParams, 'params', issues);
+    const query = parse(route.query, Object.fromEntries(search), 'query', issues);
+    const body = route.body ? parse(route.body, await readJsonBody(req), 'body', issues) : undefined;
+    if (issues.length > 0) throw invalidRequest(issues);
     let idempotencyKey: string | undefined;
     const header = req.headers['idempotency-key'];
     if (route.idempotent && header !== undefined) {
@@ -120,9 +123,14 @@ export class ApiRouter {
   }
 }
 
-function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } } } | undefined, value: unknown, where: string): T {
+type Issue = { path: readonly PropertyKey[]; message: string };
+type Parser<T> = { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: readonly Issue[] } } };
+
+/** The parsed part, or its issues (prefixed with `where`) added to `issues`. */
+function parse<T>(schema: Parser<T> | undefined, value: unknown, where: string, issues: Issue[]): T {
   if (!schema) return (value ?? {}) as T;
   const r = schema.safeParse(value ?? (where === 'body' ? undefined : {}));
-  if (!r.success) throw invalidRequest(where, r.error.issues);
-  return r.data;
+  if (r.success) return r.data;
+  for (const i of r.error.issues) issues.push({ path: [where, ...i.path], message: i.message });
+  return undefined as T;
 }
