@@ -38,6 +38,16 @@ function packageVersion(): string {
   }
 }
 
+/**
+ * The client address of an API request, by the gateway's rule (source-limits.ts): the peer's,
+ * or — from a TRUSTED_PROXIES peer only — the rightmost X-Forwarded-For hop that is not a proxy.
+ * Login limits per source address (docs/accounts.md) count by it.
+ */
+export function clientAddressRule(trustedProxies: readonly string[]): (req: IncomingMessage) => string {
+  const proxies = new SourceLimits({ trustedProxies: [...trustedProxies] });
+  return (req) => proxies.clientAddress(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for']);
+}
+
 export function startAdminHttpService(o: AdminHttpServiceOptions): AdminHttp {
   // Its own actor has no permission: every route passes the principal's (ApiDeps).
   const admin = new AdminClient({
@@ -45,8 +55,7 @@ export function startAdminHttpService(o: AdminHttpServiceOptions): AdminHttp {
     prefix: o.ctx.keys.queuePrefix,
     actor: { userId: 'admin-api', tenantId: DEFAULT_TENANT, permissions: [] },
   });
-  const proxies = new SourceLimits({ trustedProxies: [...o.trustedProxies] });
-  const clientAddress = (req: IncomingMessage) => proxies.clientAddress(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for']);
+  const clientAddress = clientAddressRule(o.trustedProxies);
   const http = createAdminHttp({
     deps: { ctx: o.ctx, admin, redisTarget: o.redisTarget, logger: o.logger, ...(o.sessionTimes ? { sessionTimes: o.sessionTimes } : {}) },
     authenticator: o.authenticator,

@@ -14,7 +14,7 @@ import type { ApiDeps, RouteModule } from './api-deps.ts';
 import { openApiDocument } from './openapi.ts';
 import type { Authenticator } from './principal.ts';
 import { route, type AnyRoute } from './route.ts';
-import { ApiRouter } from './router.ts';
+import { API_BASE, ApiRouter } from './router.ts';
 import { serialKeyRoutes } from './routes/serial-key-routes.ts';
 import { tenantRoutes } from './routes/tenant-routes.ts';
 import { clientRoutes } from './routes/client-routes.ts';
@@ -38,6 +38,9 @@ export const ROUTE_MODULES: RouteModule[] = [
   eventRoutes,
   authRoutes, accountRoutes, tokenRoutes,
 ];
+
+/** Socket idle bound during an API request: above the admin job timeout (30 s) of AdminClient. */
+export const API_IDLE_TIMEOUT_MS = 60_000;
 
 export interface AdminHttpOptions {
   deps: ApiDeps;
@@ -79,5 +82,15 @@ export function createAdminHttp(options: AdminHttpOptions): AdminHttp {
     }),
   );
   const router = new ApiRouter({ routes, authenticator: options.authenticator, logger: options.logger, clientAddress: options.clientAddress });
-  return { handler: router.handle, routes, endStreams: () => events.close(), close: () => events.close() };
+  const handler: HttpHandler = (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path !== API_BASE && !path.startsWith(`${API_BASE}/`)) return Promise.resolve(false);
+    // The HTTP port destroys a socket idle for HTTP_HEADERS_TIMEOUT_MS (slowloris guard,
+    // http-hardening.ts). An API request is idle while its admin job waits for a worker — up to
+    // the job timeout — so its socket gets a longer bound for this request only (Node resets it
+    // to the keep-alive timeout once the answer is sent). Streams (SSE) set their own.
+    res.setTimeout(API_IDLE_TIMEOUT_MS);
+    return router.handle(req, res);
+  };
+  return { handler, routes, endStreams: () => events.close(), close: () => events.close() };
 }

@@ -101,7 +101,7 @@ describe('admin API answers match its OpenAPI document', () => {
       await op('getClient', 404, tech, 'GET', '/tenants/default/clients/no-such-client');
       await op('unassignClient', 200, tech, 'POST', `/tenants/default/clients/${id}/unassign`);
       await op('unassignClient', 404, tech, 'POST', '/tenants/default/clients/no-such-client/unassign');
-      const assigned = await op('assignClient', 200, tech, 'POST', `/tenants/default/clients/${id}/assign`, {});
+      const assigned = await op('assignClient', 200, tech, 'POST', `/tenants/default/clients/${id}/assign`); // no body: {}
       expect((assigned.json as { license: string }).license).toBe('workstation');
       await op('assignClient', 422, tech, 'POST', `/tenants/default/clients/${id}/assign`, { type: 'pam-seat' });
       await op('uninstallClient', 200, tech, 'POST', `/tenants/default/clients/${id}/uninstall`);

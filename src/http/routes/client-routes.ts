@@ -62,7 +62,8 @@ export const clientRoutes: RouteModule = (deps) => [
     auth: 'account',
     idempotent: true,
     params: clientParams,
-    body: z.object({ type: endpointTypeSchema.optional(), force: z.boolean().default(false) }),
+    // prefault: no body at all means `{}` (curl -X POST …/assign).
+    body: z.object({ type: endpointTypeSchema.optional(), force: z.boolean().default(false) }).prefault({}),
     response: clientStateSchema.extend({ reclaimed: z.string().nullable() }),
     handler: (ctx) =>
       deps.admin.assign({ ...jobInput(ctx), ...ctx.params, ...(ctx.body.type ? { type: ctx.body.type as EndpointLicenseType } : {}), force: ctx.body.force }),

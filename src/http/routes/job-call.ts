@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LicensegateError } from '../../errors.ts';
-import type { Actor } from '../../licensing/permissions.ts';
+import { authorizeTenant, type Actor } from '../../licensing/permissions.ts';
 import type { Principal } from '../principal.ts';
 
 /** The admin job id an account's Idempotency-Key maps to. */
@@ -23,8 +23,17 @@ export function principalOf(ctx: { principal: Principal | null }): Principal {
   return ctx.principal;
 }
 
-/** What every admin job call of a route passes: actor and (when sent) the mapped idempotency key. */
-export function jobInput(ctx: { principal: Principal | null; idempotencyKey: string | undefined }): { actor: Actor; idempotencyKey?: string } {
+/**
+ * What every admin job call of a route passes: actor and (when sent) the mapped idempotency key.
+ * Two refusals happen here, before anything is queued: a read-only account (no permission; every
+ * admin job needs one) and another tenant's resource (T6; every job on a tenant needs its scope).
+ * Both are necessary conditions of every job, so this never refuses what the worker would
+ * allow; the worker then checks the exact permissions (A2) — the API is not the only check.
+ */
+export function jobInput(ctx: { principal: Principal | null; idempotencyKey: string | undefined; params?: unknown }): { actor: Actor; idempotencyKey?: string } {
   const p = principalOf(ctx);
+  if (p.actor.permissions.length === 0) throw new LicensegateError('FORBIDDEN', `account ${p.accountId} is read-only (it holds no permission)`);
+  const tenantId = (ctx.params as { tenantId?: unknown } | undefined)?.tenantId;
+  if (typeof tenantId === 'string') authorizeTenant(p.actor, tenantId, `changing tenant ${tenantId}`);
   return ctx.idempotencyKey === undefined ? { actor: p.actor } : { actor: p.actor, idempotencyKey: apiJobId(p.accountId, ctx.idempotencyKey) };
 }

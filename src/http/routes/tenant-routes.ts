@@ -144,7 +144,7 @@ export const tenantRoutes: RouteModule = (deps) => [
     auth: 'account',
     idempotent: true,
     params: tenantParams,
-    body: z.object({ graceSeconds: z.number().int().min(0).max(MAX_GRACE_MS / 1000).default(0) }),
+    body: z.object({ graceSeconds: z.number().int().min(0).max(MAX_GRACE_MS / 1000).default(0) }).prefault({}),
     response: z.object({ tenantId: z.string(), rotatedAt: z.number(), previousValidUntil: z.number(), enrollmentToken: z.string().describe('shown once; "" on a repeated Idempotency-Key') }),
     handler: (ctx) => deps.admin.rotateToken({ ...jobInput(ctx), tenantId: ctx.params.tenantId, graceSeconds: ctx.body.graceSeconds }),
   }),
