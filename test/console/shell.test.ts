@@ -8,6 +8,8 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../agent-sim/agent.ts';
+import { AccountService } from '../../src/accounts/account-service.ts';
+import { LoginLimiter } from '../../src/accounts/login-limiter.ts';
 import { enrolledAgent, OS } from '../helpers/agents.ts';
 import { mintKey, PASSWORD, screenshot, signIn, startConsoleStack, TABLET, type ConsoleStack } from './harness.ts';
 
@@ -20,7 +22,7 @@ beforeAll(async () => {
     label: 'cshell',
     // One multi-tenant key expiring in 12 days (the 15-day warning), 4 linux licenses for 5 linux agents (an exhausted pool).
     serialKeys: [mintKey({ workstation: 10, linux: 4, 'pam-seat': 5 }, { multiTenant: true, expiresAt: Date.now() + 12 * DAY })],
-    accounts: [{ name: 'tech' }, { name: 'viewer', tenantId: 'acme', permissions: [] }, { name: 'reader', permissions: [] }],
+    accounts: [{ name: 'tech' }, { name: 'viewer', tenantId: 'acme', permissions: [] }, { name: 'reader', permissions: [] }, { name: 'locked' }],
   });
   for (let i = 0; i < 6; i++) agents.push(await enrolledAgent(stack.api.gw.url, { os: OS.windows }));
   for (let i = 0; i < 5; i++) agents.push(await enrolledAgent(stack.api.gw.url, { os: OS.linux }));
@@ -62,6 +64,35 @@ describe('console shell (H5)', () => {
     expect(await page.getByTestId('account-name').textContent()).toContain('tech');
     // The sign-in and the failed login were the only errors the browser logged (the 401 of the probe and the login).
     expect(errors.filter((e) => /Content Security Policy|Refused to/i.test(e))).toEqual([]);
+    await page.context().close();
+  });
+
+  it('H5 H2: a locked account sees LOGIN_RATE_LIMITED with the wait', async () => {
+    // Eight failed logins from another address (the real limiter): the account is locked for 8 s.
+    const limiter = new LoginLimiter(stack.api.redis, stack.api.keys);
+    for (let i = 0; i < 8; i++) await limiter.failed('locked', '192.0.2.7');
+    const page = await stack.newPage();
+    await page.goto('/#/sign-in');
+    await page.getByLabel('Name', { exact: true }).fill('locked');
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const alert = page.getByRole('alert');
+    await expect.poll(() => alert.textContent()).toContain('LOGIN_RATE_LIMITED');
+    expect(await alert.textContent()).toMatch(/Try again in [1-8] seconds\./);
+    await page.context().close();
+  });
+
+  it('H5 H2: first run: the one-time set-up link sets the password and leads to the console, where the account signs in', async () => {
+    const service = new AccountService({ redis: stack.api.redis, keys: stack.api.keys });
+    const { setupToken } = await service.createAccount({ name: 'newbie', tenantId: 'default', permissions: [] }, 'test');
+    const page = await stack.newPage();
+    await page.goto(`/setup#token=${setupToken}`);
+    await page.getByLabel('New password').fill('a brand new password');
+    await page.getByLabel('Repeat the password').fill('a brand new password');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByRole('link', { name: 'Sign in to the console' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await signIn(page, 'newbie', 'a brand new password');
     await page.context().close();
   });
 
@@ -132,7 +163,7 @@ describe('console shell (H5)', () => {
     await signIn(tablet, 'tech');
     await expect.poll(() => tablet.getByTestId('online-now').textContent()).toBe('11');
     // Readable on a tablet: nothing wider than the viewport.
-    expect(await tablet.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(TABLET.width);
+    expect(await tablet.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(TABLET.width);
     await screenshot(tablet, 'overview-tablet');
     await tablet.context().close();
   });
@@ -154,15 +185,13 @@ describe('console shell (H5)', () => {
     const reached: string[] = [];
     for (let i = 0; i < 4; i++) {
       await page.keyboard.press('Tab');
-      reached.push(await page.evaluate(() => {
-        const el = document.activeElement as HTMLElement | null;
-        return el ? el.id || `${el.tagName.toLowerCase()}:${el.textContent?.trim() ?? ''}` : '';
-      }));
+      // (A string: the test's own tsconfig has no DOM types.)
+      reached.push(await page.evaluate<string>("(e => e ? e.id || e.tagName.toLowerCase() + ':' + (e.textContent || '').trim() : '')(document.activeElement)"));
     }
     expect(reached.slice(0, 3)).toEqual(['sign-in-name', 'sign-in-password', 'button:Sign in']);
     // Focus is visible: the focused button draws an outline.
     await page.getByRole('button', { name: 'Sign in' }).focus();
-    expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).toBe('solid');
+    expect(await page.evaluate<string>('getComputedStyle(document.activeElement).outlineStyle')).toBe('solid');
     await page.getByLabel('Name', { exact: true }).focus();
     await page.keyboard.type('tech');
     await page.keyboard.press('Tab');
