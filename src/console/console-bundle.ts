@@ -58,7 +58,8 @@ function shell(jsTag: string, cssTag: string): string {
 `;
 }
 
-const tagOf = (etag: string) => etag.replace(/"/g, '').slice(0, 12);
+/** The version tag the shell puts in the asset URLs (`?v=`). */
+export const tagOf = (etag: string) => etag.replace(/"/g, '').slice(0, 12);
 
 const built = new Map<string, Promise<ConsoleBundle>>();
 

@@ -46,6 +46,13 @@ describe('console overview (H5)', () => {
     const linuxRow = page.getByRole('row').filter({ hasText: 'linux' });
     expect(await linuxRow.getByRole('meter').getAttribute('aria-valuetext')).toBe('4 of 4 (100 %)');
     await screenshot(page, 'overview');
+    // A fresh load of the console, signed in: the shell, the bundle, the session and the overview's data.
+    const t0 = performance.now();
+    await page.reload();
+    await page.getByTestId('online-now').waitFor();
+    const loadMs = Math.round(performance.now() - t0);
+    console.info(`console: signed-in load of the overview ${loadMs} ms (JS ${(await (await fetch(`${stack.base}/console/app.js`)).arrayBuffer()).byteLength} bytes)`);
+    expect(loadMs).toBeLessThan(5_000);
     await page.context().close();
 
     const tablet = await stack.newPage({ viewport: TABLET });
