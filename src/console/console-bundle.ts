@@ -48,6 +48,7 @@ function shell(jsTag: string, cssTag: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>licensegate console</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/console/app.css?v=${cssTag}">
 <script type="module" src="/console/app.js?v=${jsTag}"></script>
 </head>
