@@ -12,8 +12,12 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
+import { Confirm } from '../components/confirm.tsx';
+import { usePager } from '../components/pager.tsx';
+import { toast } from '../components/toast.tsx';
 import { subscribe, type LiveEvent } from '../live.ts';
-import { canManageClients, isSystem, type Session } from '../session.ts';
+import { canManageClients } from '../session.ts';
+import type { PageProps } from './page-props.ts';
 import { ENDPOINT_TYPES, exactTime, osTypeHint, osWords, reasonWords, relativeTime, type EndpointType } from './client-words.ts';
 
 export interface ClientRow {
@@ -32,11 +36,6 @@ interface ClientPage {
   items: ClientRow[];
   nextCursor: string | null;
   total: number;
-}
-
-export interface ClientsPageProps {
-  session: Session;
-  route?: unknown;
 }
 
 type Filter = 'all' | 'online' | 'offline' | 'unlicensed';
@@ -83,27 +82,25 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export function ClientsPage(props: ClientsPageProps) {
-  const account = props.session.account;
-  const isDefault = isSystem(props.session);
+export function ClientsPage(props: PageProps) {
+  // The tenant comes from the shell (the header's TenantPicker for default-tenant accounts; the
+  // page is re-made when it changes). Other accounts only ever have their own.
+  const tenant = props.tenantId;
   const manage = canManageClients(props.session); // a read-only account sees no action buttons
-  const [tenant, setTenant] = useState(account.tenantId);
-  const [tenants, setTenants] = useState<{ id: string; name: string }[]>([]);
   const [limit, setLimit] = useState<number>(50);
   const [filter, setFilter] = useState<Filter>('all');
   const [type, setType] = useState('');
   const [searchText, setSearchText] = useState('');
   const [search, setSearch] = useState('');
-  /** cursors[i] starts page i (undefined: the first page); the last one is the page shown. */
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  /** The stack of cursors that led to the page shown (Previous pops it). */
+  const pager = usePager();
   const [page, setPage] = useState<ClientPage | null>(null);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState('');
   const [sort, setSort] = useState<{ key: SortKey; asc: boolean }>({ key: 'id', asc: true });
   const [action, setAction] = useState<Action | null>(null);
-  const [notice, setNotice] = useState('');
   const [, setTick] = useState(0); // re-renders the relative times
-  const cursor = cursors[cursors.length - 1];
+  const cursor = pager.cursor;
   const seq = useRef(0);
 
   const load = useCallback(
@@ -129,19 +126,13 @@ export function ClientsPage(props: ClientsPageProps) {
     void load();
   }, [load]);
 
-  // Default-tenant accounts may look at any tenant.
-  useEffect(() => {
-    if (!isDefault) return;
-    api.get<{ id: string; name: string }[]>('/tenants').then(setTenants, () => setTenants([]));
-  }, [isDefault]);
-
   // The search box asks the server 300 ms after the last keystroke.
   useEffect(() => {
     const t = setTimeout(() => {
       const s = searchText.trim().slice(0, 128);
       if (s !== search) {
         setSearch(s);
-        setCursors([undefined]);
+        pager.reset();
       }
     }, 300);
     return () => clearTimeout(t);
@@ -193,9 +184,9 @@ export function ClientsPage(props: ClientsPageProps) {
     };
   }, [tenant, load, filter, type]);
 
-  const reset = () => setCursors([undefined]);
+  const reset = pager.reset;
   const rows = useMemo(() => sortRows(page?.items ?? [], sort.key, sort.asc), [page, sort]);
-  const pageNo = cursors.length;
+  const pageNo = pager.page;
   const first = (pageNo - 1) * limit;
   const filtered = filter !== 'all' || type !== '' || search !== '';
 
@@ -213,25 +204,9 @@ export function ClientsPage(props: ClientsPageProps) {
     <section class="page clients-page" aria-labelledby="clients-title">
       <header class="page-header">
         <h1 id="clients-title">License Management</h1>
-        {isDefault && (
-          <label class="tenant-picker">
-            Tenant{' '}
-            <select
-              aria-label="Tenant"
-              value={tenant}
-              onChange={(e) => {
-                setTenant((e.target as HTMLSelectElement).value);
-                reset();
-              }}
-            >
-              {(tenants.length ? tenants : [{ id: tenant, name: tenant }]).map((t) => (
-                <option key={t.id} value={t.id}>
-                  {t.name === t.id ? t.id : `${t.name} (${t.id})`}
-                </option>
-              ))}
-            </select>
-          </label>
-        )}
+        <p class="muted">
+          Clients of tenant <strong>{tenant}</strong>
+        </p>
       </header>
 
       <form class="toolbar" role="search" onSubmit={(e) => e.preventDefault()}>
@@ -293,17 +268,9 @@ export function ClientsPage(props: ClientsPageProps) {
       </form>
 
       {error && (
-        <p class="error-banner" role="alert">
-          {error}
-        </p>
-      )}
-      {notice && (
-        <p class="toast" role="status">
-          {notice}{' '}
-          <button type="button" aria-label="Dismiss" onClick={() => setNotice('')}>
-            ×
-          </button>
-        </p>
+        <div class="banner banner-error" role="alert">
+          <p>{error}</p>
+        </div>
       )}
 
       <p class="hint" id="clients-order">
@@ -338,7 +305,7 @@ export function ClientsPage(props: ClientsPageProps) {
                 <td class="license">{r.license ? <strong>{r.license}</strong> : <span class="muted">{reasonWords(r.status === 'uninstalled' ? 'UNINSTALLED' : r.reason)}</span>}</td>
                 <td>{r.status}</td>
                 {manage && (
-                  <td class="actions">
+                  <td class="row-actions">
                     {r.status === 'active' && r.license === null && (
                       <button type="button" onClick={() => setAction({ kind: 'assign', row: r })} aria-label={`Assign a license to ${r.hostname || r.clientId}`}>
                         Assign
@@ -370,7 +337,7 @@ export function ClientsPage(props: ClientsPageProps) {
       </div>
 
       <nav class="pager" aria-label="Client pages">
-        <button type="button" disabled={pageNo <= 1 || loading} onClick={() => setCursors((c) => c.slice(0, -1))}>
+        <button type="button" disabled={pageNo <= 1 || loading} onClick={pager.previous}>
           ← Previous
         </button>
         <span class="pager-status" aria-live="polite">
@@ -382,7 +349,7 @@ export function ClientsPage(props: ClientsPageProps) {
               ? 'Loading…'
               : ''}
         </span>
-        <button type="button" disabled={!page?.nextCursor || loading} onClick={() => page?.nextCursor && setCursors((c) => [...c, page.nextCursor ?? undefined])}>
+        <button type="button" disabled={!page?.nextCursor || loading} onClick={() => page?.nextCursor && pager.next(page.nextCursor)}>
           Next →
         </button>
       </nav>
@@ -394,7 +361,7 @@ export function ClientsPage(props: ClientsPageProps) {
           onClose={() => setAction(null)}
           onDone={(row, message) => {
             setAction(null);
-            setNotice(message);
+            toast(message);
             setPage((p) => p && { ...p, items: p.items.map((x) => (x.clientId === row.clientId ? { ...x, ...row } : x)) });
             void load(true);
           }}
@@ -414,7 +381,6 @@ interface ActionDialogProps {
 /** The confirmation of one action; assign also chooses the type (default: the OS's). */
 function ActionDialog({ tenant, action, onClose, onDone }: ActionDialogProps) {
   const { kind, row } = action;
-  const ref = useRef<HTMLDialogElement>(null);
   const hint = osTypeHint(row.os);
   const [type, setType] = useState<'' | EndpointType>('');
   const [force, setForce] = useState(false);
@@ -422,11 +388,6 @@ function ActionDialog({ tenant, action, onClose, onDone }: ActionDialogProps) {
   const [error, setError] = useState('');
   const name = row.hostname || row.clientId;
   const mismatch = type !== '' && type !== hint;
-
-  useEffect(() => {
-    const d = ref.current;
-    if (d && !d.open) d.showModal();
-  }, []);
 
   async function confirm() {
     setWorking(true);
@@ -451,60 +412,56 @@ function ActionDialog({ tenant, action, onClose, onDone }: ActionDialogProps) {
 
   const title = kind === 'assign' ? `Assign a license to ${name}?` : kind === 'unassign' ? `Unassign ${name}'s ${row.license} license?` : `Uninstall ${name}?`;
   return (
-    <dialog ref={ref} class="confirm" aria-labelledby="client-action-title" onCancel={onClose} onClose={onClose}>
-      <form
-        method="dialog"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void confirm();
-        }}
-      >
-        <h2 id="client-action-title">{title}</h2>
-        {kind === 'assign' && (
-          <>
-            <label>
-              License type{' '}
-              <select name="assign-type" value={type} onChange={(e) => setType((e.target as HTMLSelectElement).value as '' | EndpointType)}>
-                <option value="">its OS’s type{hint ? ` (${hint})` : ''}</option>
-                {ENDPOINT_TYPES.map((t) => (
-                  <option key={t} value={t}>
-                    {t}
-                  </option>
-                ))}
-              </select>
-            </label>
-            {mismatch && (
-              <p class="warning">
-                <label>
-                  <input type="checkbox" name="force" checked={force} onChange={(e) => setForce((e.target as HTMLInputElement).checked)} /> force
-                </label>{' '}
-                — {hint ? `${osWords(row.os)} needs ${hint}.` : 'The type its OS needs is decided by the server.'} A {type} license does not fit it unless you force it: the Client is then licensed
-                with a type its OS would not get by itself (and counts against the {type} pool).
-              </p>
-            )}
-          </>
-        )}
-        {kind === 'unassign' && <p>{row.online ? 'The agent is online: it receives StopMonitoring at once.' : 'The agent is offline: it receives StopMonitoring when it next connects.'} It stays unlicensed until someone assigns it again.</p>}
-        {kind === 'uninstall' && (
-          <p class="warning">
-            The agent on {name} <strong>uninstalls itself</strong> ({row.online ? 'now' : 'when it next connects'}) and its license is freed. This cannot be undone from the console: the
-            machine needs a new install to come back.
-          </p>
-        )}
-        {error && (
-          <p class="error-banner" role="alert">
-            {error}
-          </p>
-        )}
-        <div class="buttons">
-          <button type="button" onClick={onClose} disabled={working}>
-            Cancel
-          </button>
-          <button type="submit" class={kind === 'uninstall' ? 'danger' : 'primary'} disabled={working}>
-            {kind === 'assign' ? 'Assign' : kind === 'unassign' ? 'Unassign' : 'Uninstall'}
-          </button>
+    <Confirm
+      open
+      title={title}
+      busy={working}
+      danger={kind === 'uninstall'}
+      confirmLabel={kind === 'assign' ? 'Assign' : kind === 'unassign' ? 'Unassign' : 'Uninstall'}
+      onConfirm={() => void confirm()}
+      onCancel={onClose}
+    >
+      {kind === 'assign' && (
+        <>
+          <label>
+            License type{' '}
+            <select name="assign-type" value={type} onChange={(e) => setType((e.target as HTMLSelectElement).value as '' | EndpointType)}>
+              <option value="">its OS’s type{hint ? ` (${hint})` : ''}</option>
+              {ENDPOINT_TYPES.map((t) => (
+                <option key={t} value={t}>
+                  {t}
+                </option>
+              ))}
+            </select>
+          </label>
+          {mismatch && (
+            <p class="warning">
+              <label>
+                <input type="checkbox" name="force" checked={force} onChange={(e) => setForce((e.target as HTMLInputElement).checked)} /> force
+              </label>{' '}
+              — {hint ? `${osWords(row.os)} needs ${hint}.` : 'The type its OS needs is decided by the server.'} A {type} license does not fit it unless you force it: the Client is then licensed
+              with a type its OS would not get by itself (and uses a license of the {type} pool).
+            </p>
+          )}
+        </>
+      )}
+      {kind === 'unassign' && (
+        <p>
+          {row.online ? 'The agent is online: it receives StopMonitoring at once.' : 'The agent is offline: it receives StopMonitoring when it next connects.'} It stays unlicensed until someone
+          assigns it again.
+        </p>
+      )}
+      {kind === 'uninstall' && (
+        <p class="warning">
+          The agent on {name} <strong>uninstalls itself</strong> ({row.online ? 'now' : 'when it next connects'}) and its license is freed. This cannot be undone from the console: the machine
+          needs a new install to come back.
+        </p>
+      )}
+      {error && (
+        <div class="banner banner-error" role="alert">
+          <p>{error}</p>
         </div>
-      </form>
-    </dialog>
+      )}
+    </Confirm>
   );
 }

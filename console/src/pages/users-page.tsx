@@ -3,9 +3,12 @@
  * pool (granted / assigned / available, from GET /tenants/{t}), creating a user, and giving or
  * taking a seat — by hand only, with a confirmation: nothing assigns seats automatically (P1).
  */
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
-import { canManageClients, isSystem, type Session } from '../session.ts';
+import { Confirm } from '../components/confirm.tsx';
+import { toast } from '../components/toast.tsx';
+import { canManageClients } from '../session.ts';
+import type { PageProps } from './page-props.ts';
 
 interface PamUser {
   tenant: string;
@@ -19,11 +22,6 @@ interface Pool {
   granted: number;
   assigned: number;
   available: number;
-}
-
-export interface UsersPageProps {
-  session: Session;
-  route?: unknown;
 }
 
 function errorText(err: unknown): string {
@@ -41,16 +39,12 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export function UsersPage(props: UsersPageProps) {
-  const account = props.session.account;
-  const isDefault = isSystem(props.session);
+export function UsersPage(props: PageProps) {
+  const tenant = props.tenantId; // the header's TenantPicker (default-tenant accounts) or the account's own
   const manage = canManageClients(props.session); // PAM seats need the Client and license permissions
-  const [tenant, setTenant] = useState(account.tenantId);
-  const [tenants, setTenants] = useState<{ id: string; name: string }[]>([]);
   const [users, setUsers] = useState<PamUser[] | null>(null);
   const [pool, setPool] = useState<Pool | null>(null);
   const [error, setError] = useState('');
-  const [notice, setNotice] = useState('');
   const [name, setName] = useState('');
   const [userId, setUserId] = useState('');
   const [createError, setCreateError] = useState('');
@@ -73,18 +67,13 @@ export function UsersPage(props: UsersPageProps) {
     void load();
   }, [load]);
 
-  useEffect(() => {
-    if (!isDefault) return;
-    api.get<{ id: string; name: string }[]>('/tenants').then(setTenants, () => setTenants([]));
-  }, [isDefault]);
-
   async function create(e: Event) {
     e.preventDefault();
     setCreating(true);
     setCreateError('');
     try {
       const u = await api.post<PamUser>(`/tenants/${encodeURIComponent(tenant)}/users`, { name: name.trim(), ...(userId.trim() ? { userId: userId.trim() } : {}) });
-      setNotice(`PAM user ${u.name} (${u.id}) created, without a seat.`);
+      toast(`PAM user ${u.name} (${u.id}) created, without a seat.`);
       setName('');
       setUserId('');
       await load();
@@ -102,32 +91,15 @@ export function UsersPage(props: UsersPageProps) {
     <section class="page users-page" aria-labelledby="users-title">
       <header class="page-header">
         <h1 id="users-title">User Management</h1>
-        {isDefault && (
-          <label class="tenant-picker">
-            Tenant{' '}
-            <select aria-label="Tenant" value={tenant} onChange={(e) => setTenant((e.target as HTMLSelectElement).value)}>
-              {(tenants.length ? tenants : [{ id: tenant, name: tenant }]).map((t) => (
-                <option key={t.id} value={t.id}>
-                  {t.name === t.id ? t.id : `${t.name} (${t.id})`}
-                </option>
-              ))}
-            </select>
-          </label>
-        )}
+        <p class="muted">
+          PAM users of tenant <strong>{tenant}</strong>
+        </p>
       </header>
 
       {error && (
-        <p class="error-banner" role="alert">
-          {error}
-        </p>
-      )}
-      {notice && (
-        <p class="toast" role="status">
-          {notice}{' '}
-          <button type="button" aria-label="Dismiss" onClick={() => setNotice('')}>
-            ×
-          </button>
-        </p>
+        <div class="banner banner-error" role="alert">
+          <p>{error}</p>
+        </div>
       )}
 
       {pool && (
@@ -165,9 +137,9 @@ export function UsersPage(props: UsersPageProps) {
             Create user
           </button>
           {createError && (
-            <p class="error-banner" role="alert">
-              {createError}
-            </p>
+            <div class="banner banner-error" role="alert">
+              <p>{createError}</p>
+            </div>
           )}
         </form>
       )}
@@ -189,7 +161,7 @@ export function UsersPage(props: UsersPageProps) {
                 <td class="mono">{u.id}</td>
                 <td>{u.seat ? <strong>seat</strong> : <span class="muted">no seat</span>}</td>
                 {manage && (
-                  <td class="actions">
+                  <td class="row-actions">
                     <button type="button" onClick={() => setConfirm(u)} aria-label={u.seat ? `Take the seat of ${u.name}` : `Give a seat to ${u.name}`}>
                       {u.seat ? 'Take seat' : 'Give seat'}
                     </button>
@@ -215,7 +187,7 @@ export function UsersPage(props: UsersPageProps) {
           onClose={() => setConfirm(null)}
           onDone={(message) => {
             setConfirm(null);
-            setNotice(message);
+            toast(message);
             void load();
           }}
         />
@@ -225,13 +197,8 @@ export function UsersPage(props: UsersPageProps) {
 }
 
 function SeatDialog({ tenant, user, onClose, onDone }: { tenant: string; user: PamUser; onClose(): void; onDone(message: string): void }) {
-  const ref = useRef<HTMLDialogElement>(null);
   const [working, setWorking] = useState(false);
   const [error, setError] = useState('');
-  useEffect(() => {
-    const d = ref.current;
-    if (d && !d.open) d.showModal();
-  }, []);
   async function confirm() {
     setWorking(true);
     setError('');
@@ -246,30 +213,20 @@ function SeatDialog({ tenant, user, onClose, onDone }: { tenant: string; user: P
     }
   }
   return (
-    <dialog ref={ref} class="confirm" aria-labelledby="seat-title" onCancel={onClose} onClose={onClose}>
-      <form
-        method="dialog"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void confirm();
-        }}
-      >
-        <h2 id="seat-title">{user.seat ? `Take ${user.name}'s PAM seat back?` : `Give ${user.name} a PAM seat?`}</h2>
-        <p>{user.seat ? 'The seat returns to the tenant’s pool.' : 'One seat of the tenant’s pool is charged to this user.'}</p>
-        {error && (
-          <p class="error-banner" role="alert">
-            {error}
-          </p>
-        )}
-        <div class="buttons">
-          <button type="button" onClick={onClose} disabled={working}>
-            Cancel
-          </button>
-          <button type="submit" class="primary" disabled={working}>
-            {user.seat ? 'Take seat' : 'Give seat'}
-          </button>
+    <Confirm
+      open
+      title={user.seat ? `Take ${user.name}'s PAM seat back?` : `Give ${user.name} a PAM seat?`}
+      busy={working}
+      confirmLabel={user.seat ? 'Take seat' : 'Give seat'}
+      onConfirm={() => void confirm()}
+      onCancel={onClose}
+    >
+      <p>{user.seat ? 'The seat returns to the tenant’s pool.' : 'One seat of the tenant’s pool is charged to this user.'}</p>
+      {error && (
+        <div class="banner banner-error" role="alert">
+          <p>{error}</p>
         </div>
-      </form>
-    </dialog>
+      )}
+    </Confirm>
   );
 }
