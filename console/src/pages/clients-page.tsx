@@ -36,6 +36,8 @@ interface ClientPage {
   items: ClientRow[];
   nextCursor: string | null;
   total: number;
+  /** The request this page answers (the status line waits for the page asked for). */
+  asked?: string;
 }
 
 type Filter = 'all' | 'online' | 'offline' | 'unlicensed';
@@ -108,9 +110,10 @@ export function ClientsPage(props: PageProps) {
       const mine = ++seq.current;
       if (!quiet) setLoading(true);
       try {
-        const p = await api.get<ClientPage>(query(tenant, limit, filter, type, search, cursor));
+        const asked = query(tenant, limit, filter, type, search, cursor);
+        const p = await api.get<ClientPage>(asked);
         if (mine !== seq.current) return; // a newer request won
-        setPage(p);
+        setPage({ ...p, asked });
         setError('');
       } catch (err) {
         if (mine !== seq.current) return;
@@ -341,10 +344,10 @@ export function ClientsPage(props: PageProps) {
           ← Previous
         </button>
         <span class="pager-status" aria-live="polite">
-          {page
+          {page && page.asked === query(tenant, limit, filter, type, search, cursor)
             ? filtered
-              ? `Page ${pageNo} · ${rows.length} shown · ${page.total.toLocaleString()} Clients in the tenant`
-              : `${rows.length ? `${(first + 1).toLocaleString()}–${(first + rows.length).toLocaleString()}` : '0'} of ${page.total.toLocaleString()} Clients`
+              ? `Page ${pageNo} · ${rows.length} shown · ${page.total.toLocaleString('en')} Clients in the tenant`
+              : `${rows.length ? `${(first + 1).toLocaleString('en')}–${(first + rows.length).toLocaleString('en')}` : '0'} of ${page.total.toLocaleString('en')} Clients`
             : loading
               ? 'Loading…'
               : ''}
