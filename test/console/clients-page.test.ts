@@ -24,6 +24,23 @@ beforeAll(async () => {
   // A few Clients of acme, seeded with their index (docs/client-pages.md).
   await seedClients(redis, keys, 'acme', 5, { index: true, label: 'acme-' });
   await redis.hset(keys.retention('acme'), 'clientIndexed', '1');
+  // A few offline Clients of the default tenant in the states the page words (for the screenshot).
+  const now = Date.now();
+  const seeded: [string, string, string, string, string, number][] = [
+    ['ws-finance-07', 'windows', 'workstation', '', 'NO_LICENSE_AVAILABLE', now - 3 * 60_000],
+    ['ws-hr-02', 'windows', 'workstation', '', 'UNASSIGNED_BY_ADMIN', now - 26 * 3_600_000],
+    ['mac-design-04', 'macos', '', 'workstation', '', now - 40 * 60_000],
+    ['srv-build-01', 'linux', '', 'linux', '', now - 5 * 86_400_000],
+    ['srv-legacy-09', 'windows', 'server', '', 'KEY_EXPIRED', now - 9 * 86_400_000],
+  ];
+  const p = redis.pipeline();
+  for (const [host, family, product, type, reason, seen] of seeded) {
+    const id = `seed-${host}`;
+    p.hset(keys.client('default', id), 'hostname', host, 'status', 'active', 'type', type, 'reason', reason, 'lastSeen', String(seen), 'osFamily', family, 'osProduct', product || 'unspecified');
+    p.sadd(keys.clients('default'), id);
+    p.zadd(keys.clientIndex('default'), 0, id);
+  }
+  await p.exec();
 }, 30_000);
 
 afterAll(async () => {
