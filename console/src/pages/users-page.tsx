@@ -128,7 +128,10 @@ export function UsersPage(props: PageProps) {
         <form class="create-user" onSubmit={create} aria-labelledby="create-user-title">
           <h2 id="create-user-title">New PAM user</h2>
           <label>
-            Name <input name="user-name" required maxLength={128} value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+            Name <input name="user-name" required maxLength={128} value={name} onInput={(e) => {
+                setName((e.target as HTMLInputElement).value);
+                setCreateError('');
+              }} />
           </label>
           <label>
             User id (optional) <input name="user-id" maxLength={128} placeholder="made from the name" value={userId} onInput={(e) => setUserId((e.target as HTMLInputElement).value)} />
@@ -187,6 +190,7 @@ export function UsersPage(props: PageProps) {
           onClose={() => setConfirm(null)}
           onDone={(message) => {
             setConfirm(null);
+            setCreateError('');
             toast(message);
             void load();
           }}
