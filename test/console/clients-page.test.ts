@@ -101,7 +101,16 @@ describe('License Management (clients page)', () => {
       await expect.poll(() => row(page, agent.clientId).locator('td.license').textContent()).toContain('Unassigned by an admin');
 
       await row(page, agent.clientId).getByRole('button', { name: /^Assign/ }).click();
-      await page.getByRole('dialog').getByLabel('License type').waitFor(); // defaults to the OS's type
+      const type = page.getByRole('dialog').getByLabel('License type'); // defaults to the OS's type
+      expect(await type.inputValue()).toBe('');
+      if (i === 0) {
+        // A type that does not fit the OS: the force choice appears, explained.
+        await type.selectOption('linux');
+        await expect.poll(() => page.getByRole('dialog').textContent()).toContain('Windows workstation needs workstation');
+        expect(await page.getByRole('dialog').getByLabel('force').isChecked()).toBe(false);
+        await type.selectOption('');
+        expect(await page.getByRole('dialog').getByLabel('force').count()).toBe(0);
+      }
       const started = nextCommand(agent, 'start');
       await page.getByRole('dialog').getByRole('button', { name: 'Assign' }).click();
       await started;
@@ -120,6 +129,18 @@ describe('License Management (clients page)', () => {
     expect(await row(page, agent.clientId).count()).toBe(1);
     await page.getByLabel('Search').fill('');
     await expect.poll(() => row(page, other.clientId).count()).toBe(1);
+
+    // Uninstall: the dialog warns; the agent receives Uninstall and the row says so.
+    const gone = connectAgent('console-pc-03');
+    await gone.connect();
+    await expect.poll(() => row(page, gone.clientId).count(), { timeout: 10_000 }).toBe(1);
+    await row(page, gone.clientId).getByRole('button', { name: /^Uninstall/ }).click();
+    await expect.poll(() => page.getByRole('dialog').textContent()).toContain('uninstalls itself');
+    const uninstalled = nextCommand(gone, 'uninstall');
+    await page.getByRole('dialog').getByRole('button', { name: 'Uninstall' }).click();
+    await uninstalled;
+    await expect.poll(() => row(page, gone.clientId).textContent()).toContain('uninstalled');
+    expect(await row(page, gone.clientId).getByRole('button').count()).toBe(0);
 
     // Offline shows without a reload (the visible page is re-read while the tab is visible).
     await other.close();
