@@ -10,7 +10,7 @@ import type { Agent } from '../../agent-sim/agent.ts';
 import type { AgentCommand } from '../../agent-sim/agent-types.ts';
 import { OS, newAgent } from '../helpers/agents.ts';
 import { seedClients } from '../licensing/client-pages-seed.ts';
-import { PERMISSIONS, screenshot, signIn, startConsoleStack, type ConsoleStack } from './harness.ts';
+import { PERMISSIONS, TABLET, screenshot, signIn, startConsoleStack, type ConsoleStack } from './harness.ts';
 
 let stack: ConsoleStack;
 const agents: Agent[] = [];
@@ -146,6 +146,8 @@ describe('License Management (clients page)', () => {
     await other.close();
     await expect.poll(() => row(page, other.clientId).textContent(), { timeout: 12_000 }).toContain('offline');
     await screenshot(page, 'clients');
+    await page.setViewportSize(TABLET);
+    await screenshot(page, 'clients-tablet');
     expect(stack.external).toEqual([]);
     await page.context().close();
   }, 55_000);

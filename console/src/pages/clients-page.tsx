@@ -297,7 +297,7 @@ export function ClientsPage(props: PageProps) {
             {rows.map((r) => (
               <tr key={r.clientId} data-client-id={r.clientId}>
                 <td class="mono">{r.clientId}</td>
-                <td>{r.hostname}</td>
+                <td title={`client id ${r.clientId}`}>{r.hostname}</td>
                 <td>{osWords(r.os)}</td>
                 <td>
                   <span class={r.online ? 'badge online' : 'badge offline'}>{r.online ? 'online' : 'offline'}</span>{' '}
