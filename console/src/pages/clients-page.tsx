@@ -196,7 +196,7 @@ export function ClientsPage(props: PageProps) {
   function sortButton(key: SortKey, label: string) {
     const on = sort.key === key;
     return (
-      <button type="button" class="sort" aria-label={`Sort this page by ${label}`} aria-pressed={on} onClick={() => setSort({ key, asc: on ? !sort.asc : true })}>
+      <button type="button" class="sort" title={`Sort the page shown by ${label.toLowerCase()}`} aria-pressed={on} onClick={() => setSort({ key, asc: on ? !sort.asc : true })}>
         {label}
         {on ? (sort.asc ? ' ▲' : ' ▼') : ''}
       </button>
