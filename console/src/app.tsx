@@ -18,7 +18,7 @@ import { isSystem, loadSession, signOut, type Session } from './session.ts';
 
 import { OverviewPage } from './pages/overview-page.tsx';
 
-// clients: import { ClientsPage } from './pages/clients-page.tsx';
+import { ClientsPage } from './pages/clients-page.tsx';
 
 // keys: import { KeysPage } from './pages/keys-page.tsx';
 
@@ -26,7 +26,7 @@ import { OverviewPage } from './pages/overview-page.tsx';
 
 // tenants: import { TenantsPage } from './pages/tenants-page.tsx';
 
-// users: import { UsersPage } from './pages/users-page.tsx';
+import { UsersPage } from './pages/users-page.tsx';
 
 // audit: import { AuditPage } from './pages/audit-page.tsx';
 
@@ -45,7 +45,7 @@ const placeholder = (title: string): ComponentType<PageProps> => (p: PageProps) 
 export const PAGES: PageDef[] = [
   { path: 'overview', title: 'Overview', component: OverviewPage },
 
-  { path: 'clients', title: 'License Management', component: placeholder('License Management') },
+  { path: 'clients', title: 'License Management', component: ClientsPage },
 
   { path: 'keys', title: 'Serial Keys', component: placeholder('Serial Key Management'), visible: isSystem },
 
@@ -53,7 +53,7 @@ export const PAGES: PageDef[] = [
 
   { path: 'tenants', title: 'Tenants', component: placeholder('Tenants') },
 
-  { path: 'users', title: 'User Management', component: placeholder('User Management') },
+  { path: 'users', title: 'User Management', component: UsersPage },
 
   { path: 'audit', title: 'Audit', component: placeholder('Audit') },
 ];
