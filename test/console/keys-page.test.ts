@@ -44,7 +44,7 @@ describe('Serial Key Management', () => {
     await tech.evaluate(() => ((window as unknown as { marker: number }).marker = 42)); // gone if the page reloads
     // Pasted as a mail client would wrap it: line breaks inside the key are ignored.
     const key = mintKey({ workstation: 10, linux: 4, 'pam-seat': 2 }, { keyId: 'K-main', multiTenant: true });
-    await tech.getByLabel(/^Serial key/).fill(`${key.slice(0, 60)}\n${key.slice(60)}\n`);
+    await tech.getByRole('textbox', { name: /^Serial key/ }).fill(`${key.slice(0, 60)}\n${key.slice(60)}\n`);
     await tech.getByRole('button', { name: 'Activate' }).click();
     await expect.poll(() => cell(tech, 'workstation', 'total').textContent()).toBe('10');
     expect(await cell(tech, 'workstation', 'available').textContent()).toBe('10');
@@ -52,12 +52,12 @@ describe('Serial Key Management', () => {
     expect(await tech.getByRole('status').filter({ hasText: 'K-main activated' }).count()).toBe(1);
     expect(await tech.locator('#keys-table tr[data-key="K-main"]').textContent()).toContain('subscription');
     expect(await tech.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
-    expect(await tech.getByLabel(/^Serial key/).inputValue()).toBe('');
+    expect(await tech.getByRole('textbox', { name: /^Serial key/ }).inputValue()).toBe('');
   });
 
   it('H5 S1: a tampered key shows SERIAL_KEY_INVALID and changes nothing', async () => {
     await tech.goto('/#/keys');
-    await tech.getByLabel(/^Serial key/).fill(tamper(mintKey({ workstation: 500 }, { keyId: 'K-forged' })));
+    await tech.getByRole('textbox', { name: /^Serial key/ }).fill(tamper(mintKey({ workstation: 500 }, { keyId: 'K-forged' })));
     await tech.getByRole('button', { name: 'Activate' }).click();
     const alert = tech.locator('.lg-problem[data-code="SERIAL_KEY_INVALID"]');
     await alert.waitFor();

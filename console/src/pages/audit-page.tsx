@@ -36,7 +36,7 @@ interface Filters {
 const EMPTY: Filters = { action: '', actor: '', clientId: '', since: '', until: '' };
 const PAGE = 50;
 /** Actions the ledger writes (free text is accepted too). */
-const ACTIONS = ['assigned', 'unassigned', 'granted', 'granted-in', 'granted-out', 'taken-back', 'grant-withdrawn', 'key-activated', 'tenant-renamed', 'tenant-deleted', 'enroll-token-rotated'];
+const ACTIONS = ['assigned', 'unassigned', 'key-activated', 'granted-out', 'granted-in', 'taken-back', 'grant-withdrawn', 'purged', 'tenant-renamed', 'tenant-deleted', 'enroll-token-rotated'];
 
 /** A `datetime-local` value (local time) as ms since the epoch; '' → undefined. */
 function toMs(local: string, end: boolean): number | undefined {

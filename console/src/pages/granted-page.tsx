@@ -155,7 +155,7 @@ export function GrantedPage({ session }: PageProps) {
         <label class="lg-check">
           <input type="checkbox" checked={showEmpty} onChange={(e) => setShowEmpty((e.currentTarget as HTMLInputElement).checked)} /> Show types with nothing granted
         </label>
-        <table class="lg-table" id="granted-table">
+        <table class="lg-table" id="granted-table" data-loaded={rows !== null ? 'true' : 'false'}>
           <caption class="lg-sr-only">Licenses granted per tenant and type</caption>
           <thead>
             <tr>
