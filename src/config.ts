@@ -98,6 +98,8 @@ const envSchema = z.object({
   METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{16,512}$/, 'must be 16-512 printable characters without spaces').optional(),
   METRICS_TENANT_LABELS: int(0, 1_000).default(10),
   METRICS_CACHE_MS: int(0, 600_000).default(10_000),
+  // the web console at / on the HTTP port (SPEC H5, docs/console.md)
+  CONSOLE: z.enum(['on', 'off']).default('on'),
 });
 
 export interface Config {
@@ -182,6 +184,8 @@ export interface Config {
   sessionMaxMs: number;
   /** Prometheus metrics on the HTTP port (SPEC H4, docs/metrics.md). */
   metrics: MetricsSettings;
+  /** CONSOLE=on: the web console at / on the HTTP port, built at start (SPEC H5, docs/console.md). */
+  console: boolean;
 }
 
 export interface MetricsSettings {
@@ -329,6 +333,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionIdleMs: Math.round(e.SESSION_IDLE_MINUTES * 60_000),
     sessionMaxMs: Math.round(e.SESSION_MAX_HOURS * 3_600_000),
     metrics: { enabled: e.METRICS === 'on', token: e.METRICS_TOKEN, tenantLabels: e.METRICS_TENANT_LABELS, cacheMs: e.METRICS_CACHE_MS },
+    console: e.CONSOLE === 'on',
   };
 }
 

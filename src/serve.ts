@@ -11,6 +11,8 @@ import type { Config } from './config.ts';
 import { GatewayServer } from './gateway/gateway-server.ts';
 import type { DrainReport } from './gateway/drain.ts';
 import { startHealthServer } from './gateway/health-server.ts';
+import { buildConsole, type ConsoleBundle } from './console/console-bundle.ts';
+import { consoleHandler } from './console/console-handler.ts';
 import { startAdminHttpService } from './http/admin-http-service.ts';
 import { createAuthenticator } from './accounts/authenticator.ts';
 import { bootstrapAdmin } from './accounts/bootstrap.ts';
@@ -43,6 +45,8 @@ import { startupFailure, type StartupSettings, type StartupStep } from './startu
 export interface RunningService {
   wsUrl: string;
   healthUrl: string;
+  /** The web console's address (`<http>/`), undefined with CONSOLE=off (SPEC H5). */
+  consoleUrl: string | undefined;
   /** The Redis this service uses (the embedded one: a single target with its URL). */
   redisTarget: RedisTarget;
   /**
@@ -100,6 +104,8 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     bull.on('reconnecting', () => metrics.redisReconnect('bullmq'));
   }
   const httpHandlers: HttpHandler[] = [];
+  // SPEC H5: the console is built while Redis starts; a failure stops start-up at step 'console'.
+  const consoleBuild: Promise<ConsoleBundle | Error> | undefined = config.console ? buildConsole().catch((err: unknown) => err as Error) : undefined;
   const stack: (() => Promise<unknown>)[] = [];
   const unwind = async () => {
     for (const fn of stack.reverse()) await fn().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
@@ -210,6 +216,14 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     const adminHttp = startAdminHttpService({ ctx, redisTarget, trustedProxies: config.trustedProxies, authenticator: createAuthenticator({ redis, keys, sessionTimes }), sessionTimes, logger, sseMaxStreams: config.sseMaxStreams });
     stack.push(() => adminHttp.close());
     httpHandlers.push(setupPageHandler, adminHttp.handler);
+    if (consoleBuild) {
+      step = 'console';
+      const built = await consoleBuild;
+      if (built instanceof Error) throw built;
+      logger.info({ buildMs: built.buildMs, jsBytes: built.js.body.length, cssBytes: built.css.body.length }, 'web console built');
+      httpHandlers.push(consoleHandler(built));
+      step = 'health';
+    }
     if (prom) {
       prom.watchConnections(gateway);
       new LicensePools(ctx, { topTenants: config.metrics.tenantLabels, cacheMs: config.metrics.cacheMs }, prom.registry);
@@ -225,6 +239,7 @@ export async function serve(config: Config, logger: Logger): Promise<RunningServ
     return {
       wsUrl: `${config.tls ? 'wss' : 'ws'}://${host}:${ws.port}`,
       healthUrl,
+      consoleUrl: config.console ? `${healthUrl}/` : undefined,
       redisTarget,
       enrollmentToken,
       adminSetupUrl: adminSetup.setupToken === undefined ? undefined : setupUrl(healthUrl, adminSetup.setupToken),

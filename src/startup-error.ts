@@ -8,7 +8,7 @@
  */
 import { LicensegateError } from './errors.ts';
 
-export type StartupStep = 'embedded-redis' | 'redis' | 'durability' | 'default-tenant' | 'tls' | 'gateway' | 'health';
+export type StartupStep = 'embedded-redis' | 'redis' | 'durability' | 'default-tenant' | 'tls' | 'gateway' | 'health' | 'console';
 
 /** What start-up was doing, for the recovery hint. */
 export interface StartupSettings {
@@ -69,6 +69,8 @@ function recoveryOf(step: StartupStep, err: unknown, s: StartupSettings): string
       return portRecovery('GATEWAY_PORT', s.gatewayHost, s.gatewayPort, systemCode(err));
     case 'health':
       return portRecovery('HTTP_PORT', s.gatewayHost, s.httpPort, systemCode(err));
+    case 'console':
+      return 'the web console\'s sources (console/src) do not build: restore them from the release (git checkout console), or set CONSOLE=off to serve without the console';
   }
 }
 
@@ -76,6 +78,6 @@ function recoveryOf(step: StartupStep, err: unknown, s: StartupSettings): string
 export function startupFailure(step: StartupStep, err: unknown, settings: StartupSettings): StartupError {
   if (err instanceof StartupError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  const expected = err instanceof LicensegateError || systemCode(err) !== undefined || (err as Error | null)?.name === 'ReplyError' || step === 'embedded-redis' || step === 'redis' || step === 'durability';
+  const expected = err instanceof LicensegateError || systemCode(err) !== undefined || (err as Error | null)?.name === 'ReplyError' || step === 'embedded-redis' || step === 'redis' || step === 'durability' || step === 'console';
   return new StartupError(step, message, recoveryOf(step, err, settings), expected, err);
 }

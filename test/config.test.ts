@@ -214,6 +214,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ METRICS_TENANT_LABELS: '-1' })).toThrow(/METRICS_TENANT_LABELS/);
   });
 
+  it('R3 H5: the web console defaults to on; CONSOLE=off turns it off; anything else is refused', () => {
+    expect(loadConfig({}).console).toBe(true);
+    expect(loadConfig({ CONSOLE: 'off' }).console).toBe(false);
+    expect(loadConfig({ CONSOLE: 'on' }).console).toBe(true);
+    expect(() => loadConfig({ CONSOLE: 'yes' })).toThrow(/CONSOLE/);
+  });
+
   it('R3 F1: CLOCK_OFFSET_MS takes a signed offset in ms', () => {
     expect(loadConfig({ CLOCK_OFFSET_MS: '-30000' }).clockOffsetMs).toBe(-30_000);
     expect(loadConfig({ CLOCK_OFFSET_MS: '30000', RECONCILE_INTERVAL_MS: '5000' })).toMatchObject({ clockOffsetMs: 30_000, reconcileIntervalMs: 5_000 });

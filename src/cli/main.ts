@@ -78,8 +78,8 @@ async function runServe(args: string[]): Promise<number> {
       : '\nlicensegate: the enrollment token above is new and will not be shown again (only its hash is kept); store it now. ' +
         'To replace it: licensegate admin tenants rotate-token default [--grace 24h]';
   // SPEC H2: the technician's one-time set-up link, this once (a restart makes a new one while it has no password).
-  const setup = service.adminSetupUrl === undefined ? '' : `\nadmin set-up: ${service.adminSetupUrl}\nlicensegate: open the set-up link above once to set the technician's password (valid 24 h), then sign in as technician`;
-  console.log(`licensegate ready ${service.wsUrl} tenant=default${token} health=${service.healthUrl}/healthz node=${service.nodeId}${notice}${setup}`);
+  const setup = service.adminSetupUrl === undefined ? '' : `\nadmin set-up: ${service.adminSetupUrl}\nlicensegate: open the set-up link above once to set the technician's password (valid 24 h), then sign in as technician${service.consoleUrl === undefined ? '' : ` at ${service.consoleUrl}`}`;
+  console.log(`licensegate ready ${service.wsUrl} tenant=default${token} health=${service.healthUrl}/healthz node=${service.nodeId}${service.consoleUrl === undefined ? '' : ` console=${service.consoleUrl}`}${notice}${setup}`);
   await stopped;
   logger.flush?.();
   return 0;

@@ -26,6 +26,7 @@ import { EventFeedHub } from '../events/event-feed.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { accountRoutes } from './routes/account-routes.ts';
 import { tokenRoutes } from './routes/token-routes.ts';
+import { overviewRoutes } from './routes/overview-routes.ts';
 
 /** Every route family of the API. Append new modules here. */
 export const ROUTE_MODULES: RouteModule[] = [
@@ -37,6 +38,7 @@ export const ROUTE_MODULES: RouteModule[] = [
   clientListRoutes,
   eventRoutes,
   authRoutes, accountRoutes, tokenRoutes,
+  overviewRoutes,
 ];
 
 /** Socket idle bound during an API request: above the admin job timeout (30 s) of AdminClient. */

@@ -111,6 +111,17 @@ describe('admin API answers match its OpenAPI document', () => {
     }
   });
 
+  it('H1 H5: the tenant overview (the console\'s Overview page)', async () => {
+    const o = await op('getTenantOverview', 200, readOnly, 'GET', '/tenants/default/overview');
+    const overview = o.json as { clients: { total: number }; enrollments: { licensedAtFirstConnect: number; buckets: number[] }; keys: { nearest: { level: string } | null } };
+    expect(overview.clients.total).toBeGreaterThanOrEqual(1); // the Client of the test above
+    expect(overview.enrollments.licensedAtFirstConnect).toBeGreaterThanOrEqual(1);
+    expect(overview.enrollments.buckets).toHaveLength(12);
+    expect(overview.keys.nearest).toMatchObject({ level: 'ok' }); // a key of one year
+    await op('getTenantOverview', 404, tech, 'GET', '/tenants/no-such-tenant/overview');
+    await op('getTenantOverview', 401, null, 'GET', '/tenants/default/overview');
+  });
+
   it('H1: PAM users and seats', async () => {
     const user = (await op('createPamUser', 201, tech, 'POST', '/tenants/default/users', { name: 'Ada Admin' })).json as { id: string };
     await op('createPamUser', 409, tech, 'POST', '/tenants/default/users', { name: 'Ada Admin' });

@@ -1,0 +1,29 @@
+import { asApiError } from '../api.ts';
+
+/** An API failure as `CODE: detail` (and field errors), announced to screen readers. */
+export function ErrorBanner(props: { error: unknown; onDismiss?: () => void }) {
+  if (props.error === null || props.error === undefined) return null;
+  const e = asApiError(props.error);
+  return (
+    <div class="banner banner-error" role="alert">
+      <p>
+        <strong>{e.code}</strong>: {e.detail}
+        {e.retryAfterSeconds !== undefined ? ` (retry in ${e.retryAfterSeconds} s)` : ''}
+      </p>
+      {e.errors.length > 0 && (
+        <ul>
+          {e.errors.map((f) => (
+            <li key={f.path}>
+              {f.path}: {f.message}
+            </li>
+          ))}
+        </ul>
+      )}
+      {props.onDismiss && (
+        <button type="button" class="link" onClick={props.onDismiss}>
+          Dismiss
+        </button>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,107 @@
+/**
+ * A data table with sortable headers (buttons with aria-sort). Sorting is the caller's (server-
+ * side for big lists: pass `sort` and `onSort`); without `onSort` the rows are sorted here by the
+ * column's `sortValue` (or its key's value).
+ */
+import type { ComponentChildren } from 'preact';
+
+export type SortDir = 'asc' | 'desc';
+export interface SortState {
+  key: string;
+  dir: SortDir;
+}
+
+export interface Column<T> {
+  key: string;
+  label: string;
+  sortable?: boolean;
+  align?: 'left' | 'right';
+  render?(row: T): ComponentChildren;
+  sortValue?(row: T): string | number;
+}
+
+export interface TableProps<T> {
+  caption: string;
+  /** Show the caption only to screen readers. */
+  captionHidden?: boolean;
+  columns: Column<T>[];
+  rows: T[];
+  rowKey(row: T): string;
+  sort?: SortState | null;
+  onSort?(s: SortState): void;
+  empty?: ComponentChildren;
+  busy?: boolean;
+}
+
+function valueOf<T>(c: Column<T>, row: T): string | number {
+  if (c.sortValue) return c.sortValue(row);
+  const v = (row as Record<string, unknown>)[c.key];
+  return typeof v === 'number' ? v : String(v ?? '');
+}
+
+export function sortRows<T>(rows: T[], columns: Column<T>[], sort: SortState | null | undefined): T[] {
+  if (!sort) return rows;
+  const c = columns.find((x) => x.key === sort.key);
+  if (!c) return rows;
+  const m = sort.dir === 'asc' ? 1 : -1;
+  return [...rows].sort((a, b) => {
+    const x = valueOf(c, a);
+    const y = valueOf(c, b);
+    return (typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y), undefined, { numeric: true })) * m;
+  });
+}
+
+export function Table<T>(p: TableProps<T>) {
+  const rows = p.onSort ? p.rows : sortRows(p.rows, p.columns, p.sort);
+  const click = (c: Column<T>) => {
+    const dir: SortDir = p.sort?.key === c.key && p.sort.dir === 'asc' ? 'desc' : 'asc';
+    p.onSort?.({ key: c.key, dir });
+  };
+  return (
+    <div class="table-wrap">
+      <table aria-busy={p.busy ? 'true' : 'false'}>
+        <caption class={p.captionHidden ? 'sr-only' : undefined}>{p.caption}</caption>
+        <thead>
+          <tr>
+            {p.columns.map((c) => {
+              const sorted = p.sort?.key === c.key ? p.sort.dir : null;
+              return (
+                <th key={c.key} scope="col" class={c.align === 'right' ? 'num' : undefined} aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : undefined}>
+                  {c.sortable && (p.onSort || true) ? (
+                    <button type="button" class="sort" onClick={() => click(c)}>
+                      {c.label}
+                      <span aria-hidden="true" class="sort-mark">
+                        {sorted === 'asc' ? ' ▲' : sorted === 'desc' ? ' ▼' : ' ↕'}
+                      </span>
+                    </button>
+                  ) : (
+                    c.label
+                  )}
+                </th>
+              );
+            })}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.length === 0 ? (
+            <tr>
+              <td colSpan={p.columns.length} class="empty">
+                {p.empty ?? 'Nothing to show.'}
+              </td>
+            </tr>
+          ) : (
+            rows.map((r) => (
+              <tr key={p.rowKey(r)}>
+                {p.columns.map((c) => (
+                  <td key={c.key} class={c.align === 'right' ? 'num' : undefined}>
+                    {c.render ? c.render(r) : String((r as Record<string, unknown>)[c.key] ?? '')}
+                  </td>
+                ))}
+              </tr>
+            ))
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,84 @@
+/**
+ * Live events (SPEC H3; docs/live-events.md) over `EventSource('/api/v1/events?…')`: the session
+ * cookie authenticates it. The browser reconnects by itself and sends Last-Event-ID, so nothing is
+ * missed or repeated; when the browser gives up (an error answer closes an EventSource for good)
+ * this module opens a new one after a pause, resuming with `lastEventId`.
+ */
+
+export interface LiveEvent {
+  id: string;
+  type: string;
+  ts: number;
+  data: Record<string, unknown>;
+}
+
+export type LiveState = 'connecting' | 'open' | 'closed';
+
+export const LIVE_EVENT_TYPES = [
+  'license.assigned',
+  'license.unassigned',
+  'pool.exhausted',
+  'pool.usage',
+  'key.activated',
+  'key.expiring',
+  'key.expired',
+  'key.removed',
+] as const;
+
+const REOPEN_MS = 5_000;
+
+/**
+ * Follows a tenant's events of the given types (empty: every type the account may see);
+ * returns the function that stops it. `onState` reports the connection for a "live" badge;
+ * `onGap` tells that events were trimmed while away (reload the page's data).
+ */
+export function subscribe(
+  tenantId: string,
+  types: readonly string[],
+  onEvent: (e: LiveEvent) => void,
+  o: { onState?: (s: LiveState) => void; onGap?: () => void } = {},
+): () => void {
+  let lastEventId: string | undefined;
+  let source: EventSource | null = null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  const handle = (m: MessageEvent<string>) => {
+    if (m.lastEventId) lastEventId = m.lastEventId;
+    try {
+      onEvent(JSON.parse(m.data) as LiveEvent);
+    } catch {
+      /* a malformed event is skipped */
+    }
+  };
+  const open = () => {
+    if (stopped) return;
+    const q = new URLSearchParams({ tenantId });
+    if (types.length) q.set('types', types.join(','));
+    if (lastEventId) q.set('lastEventId', lastEventId);
+    o.onState?.('connecting');
+    const es = new EventSource(`/api/v1/events?${q.toString()}`, { withCredentials: true });
+    source = es;
+    es.onopen = () => o.onState?.('open');
+    es.onerror = () => {
+      if (es.readyState === EventSource.CLOSED) {
+        o.onState?.('closed');
+        es.close();
+        if (!stopped) timer = setTimeout(open, REOPEN_MS);
+      } else {
+        o.onState?.('connecting');
+      }
+    };
+    for (const t of types.length ? types : LIVE_EVENT_TYPES) es.addEventListener(t, handle as EventListener);
+    es.addEventListener('gap', (m) => {
+      if ((m as MessageEvent).lastEventId) lastEventId = (m as MessageEvent).lastEventId;
+      o.onGap?.();
+    });
+  };
+  open();
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    source?.close();
+    source = null;
+  };
+}
