@@ -5,6 +5,8 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Agent } from '../../agent-sim/agent.ts';
+import { OS, newAgent } from '../helpers/agents.ts';
 import { mintKey } from '../helpers/ledger.ts';
 import { screenshot, signIn, startConsoleStack, type ConsoleStack } from './harness.ts';
 
@@ -24,6 +26,7 @@ function cell(page: Page, type: string, col: string) {
 
 let stack: ConsoleStack;
 let tech: Page;
+const agents: Agent[] = [];
 
 beforeAll(async () => {
   // No serial key at first: the page starts with nothing available.
@@ -33,6 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const a of agents) await a.close().catch(() => {});
   await stack?.stop();
 });
 
@@ -108,8 +112,22 @@ describe('Serial Key Management', () => {
     await row.getByRole('button', { name: 'Remove key K-tomorrow' }).click();
     await dialog.getByRole('button', { name: 'Remove key and its 2 licenses' }).click();
     await tech.getByRole('status').filter({ hasText: 'Key K-tomorrow removed' }).waitFor();
-    expect(await row.locator('td').nth(1).textContent()).toBe('removed');
+    await expect.poll(() => row.locator('td').nth(1).textContent()).toBe('removed');
     expect(await cell(tech, 'linux', 'total').textContent()).toBe('4');
+  });
+
+  it('H5 H3 S3: an agent of the default tenant taking a license shows in "assigned" live (SSE), without a reload', async () => {
+    await tech.goto('/#/keys');
+    await expect.poll(() => cell(tech, 'linux', 'assigned').textContent()).toBe('0');
+    await tech.evaluate(() => ((window as unknown as { marker: number }).marker = 7));
+    const agent = newAgent(stack.api.gw.url, { os: OS.linux });
+    agents.push(agent);
+    const started = Date.now();
+    await agent.connect();
+    await expect.poll(() => cell(tech, 'linux', 'assigned').textContent(), { timeout: 5000 }).toBe('1');
+    console.log(`keys page: agent connect -> "assigned" updated in the browser in ${Date.now() - started} ms`);
+    expect(await cell(tech, 'linux', 'available').textContent()).toBe('3');
+    expect(await tech.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(7);
   });
 
   it('H5 H2: a read-only account sees availability and keys but no activate or remove controls', async () => {

@@ -102,6 +102,7 @@ describe('Licenses Granted', () => {
     await agent.connect();
     await agent.waitFor(() => agent.monitoring);
     await tech.goto('/#/granted');
+    await tech.getByRole('button', { name: 'Refresh' }).click();
     await expect.poll(() => grantedCell(tech, 'acme', 'workstation', 'assigned').textContent()).toBe('1');
     await tech.locator('#back-tenant').selectOption('acme');
     await tech.locator('#back-type').selectOption('workstation');
@@ -111,7 +112,7 @@ describe('Licenses Granted', () => {
     await inUse.waitFor();
     expect(await inUse.textContent()).toMatch(/choose "force" to unassign that many Clients \(each receives StopMonitoring\)/);
     expect(agent.monitoring).toBe(true);
-    await tech.getByLabel(/^Force: unassign licenses in use/).check();
+    await tech.getByLabel(/Force: unassign licenses in use/).check();
     expect(await tech.locator('#force-help').textContent()).toMatch(/longest offline first.*StopMonitoring.*this take-back would unassign 1 Client/);
     await screenshot(tech, 'granted');
     await tech.getByRole('button', { name: 'Take back (force)…' }).click();

@@ -152,6 +152,12 @@ export function GrantedPage({ session }: PageProps) {
       {error ? <Problem error={error} label="Not done" /> : null}
 
       <Section title="Per tenant and type" id="granted">
+        <p>
+          <button type="button" onClick={() => void load()}>
+            Refresh
+          </button>{' '}
+          <span class="lg-help">Counts as of loading; Clients of the tenants keep connecting meanwhile.</span>
+        </p>
         <label class="lg-check">
           <input type="checkbox" checked={showEmpty} onChange={(e) => setShowEmpty((e.currentTarget as HTMLInputElement).checked)} /> Show types with nothing granted
         </label>

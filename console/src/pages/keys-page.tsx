@@ -8,6 +8,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { Confirm } from '../components/confirm.tsx';
 import { UsageBar } from '../components/usage-bar.tsx';
+import { subscribe } from '../live.ts';
 import type { PageProps } from './page-props.ts';
 import { DEFAULT_TENANT, Problem, Section, TENANT_MANAGEMENT, formatDuration, formatTime, hasPermission, typeLabel } from './licensing-common.tsx';
 
@@ -122,7 +123,19 @@ export function KeysPage({ session }: PageProps) {
   }
 
   useEffect(() => {
-    if (isDefault) void load();
+    if (!isDefault) return;
+    void load();
+    // Live (H3): licenses assigned or freed in the default tenant and key changes refresh the counts (batched).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const later = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => void load(), 250);
+    };
+    const stop = subscribe(DEFAULT_TENANT, ['license.assigned', 'license.unassigned', 'key.activated', 'key.expiring', 'key.expired', 'key.removed'], later, { onGap: later });
+    return () => {
+      clearTimeout(timer);
+      stop();
+    };
   }, [isDefault]);
 
   if (!isDefault) {
