@@ -45,7 +45,7 @@ describe('Serial Key Management', () => {
     await tech.goto('/#/keys');
     await tech.getByRole('heading', { level: 1, name: 'Serial Key Management' }).waitFor();
     await expect.poll(() => cell(tech, 'workstation', 'total').textContent()).toBe('0');
-    await tech.evaluate(() => ((window as unknown as { marker: number }).marker = 42)); // gone if the page reloads
+    await tech.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42)); // gone if the page reloads
     // Pasted as a mail client would wrap it: line breaks inside the key are ignored.
     const key = mintKey({ workstation: 10, linux: 4, 'pam-seat': 2 }, { keyId: 'K-main', multiTenant: true });
     await tech.getByRole('textbox', { name: /^Serial key/ }).fill(`${key.slice(0, 60)}\n${key.slice(60)}\n`);
@@ -55,7 +55,7 @@ describe('Serial Key Management', () => {
     expect(await cell(tech, 'linux', 'total').textContent()).toBe('4');
     expect(await tech.getByRole('status').filter({ hasText: 'K-main activated' }).count()).toBe(1);
     expect(await tech.locator('#keys-table tr[data-key="K-main"]').textContent()).toContain('subscription');
-    expect(await tech.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+    expect(await tech.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42);
     expect(await tech.getByRole('textbox', { name: /^Serial key/ }).inputValue()).toBe('');
   });
 
@@ -119,7 +119,7 @@ describe('Serial Key Management', () => {
   it('H5 H3 S3: an agent of the default tenant taking a license shows in "assigned" live (SSE), without a reload', async () => {
     await tech.goto('/#/keys');
     await expect.poll(() => cell(tech, 'linux', 'assigned').textContent()).toBe('0');
-    await tech.evaluate(() => ((window as unknown as { marker: number }).marker = 7));
+    await tech.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 7));
     const agent = newAgent(stack.api.gw.url, { os: OS.linux });
     agents.push(agent);
     const started = Date.now();
@@ -127,7 +127,7 @@ describe('Serial Key Management', () => {
     await expect.poll(() => cell(tech, 'linux', 'assigned').textContent(), { timeout: 5000 }).toBe('1');
     console.log(`keys page: agent connect -> "assigned" updated in the browser in ${Date.now() - started} ms`);
     expect(await cell(tech, 'linux', 'available').textContent()).toBe('3');
-    expect(await tech.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(7);
+    expect(await tech.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(7);
   });
 
   it('H5 H2: a read-only account sees availability and keys but no activate or remove controls', async () => {
