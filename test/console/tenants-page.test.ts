@@ -114,7 +114,7 @@ describe('Licenses Granted', () => {
     expect(agent.monitoring).toBe(true);
     await tech.getByLabel(/Force: unassign licenses in use/).check();
     expect(await tech.locator('#force-help').textContent()).toMatch(/longest offline first.*StopMonitoring.*this take-back would unassign 1 Client/);
-    await tech.evaluate(() => globalThis.scrollTo(0, 0));
+    await tech.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
     await screenshot(tech, 'granted');
     await tech.getByRole('button', { name: 'Take back (force)…' }).click();
     const dialog = tech.getByRole('dialog', { name: 'Take back with force?' });
