@@ -10,6 +10,8 @@
 //  - haproxy (Debian's package) for everything but `npm start`: the tests and the bench put real
 //    HAProxy in front of several gateways (chaos/lib/haproxy.ts, deploy/haproxy.cfg). Installed the
 //    same way; the package's own system service is stopped and disabled (we run our own).
+//  - chromium (Debian's package) for the tests only: the web console's browser tests drive it
+//    with playwright-core (test/console/harness.ts; /usr/bin/chromium, or CHROMIUM_PATH).
 // Plain JavaScript with no dependencies: it runs before anything is installed.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -75,9 +77,11 @@ function ensureRedis() {
  * `paths`: where the project's launcher looks for the binary. `disable`: stop the package's own
  * system service (we run our own processes only).
  */
-function ensureTool({ pkg, paths, disable = false, manual }) {
+function ensureTool({ pkg, paths, disable = false, manual, testsOnly = false }) {
   const have = () => paths.some((p) => existsSync(p));
   if (lifecycle === 'prestart' || have()) return;
+  // testsOnly: `npm test` (and prepare run by hand), not the bench or chaos runs.
+  if (testsOnly && lifecycle !== 'pretest' && lifecycle !== '') return;
   if (!canApt()) {
     say(`${pkg} is not installed. Install Debian's ${pkg} package (\`${manual}\`), then run this again.`);
     process.exit(1);
@@ -95,3 +99,10 @@ ensureRedis();
 // haproxy (chaos/lib/haproxy.ts), at the paths those launchers look for.
 ensureTool({ pkg: 'redis-sentinel', paths: ['/usr/bin/redis-sentinel', '/usr/local/bin/redis-sentinel'], manual: 'sudo apt-get install redis-sentinel' });
 ensureTool({ pkg: 'haproxy', paths: ['/usr/sbin/haproxy', '/usr/bin/haproxy', '/usr/local/sbin/haproxy'], disable: true, manual: 'sudo apt-get install haproxy`, then `sudo systemctl disable --now haproxy' });
+// Debian's chromium for the console's browser tests (test/console/harness.ts).
+ensureTool({
+  pkg: 'chromium',
+  paths: [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].filter(Boolean),
+  testsOnly: true,
+  manual: 'sudo apt-get install chromium`, or set `CHROMIUM_PATH=/path/to/chromium',
+});

@@ -57,7 +57,11 @@ button{margin-top:1.25rem;padding:.6rem 1.2rem;font-size:1rem}
         if (r.ok) {
           history.replaceState(null, '', location.pathname); // the used token leaves the address bar
           form.hidden = true;
-          say('Password set for ' + r.body.account.name + '. Sign in with it (POST /api/v1/auth/login).', true);
+          say('Password set for ' + r.body.account.name + '. ', true);
+          var link = document.createElement('a'); // the web console's sign-in (SPEC H5); 404 with CONSOLE=off
+          link.href = '/#/sign-in';
+          link.textContent = 'Sign in to the console';
+          status.appendChild(link);
         } else {
           say((r.body && r.body.detail) || 'The password was not set.', false);
         }

@@ -4,6 +4,7 @@
  * column's `sortValue` (or its key's value).
  */
 import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
 
 export type SortDir = 'asc' | 'desc';
 export interface SortState {
@@ -27,7 +28,9 @@ export interface TableProps<T> {
   columns: Column<T>[];
   rows: T[];
   rowKey(row: T): string;
+  /** The sort shown (controlled with onSort; the initial one without). */
   sort?: SortState | null;
+  /** Server-side sorting: the caller fetches rows in the new order. */
   onSort?(s: SortState): void;
   empty?: ComponentChildren;
   busy?: boolean;
@@ -52,10 +55,14 @@ export function sortRows<T>(rows: T[], columns: Column<T>[], sort: SortState | n
 }
 
 export function Table<T>(p: TableProps<T>) {
-  const rows = p.onSort ? p.rows : sortRows(p.rows, p.columns, p.sort);
+  // Uncontrolled (no onSort): the table keeps its own sort and sorts the rows it was given.
+  const [own, setOwn] = useState<SortState | null>(p.sort ?? null);
+  const sort = p.onSort ? (p.sort ?? null) : own;
+  const rows = p.onSort ? p.rows : sortRows(p.rows, p.columns, sort);
   const click = (c: Column<T>) => {
-    const dir: SortDir = p.sort?.key === c.key && p.sort.dir === 'asc' ? 'desc' : 'asc';
-    p.onSort?.({ key: c.key, dir });
+    const next: SortState = { key: c.key, dir: sort?.key === c.key && sort.dir === 'asc' ? 'desc' : 'asc' };
+    if (p.onSort) p.onSort(next);
+    else setOwn(next);
   };
   return (
     <div class="table-wrap">
@@ -64,10 +71,10 @@ export function Table<T>(p: TableProps<T>) {
         <thead>
           <tr>
             {p.columns.map((c) => {
-              const sorted = p.sort?.key === c.key ? p.sort.dir : null;
+              const sorted = sort?.key === c.key ? sort.dir : null;
               return (
                 <th key={c.key} scope="col" class={c.align === 'right' ? 'num' : undefined} aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : undefined}>
-                  {c.sortable && (p.onSort || true) ? (
+                  {c.sortable ? (
                     <button type="button" class="sort" onClick={() => click(c)}>
                       {c.label}
                       <span aria-hidden="true" class="sort-mark">
