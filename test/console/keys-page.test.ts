@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agent } from '../../agent-sim/agent.ts';
 import { OS, newAgent } from '../helpers/agents.ts';
 import { mintKey } from '../helpers/ledger.ts';
-import { screenshot, signIn, startConsoleStack, type ConsoleStack } from './harness.ts';
+import { TABLET, screenshot, signIn, startConsoleStack, type ConsoleStack } from './harness.ts';
 
 const DAY = 86_400_000;
 
@@ -26,12 +26,18 @@ function cell(page: Page, type: string, col: string) {
 
 let stack: ConsoleStack;
 let tech: Page;
+const pageErrors: string[] = [];
 const agents: Agent[] = [];
 
 beforeAll(async () => {
   // No serial key at first: the page starts with nothing available.
   stack = await startConsoleStack({ label: 'ckeys', serialKeys: [], accounts: [{ name: 'tech' }, { name: 'reader', permissions: [] }] });
   tech = await stack.newPage();
+  // Script errors and CSP violations of the pages (an API's refusal logs "Failed to load resource": expected here).
+  tech.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
+  });
+  tech.on('pageerror', (e) => pageErrors.push(e.message));
   await signIn(tech, 'tech');
 });
 
@@ -97,6 +103,14 @@ describe('Serial Key Management', () => {
     expect(await tech.locator('#availability-table tr[data-type="workstation"]').textContent()).toContain('over 90 %');
     expect(await tech.locator('#availability-table tr[data-type="workstation"] .usage-mark').count()).toBe(3);
     await screenshot(tech, 'keys');
+    // Readable on a tablet: nothing wider than the screen.
+    const tablet = await stack.newPage({ viewport: TABLET });
+    await signIn(tablet, 'tech');
+    await tablet.goto('/#/keys');
+    await tablet.locator('#keys-table tr[data-key="K-fortnight"]').waitFor();
+    expect(await tablet.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(TABLET.width);
+    await screenshot(tablet, 'keys-tablet');
+    await tablet.context().close();
   });
 
   it('H5 S4: removing a key asks first, naming the licenses it takes away; availability follows', async () => {
@@ -139,5 +153,10 @@ describe('Serial Key Management', () => {
     expect(await page.getByRole('button').filter({ hasText: /Remove|Activate/ }).count()).toBe(0);
     expect(await page.locator('textarea').count()).toBe(0);
     await page.context().close();
+  });
+
+  it('H5: no script error or CSP violation on these pages, and nothing asked beyond loopback (offline)', () => {
+    expect(pageErrors).toEqual([]);
+    expect(stack.external).toEqual([]);
   });
 });

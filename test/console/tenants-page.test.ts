@@ -13,6 +13,7 @@ import { screenshot, signIn, startConsoleStack, type ConsoleStack } from './harn
 
 let stack: ConsoleStack;
 let tech: Page;
+const pageErrors: string[] = [];
 const agents: Agent[] = [];
 
 function grantedCell(page: Page, tenant: string, type: string, col: string) {
@@ -26,6 +27,11 @@ beforeAll(async () => {
     accounts: [{ name: 'tech' }, { name: 'reader', permissions: [] }, { name: 'acme-admin', tenantId: 'acme' }],
   });
   tech = await stack.newPage();
+  // Script errors and CSP violations of the pages (an API's refusal logs "Failed to load resource": expected here).
+  tech.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
+  });
+  tech.on('pageerror', (e) => pageErrors.push(e.message));
   await signIn(tech, 'tech');
 });
 
@@ -206,5 +212,10 @@ describe('Audit', () => {
     await expect.poll(() => page.locator('#audit-table tbody tr[data-action="unassigned"]').count()).toBeGreaterThan(0);
     expect(await page.locator('#audit-csv').getAttribute('href')).toBe(`/api/v1/tenants/acme/audit.csv?clientId=${agents[0]!.clientId}`);
     await page.context().close();
+  });
+
+  it('H5: no script error or CSP violation on these pages, and nothing asked beyond loopback (offline)', () => {
+    expect(pageErrors).toEqual([]);
+    expect(stack.external).toEqual([]);
   });
 });

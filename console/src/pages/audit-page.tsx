@@ -148,42 +148,44 @@ export function AuditPage({ tenantId: tenant }: PageProps) {
         </span>
       </form>
       {error ? <Problem error={error} label="Could not load" /> : null}
-      <table class="lg-table lg-audit" id="audit-table" aria-busy={busy}>
-        <caption class="lg-sr-only">Audit trail of {tenant}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Time</th>
-            <th scope="col">Action</th>
-            <th scope="col">Holder</th>
-            <th scope="col">Type</th>
-            <th scope="col">Before → after</th>
-            <th scope="col">Reason</th>
-            <th scope="col">Actor</th>
-            <th scope="col">Cause</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(entries ?? []).map((e) => (
-            <tr key={e.id} data-id={e.id} data-action={e.action}>
-              <td>{formatTime(e.ts)}</td>
-              <td>{e.action}</td>
-              <td>{e.holder ? <code>{e.holder}</code> : '—'}</td>
-              <td>{e.type || '—'}</td>
-              <td>{e.before || e.after ? `${e.before || '∅'} → ${e.after || '∅'}` : '—'}</td>
-              <td>{e.reason || '—'}</td>
-              <td>{e.actor}</td>
-              <td>
-                <code>{e.cause}</code>
-              </td>
-            </tr>
-          ))}
-          {entries && entries.length === 0 ? (
+      <div class="lg-scroll">
+        <table class="lg-table lg-audit" id="audit-table" aria-busy={busy}>
+          <caption class="lg-sr-only">Audit trail of {tenant}</caption>
+          <thead>
             <tr>
-              <td colSpan={8}>{next ? 'No matching entries in this stretch of the trail: go to the next page to look further back.' : 'No entries.'}</td>
+              <th scope="col">Time</th>
+              <th scope="col">Action</th>
+              <th scope="col">Holder</th>
+              <th scope="col">Type</th>
+              <th scope="col">Before → after</th>
+              <th scope="col">Reason</th>
+              <th scope="col">Actor</th>
+              <th scope="col">Cause</th>
             </tr>
-          ) : null}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {(entries ?? []).map((e) => (
+              <tr key={e.id} data-id={e.id} data-action={e.action}>
+                <td>{formatTime(e.ts)}</td>
+                <td>{e.action}</td>
+                <td>{e.holder ? <code>{e.holder}</code> : '—'}</td>
+                <td>{e.type || '—'}</td>
+                <td>{e.before || e.after ? `${e.before || '∅'} → ${e.after || '∅'}` : '—'}</td>
+                <td>{e.reason || '—'}</td>
+                <td>{e.actor}</td>
+                <td>
+                  <code>{e.cause}</code>
+                </td>
+              </tr>
+            ))}
+            {entries && entries.length === 0 ? (
+              <tr>
+                <td colSpan={8}>{next ? 'No matching entries in this stretch of the trail: go to the next page to look further back.' : 'No entries.'}</td>
+              </tr>
+            ) : null}
+          </tbody>
+        </table>
+      </div>
       <Pager pager={pager} nextCursor={next} busy={busy} label="Audit pages" />
     </div>
   );

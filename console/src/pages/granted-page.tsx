@@ -161,34 +161,36 @@ export function GrantedPage({ session }: PageProps) {
         <label class="lg-check">
           <input type="checkbox" checked={showEmpty} onChange={(e) => setShowEmpty((e.currentTarget as HTMLInputElement).checked)} /> Show types with nothing granted
         </label>
-        <table class="lg-table" id="granted-table" data-loaded={rows !== null ? 'true' : 'false'}>
-          <caption class="lg-sr-only">Licenses granted per tenant and type</caption>
-          <thead>
-            <tr>
-              <th scope="col">Tenant</th>
-              <th scope="col">Type</th>
-              <th scope="col" class="num">Granted</th>
-              <th scope="col" class="num">Assigned</th>
-              <th scope="col" class="num">Available</th>
-            </tr>
-          </thead>
-          <tbody>
-            {visible.map((r) => (
-              <tr key={`${r.tenant}|${r.type}`} data-tenant={r.tenant} data-type={r.type}>
-                <th scope="row">{r.tenant}</th>
-                <td>{typeLabel(r.type)}</td>
-                <td class="num" data-col="granted">{r.granted}</td>
-                <td class="num" data-col="assigned">{r.assigned}</td>
-                <td class="num" data-col="available">{r.available}</td>
-              </tr>
-            ))}
-            {rows !== null && visible.length === 0 ? (
+        <div class="lg-scroll">
+          <table class="lg-table" id="granted-table" data-loaded={rows !== null ? 'true' : 'false'}>
+            <caption class="lg-sr-only">Licenses granted per tenant and type</caption>
+            <thead>
               <tr>
-                <td colSpan={5}>{tenants.length === 0 && isDefault ? 'No tenants yet: create one on the Tenants page.' : 'Nothing granted yet.'}</td>
+                <th scope="col">Tenant</th>
+                <th scope="col">Type</th>
+                <th scope="col" class="num">Granted</th>
+                <th scope="col" class="num">Assigned</th>
+                <th scope="col" class="num">Available</th>
               </tr>
-            ) : null}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {visible.map((r) => (
+                <tr key={`${r.tenant}|${r.type}`} data-tenant={r.tenant} data-type={r.type}>
+                  <th scope="row">{r.tenant}</th>
+                  <td>{typeLabel(r.type)}</td>
+                  <td class="num" data-col="granted">{r.granted}</td>
+                  <td class="num" data-col="assigned">{r.assigned}</td>
+                  <td class="num" data-col="available">{r.available}</td>
+                </tr>
+              ))}
+              {rows !== null && visible.length === 0 ? (
+                <tr>
+                  <td colSpan={5}>{tenants.length === 0 && isDefault ? 'No tenants yet: create one on the Tenants page.' : 'Nothing granted yet.'}</td>
+                </tr>
+              ) : null}
+            </tbody>
+          </table>
+        </div>
       </Section>
 
       {canChange && tenants.length > 0 ? (

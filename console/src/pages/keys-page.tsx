@@ -201,85 +201,91 @@ export function KeysPage({ session }: PageProps) {
           counts the <em>default tenant's</em> Clients and PAM users only (other tenants' use is inside their grant, see Licenses Granted);{' '}
           <strong>available</strong> = total − granted − assigned. Bars mark 85 %, 90 % and 99 % use.
         </p>
-        <table class="lg-table" id="availability-table">
-          <caption class="lg-sr-only">License availability per type</caption>
-          <thead>
-            <tr>
-              <th scope="col">Type</th>
-              <th scope="col" class="num">Total</th>
-              <th scope="col" class="num">Granted</th>
-              <th scope="col" class="num">Assigned (default tenant)</th>
-              <th scope="col" class="num">Available</th>
-              <th scope="col">Usage</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(rows ?? []).map((r) => (
-              <tr key={r.type} data-type={r.type}>
-                <th scope="row">{typeLabel(r.type)}</th>
-                <td class="num" data-col="total">{r.total}</td>
-                <td class="num" data-col="granted">{r.granted}</td>
-                <td class="num" data-col="assigned">{r.assigned}</td>
-                <td class="num" data-col="available">{r.available}</td>
-                <td>
-                  <UsageBar used={r.granted + r.assigned} total={r.total} label={`${typeLabel(r.type)} usage`} />
-                </td>
-              </tr>
-            ))}
-            {rows === null && !loadError ? (
+        <div class="lg-scroll">
+          <table class="lg-table" id="availability-table">
+            <caption class="lg-sr-only">License availability per type</caption>
+            <thead>
               <tr>
-                <td colSpan={6}>Loading…</td>
+                <th scope="col">Type</th>
+                <th scope="col" class="num">Total</th>
+                <th scope="col" class="num">Granted</th>
+                <th scope="col" class="num">
+                  Assigned <span class="lg-sub">(default tenant)</span>
+                </th>
+                <th scope="col" class="num">Available</th>
+                <th scope="col">Usage</th>
               </tr>
-            ) : null}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {(rows ?? []).map((r) => (
+                <tr key={r.type} data-type={r.type}>
+                  <th scope="row">{typeLabel(r.type)}</th>
+                  <td class="num" data-col="total">{r.total}</td>
+                  <td class="num" data-col="granted">{r.granted}</td>
+                  <td class="num" data-col="assigned">{r.assigned}</td>
+                  <td class="num" data-col="available">{r.available}</td>
+                  <td>
+                    <UsageBar used={r.granted + r.assigned} total={r.total} label={`${typeLabel(r.type)} usage`} />
+                  </td>
+                </tr>
+              ))}
+              {rows === null && !loadError ? (
+                <tr>
+                  <td colSpan={6}>Loading…</td>
+                </tr>
+              ) : null}
+            </tbody>
+          </table>
+        </div>
       </Section>
 
       <Section title="Serial keys" id="serial-keys">
         {keys && keys.length === 0 ? <p>No serial key has been activated yet: no licenses exist. Paste the key your vendor sent below.</p> : null}
         {keys && keys.length > 0 ? (
-          <table class="lg-table" id="keys-table">
-            <caption class="lg-sr-only">Serial keys</caption>
-            <thead>
-              <tr>
-                <th scope="col">Key id</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Status</th>
-                <th scope="col">Licenses</th>
-                <th scope="col">Expiry</th>
-                <th scope="col">Multi-tenant</th>
-                <th scope="col">Activated</th>
-                {canManage ? <th scope="col">Actions</th> : null}
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((k) => (
-                <tr key={k.payload.keyId} data-key={k.payload.keyId}>
-                  <th scope="row">
-                    <code>{k.payload.keyId}</code>
-                    <div class="lg-sub">{k.payload.edition}</div>
-                  </th>
-                  <td>{k.payload.kind}</td>
-                  <td>{k.status}</td>
-                  <td>{licenseList(k) || '—'}</td>
-                  <td>
-                    <Expiry k={k} now={now} />
-                  </td>
-                  <td>{k.payload.multiTenant ? 'allowed' : 'no'}</td>
-                  <td>{formatTime(k.activatedAt)}</td>
-                  {canManage ? (
-                    <td>
-                      {k.status === 'active' ? (
-                        <button type="button" class="lg-danger" onClick={() => setRemoving(k)} aria-label={`Remove key ${k.payload.keyId}`}>
-                          Remove
-                        </button>
-                      ) : null}
-                    </td>
-                  ) : null}
+          <div class="lg-scroll">
+            <table class="lg-table" id="keys-table">
+              <caption class="lg-sr-only">Serial keys</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Key id</th>
+                  <th scope="col">Kind</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Licenses</th>
+                  <th scope="col">Expiry</th>
+                  <th scope="col" class="lg-wide">Multi-tenant</th>
+                  <th scope="col" class="lg-wide">Activated</th>
+                  {canManage ? <th scope="col">Actions</th> : null}
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {shown.map((k) => (
+                  <tr key={k.payload.keyId} data-key={k.payload.keyId}>
+                    <th scope="row">
+                      <code>{k.payload.keyId}</code>
+                      <div class="lg-sub">{k.payload.edition}</div>
+                    </th>
+                    <td>{k.payload.kind}</td>
+                    <td>{k.status}</td>
+                    <td>{licenseList(k) || '—'}</td>
+                    <td>
+                      <Expiry k={k} now={now} />
+                    </td>
+                    <td class="lg-wide">{k.payload.multiTenant ? 'allowed' : 'no'}</td>
+                    <td class="lg-wide">{formatTime(k.activatedAt)}</td>
+                    {canManage ? (
+                      <td>
+                        {k.status === 'active' ? (
+                          <button type="button" class="lg-danger" onClick={() => setRemoving(k)} aria-label={`Remove key ${k.payload.keyId}`}>
+                            Remove
+                          </button>
+                        ) : null}
+                      </td>
+                    ) : null}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         ) : null}
       </Section>
 

@@ -308,31 +308,33 @@ export function TenantsPage({ session }: PageProps) {
       ) : null}
       <div class="lg-columns">
         <Section title={technician ? 'All tenants' : 'Your tenant'} id="tenant-list">
-          <table class="lg-table" id="tenants-table">
-            <caption class="lg-sr-only">Tenants</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Id</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {(tenants ?? []).map((t) => (
-                <tr key={t.id} data-tenant={t.id} aria-selected={t.id === selected ? 'true' : 'false'} class={t.id === selected ? 'lg-selected' : ''}>
-                  <th scope="row">
-                    <button type="button" class="lg-link" aria-pressed={t.id === selected} onClick={() => setSelected(t.id)}>
-                      {t.name}
-                    </button>
-                  </th>
-                  <td>
-                    <code>{t.id}</code>
-                  </td>
-                  <td>{formatTime(t.createdAt)}</td>
+          <div class="lg-scroll">
+            <table class="lg-table" id="tenants-table">
+              <caption class="lg-sr-only">Tenants</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Id</th>
+                  <th scope="col">Created</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {(tenants ?? []).map((t) => (
+                  <tr key={t.id} data-tenant={t.id} aria-selected={t.id === selected ? 'true' : 'false'} class={t.id === selected ? 'lg-selected' : ''}>
+                    <th scope="row">
+                      <button type="button" class="lg-link" aria-pressed={t.id === selected} onClick={() => setSelected(t.id)}>
+                        {t.name}
+                      </button>
+                    </th>
+                    <td>
+                      <code>{t.id}</code>
+                    </td>
+                    <td>{formatTime(t.createdAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
           {technician ? (
             <form class="lg-form" id="create-tenant" onSubmit={(e) => void create(e)}>
               <h3>Create a tenant</h3>
