@@ -174,6 +174,7 @@ describe('who sees what', () => {
     await tech.getByRole('dialog', { name: 'Delete tenant acme?' }).getByRole('button', { name: 'Delete' }).click();
     const problem = tech.locator('.lg-problem[data-code="TENANT_NOT_EMPTY"]');
     await problem.waitFor();
+    expect(await tech.locator('#tenant-holds').textContent()).toMatch(/^Holds 1 Client, 0 PAM users; /);
     expect(await problem.textContent()).toMatch(/still holds licenses, Clients or PAM users/);
     await tech.locator('#tenants-table tr[data-tenant="globex"]').getByRole('button').click();
     await tech.getByRole('button', { name: 'Delete tenant…' }).click();
@@ -198,6 +199,11 @@ describe('Audit', () => {
     expect(lines[0]).toBe('"id","ts","tenant","holder","holderKind","type","action","before","after","reason","actor","cause"');
     expect(lines.length).toBeGreaterThan(1);
     for (const l of lines.slice(1)) expect(l).toContain('"key-activated"');
+    // A time window with nothing in it: no rows, and the CSV link carries it too.
+    await tech.getByLabel('Since').fill('2099-01-01T00:00');
+    await tech.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => tech.locator('#audit-table tbody tr[data-id]').count()).toBe(0);
+    expect(await tech.locator('#audit-csv').getAttribute('href')).toMatch(/^\/api\/v1\/tenants\/default\/audit\.csv\?action=key-activated&since=\d{13}$/);
     await tech.getByRole('button', { name: 'Clear' }).click();
     await tech.locator('#audit-table tbody tr[data-id]').first().waitFor();
     await screenshot(tech, 'audit');

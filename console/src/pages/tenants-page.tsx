@@ -8,7 +8,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { Confirm } from '../components/confirm.tsx';
 import type { PageProps } from './page-props.ts';
-import { CLIENT_MANAGEMENT, DEFAULT_TENANT, LICENSE_MANAGEMENT, Problem, Section, formatTime, hasPermission, isTechnician } from './licensing-common.tsx';
+import { CLIENT_MANAGEMENT, DEFAULT_TENANT, LICENSE_MANAGEMENT, Problem, Section, formatTime, hasPermission, isTechnician, typeLabel } from './licensing-common.tsx';
 
 interface TenantInfo {
   id: string;
@@ -20,6 +20,13 @@ interface Policy {
   tenantId: string;
   reclaimAfterDays: number;
   freeNonPersistentOnDisconnect: boolean;
+}
+
+interface TenantDetailInfo {
+  clients: number;
+  uninstalledClients: number;
+  pamUsers: number;
+  pools: { type: string; granted: number; assigned: number; available: number; waiting: number }[];
 }
 
 interface ShownToken {
@@ -80,6 +87,7 @@ function TenantDetail({ tenant, session, onChanged, onToken }: { tenant: TenantI
   const canPolicy = hasPermission(session, LICENSE_MANAGEMENT);
   const canRotate = hasPermission(session, CLIENT_MANAGEMENT);
   const [policy, setPolicy] = useState<Policy | null>(null);
+  const [detail, setDetail] = useState<TenantDetailInfo | null>(null);
   const [name, setName] = useState(tenant.name);
   const [grace, setGrace] = useState(0);
   const [error, setError] = useState<unknown>(null);
@@ -91,6 +99,7 @@ function TenantDetail({ tenant, session, onChanged, onToken }: { tenant: TenantI
     setName(tenant.name);
     setError(null);
     api.get<Policy>(`/tenants/${t}/policy`).then(setPolicy, setError);
+    api.get<TenantDetailInfo>(`/tenants/${t}`).then(setDetail, () => setDetail(null));
   }, [tenant.id]);
 
   async function run(f: () => Promise<string>): Promise<void> {
@@ -110,6 +119,20 @@ function TenantDetail({ tenant, session, onChanged, onToken }: { tenant: TenantI
       <h2>
         {tenant.name} <code>{tenant.id}</code>
       </h2>
+      {detail ? (
+        <p id="tenant-holds">
+          Holds {detail.clients - detail.uninstalledClients} Client{detail.clients - detail.uninstalledClients === 1 ? '' : 's'}
+          {detail.uninstalledClients ? ` (+${detail.uninstalledClients} uninstalled, not yet purged)` : ''}, {detail.pamUsers} PAM user
+          {detail.pamUsers === 1 ? '' : 's'}
+          {detail.pools.some((p) => p.granted > 0 || p.waiting > 0)
+            ? `; licenses: ${detail.pools
+                .filter((p) => p.granted > 0 || p.waiting > 0)
+                .map((p) => `${typeLabel(p.type)} ${p.assigned}/${p.granted}${p.waiting ? ` (${p.waiting} waiting)` : ''}`)
+                .join(', ')}`
+            : '; no licenses'}
+          .
+        </p>
+      ) : null}
       {error ? <Problem error={error} label="Not done" /> : null}
       <Section title="Licensing policy" id="policy">
         {policy ? (
