@@ -47,6 +47,18 @@ afterAll(async () => {
 });
 
 describe('Serial Key Management', () => {
+  it('H5 T1 T5: with no key allowing multi-tenant mode, Licenses Granted says why it is off, and creating a tenant explains MULTI_TENANT_NOT_ALLOWED', async () => {
+    await tech.goto('/#/granted');
+    expect(await tech.locator('#multi-tenant-off').textContent()).toMatch(/Multi-tenant mode is off: no active serial key allows it/);
+    expect(await tech.getByRole('button', { name: /Grant|Take back/ }).count()).toBe(0);
+    await tech.goto('/#/tenants');
+    await tech.getByLabel('Name', { exact: true }).fill('Too early');
+    await tech.getByRole('button', { name: 'Create tenant' }).click();
+    const problem = tech.locator('.lg-problem[data-code="MULTI_TENANT_NOT_ALLOWED"]');
+    await problem.waitFor();
+    expect(await problem.textContent()).toContain('Activate a key that allows it');
+  });
+
   it('H5 S2 S3: pasting a key activates it and availability changes without a reload', async () => {
     await tech.goto('/#/keys');
     await tech.getByRole('heading', { level: 1, name: 'Serial Key Management' }).waitFor();
