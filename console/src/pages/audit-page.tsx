@@ -149,7 +149,7 @@ export function AuditPage({ tenantId: tenant }: PageProps) {
       </form>
       {error ? <Problem error={error} label="Could not load" /> : null}
       <div class="lg-scroll">
-        <table class="lg-table lg-audit" id="audit-table" aria-busy={busy}>
+        <table class="lg-table lg-audit" id="audit-table" aria-busy={busy ? 'true' : 'false'} data-loaded={entries !== null && !busy ? 'true' : 'false'}>
           <caption class="lg-sr-only">Audit trail of {tenant}</caption>
           <thead>
             <tr>
