@@ -2,7 +2,7 @@
  * Audit (SPEC A5): a tenant's trail of license changes, newest first, with filters (action, actor,
  * Client id, since/until), cursor paging (`next` → `before`) and a CSV export link carrying the
  * same filters (a plain link GET: the session cookie authenticates it). Reading needs no
- * permission, only the tenant scope (a default-tenant account picks any tenant).
+ * permission, only the tenant scope (a default-tenant account picks the tenant in the header).
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.ts';
@@ -65,9 +65,6 @@ export function AuditPage({ tenantId: tenant }: PageProps) {
   const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-
-  // Another tenant picked in the header: back to its newest entries.
-  useEffect(() => pager.reset(), [tenant]);
 
   useEffect(() => {
     let live = true;
