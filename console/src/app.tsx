@@ -6,7 +6,6 @@
 import type { ComponentType } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { asApiError, setUnauthorizedHandler } from './api.ts';
-import { ErrorBanner } from './components/error-banner.tsx';
 import { TenantPicker } from './components/tenant-picker.tsx';
 import { ToastHost } from './components/toast.tsx';
 import type { PageProps } from './pages/page-props.ts';
@@ -107,6 +106,24 @@ export function App() {
     return () => setUnauthorizedHandler(null);
   }, [signedIn]);
 
+  // The session's absolute end (SESSION_MAX_HOURS): ask the server then, so that an idle page
+  // returns to the sign-in page with the message instead of failing on the next click.
+  useEffect(() => {
+    if (!session?.expiresAt) return;
+    const wait = Math.min(2_147_000_000, Math.max(0, session.expiresAt - Date.now()) + 1_000);
+    const timer = setTimeout(() => {
+      loadSession()
+        .then((s) => {
+          if (!s) {
+            setNotice('Your session has ended (signed out or expired). Sign in again.');
+            setSession(null);
+          }
+        })
+        .catch(() => {});
+    }, wait);
+    return () => clearTimeout(timer);
+  }, [session?.expiresAt]);
+
   // Signed out: the address says so (and remembers where to come back to).
   useEffect(() => {
     if (session === null && route.page !== 'sign-in') {
@@ -201,7 +218,6 @@ export function App() {
         ) : (
           <section>
             <h1>Not found</h1>
-            <ErrorBanner error={null} />
             <p>
               There is no page <code>#{route.path}</code> for this account. <a href="#/overview">Go to the overview</a>.
             </p>

@@ -48,6 +48,7 @@ function shell(jsTag: string, cssTag: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>licensegate console</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/console/app.css?v=${cssTag}">
 <script type="module" src="/console/app.js?v=${jsTag}"></script>
 </head>
@@ -58,7 +59,8 @@ function shell(jsTag: string, cssTag: string): string {
 `;
 }
 
-const tagOf = (etag: string) => etag.replace(/"/g, '').slice(0, 12);
+/** The version tag the shell puts in the asset URLs (`?v=`). */
+export const tagOf = (etag: string) => etag.replace(/"/g, '').slice(0, 12);
 
 const built = new Map<string, Promise<ConsoleBundle>>();
 

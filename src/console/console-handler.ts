@@ -3,11 +3,11 @@
  * routes `#/overview`, `#/clients`, …), `/console/app.js` and `/console/app.css` the bundle.
  * Every answer carries a strict Content-Security-Policy (no inline script or style, nothing from
  * another origin), `X-Frame-Options: DENY`, `nosniff` and `no-referrer`. Conditional GETs are
- * answered 304 by ETag. The API (`/api/v1`) and `/setup` are other handlers.
+ * answered 304 by ETag; the assets under their versioned URL are cached for good. The API (`/api/v1`) and `/setup` are other handlers.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpHandler } from '../gateway/health-server.ts';
-import type { ConsoleAsset, ConsoleBundle } from './console-bundle.ts';
+import { tagOf, type ConsoleAsset, type ConsoleBundle } from './console-bundle.ts';
 
 export const CONSOLE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
@@ -40,10 +40,17 @@ function send(req: IncomingMessage, res: ServerResponse, a: ConsoleAsset, cacheC
   else res.end(a.body);
 }
 
+/** A versioned asset URL (`?v=<its tag>`, as the shell names it) never changes: cached for a year; any other is revalidated. */
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+function cacheFor(query: string, a: ConsoleAsset): string {
+  return new URLSearchParams(query).get('v') === tagOf(a.etag) ? IMMUTABLE : 'no-cache';
+}
+
 export function consoleHandler(bundle: ConsoleBundle): HttpHandler {
   return async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-    const path = (req.url ?? '/').split('?')[0];
+    const [path, query = ''] = (req.url ?? '/').split('?', 2) as [string, string?];
     switch (path) {
       case '/':
       case '/index.html':
@@ -51,10 +58,10 @@ export function consoleHandler(bundle: ConsoleBundle): HttpHandler {
         send(req, res, bundle.html, 'no-cache');
         return true;
       case '/console/app.js':
-        send(req, res, bundle.js, 'no-cache');
+        send(req, res, bundle.js, cacheFor(query, bundle.js));
         return true;
       case '/console/app.css':
-        send(req, res, bundle.css, 'no-cache');
+        send(req, res, bundle.css, cacheFor(query, bundle.css));
         return true;
       default:
         return false;

@@ -33,7 +33,7 @@ afterAll(async () => {
 const navLinks = (page: Page) => page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents();
 
 describe('console overview (H5)', () => {
-  it('H5: the overview shows online now, licensed vs waiting, enrollments, key expiry (15-day warning) and overload', async () => {
+  it('H5 H3: the overview shows online now, licensed vs waiting, enrollments, key expiry (15-day warning) and overload; a new agent appears live', async () => {
     const page = await stack.newPage();
     await signIn(page, 'tech');
     await expect.poll(() => page.getByTestId('online-now').textContent()).toBe('11');
@@ -46,11 +46,23 @@ describe('console overview (H5)', () => {
     const linuxRow = page.getByRole('row').filter({ hasText: 'linux' });
     expect(await linuxRow.getByRole('meter').getAttribute('aria-valuetext')).toBe('4 of 4 (100 %)');
     await screenshot(page, 'overview');
+    // A fresh load of the console, signed in: the shell, the bundle, the session and the overview's data.
+    const t0 = performance.now();
+    await page.reload();
+    await page.getByTestId('online-now').waitFor();
+    const loadMs = Math.round(performance.now() - t0);
+    console.info(`console: signed-in load of the overview ${loadMs} ms (JS ${(await (await fetch(`${stack.base}/console/app.js`)).arrayBuffer()).byteLength} bytes)`);
+    expect(loadMs).toBeLessThan(5_000);
+    // Live (H3): a new agent's license.assigned event refreshes the page without a reload (the poll is every 15 s).
+    await page.getByText('live', { exact: true }).waitFor();
+    agents.push(await enrolledAgent(stack.api.gw.url, { os: OS.windows }));
+    await expect.poll(() => page.getByTestId('online-now').textContent(), { timeout: 8_000 }).toBe('12');
+    expect(await page.getByTestId('licensed').textContent()).toBe('11');
     await page.context().close();
 
     const tablet = await stack.newPage({ viewport: TABLET });
     await signIn(tablet, 'tech');
-    await expect.poll(() => tablet.getByTestId('online-now').textContent()).toBe('11');
+    await expect.poll(() => tablet.getByTestId('online-now').textContent()).toBe('12');
     // Readable on a tablet: nothing wider than the viewport.
     expect(await tablet.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(TABLET.width);
     await screenshot(tablet, 'overview-tablet');

@@ -79,6 +79,13 @@ describe('console serving (H5)', () => {
     expect(again.status).toBe(304);
     expect(again.headers.get('content-security-policy')).toBe(CONSOLE_CSP);
     expect((await again.arrayBuffer()).byteLength).toBe(0);
+    expect(first.headers.get('cache-control')).toBe('no-cache');
+    // The shell's versioned URL is cached for good (a new build has a new URL); the shell is always revalidated.
+    const shell = await (await fetch(`${base}/`)).text();
+    const versioned = /src="(\/console\/app\.js\?v=[\w-]+)"/.exec(shell)![1]!;
+    expect((await fetch(`${base}${versioned}`)).headers.get('cache-control')).toContain('immutable');
+    expect((await fetch(`${base}/console/app.js?v=old`)).headers.get('cache-control')).toBe('no-cache');
+    expect((await fetch(`${base}/`)).headers.get('cache-control')).toBe('no-cache');
   });
 
   it('H5 R3: a console that does not build is a clear start-up error (step console, recovery CONSOLE=off), not a crash', async () => {

@@ -2,7 +2,7 @@
  * `#/overview`: the tenant at a glance (GET /tenants/{t}/overview): online now, licensed vs
  * waiting per type, enrollments over the last hour, the nearest key expiry with the 15-day and
  * 1-day warnings (S5), overload events (pools exhausted or crossing 85/90/99 %). Refreshed by
- * live events (license and pool changes) and every 15 s (connects and disconnects send none).
+ * live events (license and pool changes) and every 15 s while the tab is visible (connects and disconnects send none).
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.ts';
@@ -85,7 +85,14 @@ export function OverviewPage(p: PageProps) {
 
   useEffect(() => {
     void load();
-    const timer = setInterval(() => void load(), POLL_MS);
+    // Not while the tab is hidden: a forgotten tab must not keep the session from idling out.
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'visible') void load();
+    }, POLL_MS);
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') void load();
+    };
+    document.addEventListener('visibilitychange', onVisible);
     // Events come in bursts (a key activation promotes many Clients): one reload per second at most.
     const stop = subscribe(
       p.tenantId,
@@ -101,6 +108,7 @@ export function OverviewPage(p: PageProps) {
     );
     return () => {
       clearInterval(timer);
+      document.removeEventListener('visibilitychange', onVisible);
       if (pending.current) clearTimeout(pending.current);
       stop();
     };
