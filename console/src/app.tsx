@@ -20,15 +20,15 @@ import { OverviewPage } from './pages/overview-page.tsx';
 
 import { ClientsPage } from './pages/clients-page.tsx';
 
-// keys: import { KeysPage } from './pages/keys-page.tsx';
+import { KeysPage } from './pages/keys-page.tsx';
 
-// granted: import { GrantedPage } from './pages/granted-page.tsx';
+import { GrantedPage } from './pages/granted-page.tsx';
 
-// tenants: import { TenantsPage } from './pages/tenants-page.tsx';
+import { TenantsPage } from './pages/tenants-page.tsx';
 
 import { UsersPage } from './pages/users-page.tsx';
 
-// audit: import { AuditPage } from './pages/audit-page.tsx';
+import { AuditPage } from './pages/audit-page.tsx';
 
 export interface PageDef {
   /** The hash route: `#/<path>`. */
@@ -47,15 +47,15 @@ export const PAGES: PageDef[] = [
 
   { path: 'clients', title: 'License Management', component: ClientsPage },
 
-  { path: 'keys', title: 'Serial Keys', component: placeholder('Serial Key Management'), visible: isSystem },
+  { path: 'keys', title: 'Serial Keys', component: KeysPage, visible: isSystem },
 
-  { path: 'granted', title: 'Licenses Granted', component: placeholder('Licenses Granted'), visible: isSystem },
+  { path: 'granted', title: 'Licenses Granted', component: GrantedPage, visible: isSystem },
 
-  { path: 'tenants', title: 'Tenants', component: placeholder('Tenants') },
+  { path: 'tenants', title: 'Tenants', component: TenantsPage },
 
   { path: 'users', title: 'User Management', component: UsersPage },
 
-  { path: 'audit', title: 'Audit', component: placeholder('Audit') },
+  { path: 'audit', title: 'Audit', component: AuditPage },
 ];
 
 // ---- end of the page table ----

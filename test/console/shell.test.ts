@@ -62,6 +62,7 @@ describe('console shell (H5)', () => {
     const page = await stack.newPage();
     await signIn(page, 'tech');
     await page.getByRole('link', { name: 'Audit' }).click();
+    await page.locator('#audit-table[data-loaded="true"]').waitFor(); // the Audit page's own first call answered before the session ends
     await stack.expireSession(page);
     await page.getByRole('link', { name: 'Overview' }).click(); // its first API call answers 401
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
