@@ -9,12 +9,11 @@ import { asApiError, setUnauthorizedHandler } from './api.ts';
 import { TenantPicker } from './components/tenant-picker.tsx';
 import { ToastHost } from './components/toast.tsx';
 import type { PageProps } from './pages/page-props.ts';
-import { PlaceholderPage } from './pages/placeholder-page.tsx';
 import { SignInPage } from './pages/sign-in-page.tsx';
 import { navigate, useRoute } from './router.ts';
 import { isSystem, loadSession, signOut, type Session } from './session.ts';
 
-// ---- Pages: one import and one table entry each (blank lines between keep merges clean). ----
+// ---- Pages: one import and one table entry each. ----
 
 import { OverviewPage } from './pages/overview-page.tsx';
 
@@ -39,8 +38,6 @@ export interface PageDef {
   /** Shown in the nav and reachable only when this says so (default: every signed-in account). */
   visible?(session: Session): boolean;
 }
-
-const placeholder = (title: string): ComponentType<PageProps> => (p: PageProps) => <PlaceholderPage {...p} title={title} />;
 
 export const PAGES: PageDef[] = [
   { path: 'overview', title: 'Overview', component: OverviewPage },
