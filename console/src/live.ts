@@ -4,26 +4,14 @@
  * missed or repeated; when the browser gives up (an error answer closes an EventSource for good)
  * this module opens a new one after a pause, resuming with `lastEventId`.
  */
+import { EVENT_TYPES, type AdminEvent, type EventType } from '../../src/events/event-types.ts';
 
-export interface LiveEvent {
-  id: string;
-  type: string;
-  ts: number;
-  data: Record<string, unknown>;
-}
+/** One event as `/api/v1/events` sends it: the server's own shape and type list (src/events/event-types.ts, dependency-free, bundled). */
+export type LiveEvent = AdminEvent;
 
 export type LiveState = 'connecting' | 'open' | 'closed';
 
-export const LIVE_EVENT_TYPES = [
-  'license.assigned',
-  'license.unassigned',
-  'pool.exhausted',
-  'pool.usage',
-  'key.activated',
-  'key.expiring',
-  'key.expired',
-  'key.removed',
-] as const;
+export const LIVE_EVENT_TYPES: readonly EventType[] = EVENT_TYPES;
 
 const REOPEN_MS = 5_000;
 
@@ -34,7 +22,7 @@ const REOPEN_MS = 5_000;
  */
 export function subscribe(
   tenantId: string,
-  types: readonly string[],
+  types: readonly EventType[],
   onEvent: (e: LiveEvent) => void,
   o: { onState?: (s: LiveState) => void; onGap?: () => void } = {},
 ): () => void {

@@ -7,31 +7,16 @@
  */
 import type { RedisClient } from '../store/redis-connection.ts';
 import type { Keys } from '../store/keys.ts';
+import type { AdminEvent, EventType } from './event-types.ts';
 
-export const EVENT_TYPES = [
-  'license.assigned',
-  'license.unassigned',
-  'pool.exhausted',
-  'pool.usage',
-  'key.activated',
-  'key.expiring',
-  'key.expired',
-  'key.removed',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+// The type list and the event shape live in a dependency-free module the web console imports too.
+export { EVENT_TYPES, type AdminEvent, type EventType } from './event-types.ts';
 
 /** Stream length kept (approximately): old events are trimmed, the audit trail is not. */
 export const EVENTS_MAXLEN = 100_000;
 
 export async function emitEvent(redis: RedisClient, keys: Keys, tenantId: string, type: EventType, data: Record<string, unknown>, now = Date.now()): Promise<void> {
   await redis.xadd(keys.events(tenantId), 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'type', type, 'ts', String(now), 'data', JSON.stringify(data));
-}
-
-export interface AdminEvent {
-  id: string;
-  type: EventType;
-  ts: number;
-  data: Record<string, unknown>;
 }
 
 /** Reads events after `afterId` (exclusive; '0' for all), oldest first. */

@@ -9,21 +9,8 @@ import { api } from '../api.ts';
 import type { PageProps } from './page-props.ts';
 import { usePager, Pager } from '../components/pager.tsx';
 import { Problem, formatTime } from './licensing-common.tsx';
-
-interface AuditEntry {
-  id: string;
-  ts: number;
-  tenant: string;
-  holder: string;
-  holderKind: 'client' | 'user' | '';
-  type: string;
-  action: string;
-  before: string;
-  after: string;
-  reason: string;
-  actor: string;
-  cause: string;
-}
+// The server's answer types (type-only: erased from the bundle; a renamed field fails this typecheck).
+import type { AuditEntryAnswer as AuditEntry, AuditPageAnswer } from '../../../src/http/routes/audit-schema.ts';
 
 interface Filters {
   action: string;
@@ -70,7 +57,7 @@ export function AuditPage({ tenantId: tenant }: PageProps) {
     let live = true;
     setBusy(true);
     api
-      .get<{ entries: AuditEntry[]; next: string | null }>(`/tenants/${api.seg(tenant)}/audit${api.query({ ...auditQuery(applied), limit: PAGE, before: pager.cursor })}`)
+      .get<AuditPageAnswer>(`/tenants/${api.seg(tenant)}/audit${api.query({ ...auditQuery(applied), limit: PAGE, before: pager.cursor })}`)
       .then(
         (r) => {
           if (!live) return;

@@ -1,12 +1,10 @@
 /**
  * Human words for what the Clients API answers (docs/client-pages.md): the reason codes a Client
- * holds no license for, relative times, and the license type an OS needs (SPEC L2's default
- * table, as a hint for the assign dialog; the server decides, from the type the agent's OS
- * mapped to at Hello).
+ * holds no license for and relative times. The endpoint license types are the server's own list
+ * (src/licensing/license-types.ts, dependency-free, bundled); the type a Client's OS maps to comes
+ * with each row (`osType`), computed by the server from its OS table.
  */
-
-export const ENDPOINT_TYPES = ['workstation', 'terminal-server', 'infrastructure-server', 'cloud-server', 'linux'] as const;
-export type EndpointType = (typeof ENDPOINT_TYPES)[number];
+export { ENDPOINT_LICENSE_TYPES as ENDPOINT_TYPES, type EndpointLicenseType as EndpointType } from '../../../src/licensing/license-types.ts';
 
 /** Why a Client holds no license, in words (reason codes of src/store/lua/*). */
 export function reasonWords(reason: string): string {
@@ -45,19 +43,6 @@ export function relativeTime(ms: number, now: number = Date.now()): string {
 
 export function exactTime(ms: number): string {
   return ms ? new Date(ms).toLocaleString() : 'never seen';
-}
-
-/**
- * The type the default OS table (SPEC L2) gives this `os` ("windows/workstation", "linux", …),
- * or null when the list's OS text cannot tell (a Windows server: terminal, cloud or
- * infrastructure depends on facts the list does not carry — the server knows).
- */
-export function osTypeHint(os: string): EndpointType | null {
-  const [family, product] = os.split('/');
-  if (family === 'linux') return 'linux';
-  if (family === 'macos') return 'workstation';
-  if (family === 'windows' && product === 'workstation') return 'workstation';
-  return null;
 }
 
 export function osWords(os: string): string {

@@ -18,27 +18,17 @@ import { toast } from '../components/toast.tsx';
 import { subscribe, type LiveEvent } from '../live.ts';
 import { canManageClients } from '../session.ts';
 import type { PageProps } from './page-props.ts';
-import { ENDPOINT_TYPES, exactTime, osTypeHint, osWords, reasonWords, relativeTime, type EndpointType } from './client-words.ts';
+import { ENDPOINT_TYPES, exactTime, osWords, reasonWords, relativeTime, type EndpointType } from './client-words.ts';
+// The server's answer types (type-only: erased from the bundle; a renamed field fails this typecheck).
+import type { AssignAnswer, ClientPageAnswer, ClientRowAnswer, ReleaseAnswer } from '../../../src/http/routes/client-schemas.ts';
 
-export interface ClientRow {
-  tenant: string;
-  clientId: string;
-  hostname: string;
-  status: 'active' | 'uninstalled';
-  online: boolean;
-  license: string | null;
-  reason: string;
-  lastSeen: number;
-  os: string;
-}
+/** A row as the API answers it (the server's zod schema, type-only import). */
+export type ClientRow = ClientRowAnswer;
 
-interface ClientPage {
-  items: ClientRow[];
-  nextCursor: string | null;
-  total: number;
+type ClientPage = ClientPageAnswer & {
   /** The request this page answers (the status line waits for the page asked for). */
   asked?: string;
-}
+};
 
 type Filter = 'all' | 'online' | 'offline' | 'unlicensed';
 type SortKey = 'id' | 'hostname' | 'lastSeen' | 'license';
@@ -384,13 +374,14 @@ interface ActionDialogProps {
 /** The confirmation of one action; assign also chooses the type (default: the OS's). */
 function ActionDialog({ tenant, action, onClose, onDone }: ActionDialogProps) {
   const { kind, row } = action;
-  const hint = osTypeHint(row.os);
-  const [type, setType] = useState<'' | EndpointType>('');
+  // The type the Client's OS maps to, as the server computed it (null: none fits): preselected.
+  const osType = row.osType;
+  const [type, setType] = useState<'' | EndpointType>(osType ?? '');
   const [force, setForce] = useState(false);
   const [working, setWorking] = useState(false);
   const [error, setError] = useState('');
   const name = row.hostname || row.clientId;
-  const mismatch = type !== '' && type !== hint;
+  const mismatch = type !== '' && type !== osType;
 
   async function confirm() {
     setWorking(true);
@@ -398,13 +389,13 @@ function ActionDialog({ tenant, action, onClose, onDone }: ActionDialogProps) {
     const base = `/tenants/${encodeURIComponent(tenant)}/clients/${encodeURIComponent(row.clientId)}`;
     try {
       if (kind === 'assign') {
-        const r = await api.post<ClientRow & { reclaimed: string | null }>(`${base}/assign`, type ? { type, force: mismatch && force } : {});
+        const r = await api.post<AssignAnswer>(`${base}/assign`, type ? { type, force: mismatch && force } : {});
         onDone({ clientId: row.clientId, license: r.license, reason: r.reason, online: r.online, status: r.status }, `${name} now holds a ${r.license} license${r.reclaimed ? ` (reclaimed from ${r.reclaimed})` : ''}.`);
       } else if (kind === 'unassign') {
-        const r = await api.post<ClientRow>(`${base}/unassign`);
+        const r = await api.post<ReleaseAnswer>(`${base}/unassign`);
         onDone({ clientId: row.clientId, license: null, reason: r.reason, status: r.status }, `${name}'s license was unassigned${row.online ? ': it was told to stop monitoring' : ': it stops when it next connects'}.`);
       } else {
-        const r = await api.post<ClientRow>(`${base}/uninstall`);
+        const r = await api.post<ReleaseAnswer>(`${base}/uninstall`);
         onDone({ clientId: row.clientId, license: null, reason: r.reason, status: r.status }, `${name} was uninstalled.`);
       }
     } catch (err) {
@@ -429,10 +420,11 @@ function ActionDialog({ tenant, action, onClose, onDone }: ActionDialogProps) {
           <label>
             License type{' '}
             <select name="assign-type" value={type} onChange={(e) => setType((e.target as HTMLSelectElement).value as '' | EndpointType)}>
-              <option value="">its OS’s type{hint ? ` (${hint})` : ''}</option>
+              {osType === null && <option value="">choose a type (none fits its OS)</option>}
               {ENDPOINT_TYPES.map((t) => (
                 <option key={t} value={t}>
                   {t}
+                  {t === osType ? ' (its OS’s type)' : ''}
                 </option>
               ))}
             </select>
@@ -442,7 +434,7 @@ function ActionDialog({ tenant, action, onClose, onDone }: ActionDialogProps) {
               <label>
                 <input type="checkbox" name="force" checked={force} onChange={(e) => setForce((e.target as HTMLInputElement).checked)} /> force
               </label>{' '}
-              — {hint ? `${osWords(row.os)} needs ${hint}.` : 'The type its OS needs is decided by the server.'} A {type} license does not fit it unless you force it: the Client is then licensed
+              — {osType ? `${osWords(row.os)} needs ${osType}.` : `No license type fits ${osWords(row.os)}.`} A {type} license does not fit it unless you force it: the Client is then licensed
               with a type its OS would not get by itself (and uses a license of the {type} pool).
             </p>
           )}

@@ -11,8 +11,8 @@ export const TENANT_MANAGEMENT = 'tenant-management-and-system-configuration';
 export const LICENSE_MANAGEMENT = 'license-management';
 export const CLIENT_MANAGEMENT = 'client-installation-and-management';
 
-export const LICENSE_TYPES = ['workstation', 'terminal-server', 'infrastructure-server', 'cloud-server', 'linux', 'pam-seat'] as const;
-export type LicenseType = (typeof LICENSE_TYPES)[number];
+/** The server's license types (SPEC L1; a dependency-free module the bundle includes). */
+export { ALL_LICENSE_TYPES as LICENSE_TYPES, type LicenseTypeName as LicenseType } from '../../../src/licensing/license-types.ts';
 
 const TYPE_LABELS: Record<string, string> = {
   workstation: 'Workstation',

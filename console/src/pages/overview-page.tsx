@@ -9,7 +9,7 @@ import { api } from '../api.ts';
 import { ErrorBanner } from '../components/error-banner.tsx';
 import { Table, type Column } from '../components/table.tsx';
 import { UsageBar } from '../components/usage-bar.tsx';
-import { subscribe, type LiveState } from '../live.ts';
+import { LIVE_EVENT_TYPES, subscribe, type LiveState } from '../live.ts';
 import { isSystem } from '../session.ts';
 import type { PageProps } from './page-props.ts';
 
@@ -38,7 +38,6 @@ export interface Overview {
 }
 
 const POLL_MS = 15_000;
-const LIVE_TYPES = ['license.assigned', 'license.unassigned', 'pool.exhausted', 'pool.usage', 'key.activated', 'key.expiring', 'key.expired', 'key.removed'];
 
 const fmtTime = (ms: number) => new Date(ms).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 const fmtDate = (ms: number) => new Date(ms).toLocaleString('en-GB', { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
@@ -96,7 +95,7 @@ export function OverviewPage(p: PageProps) {
     // Events come in bursts (a key activation promotes many Clients): one reload per second at most.
     const stop = subscribe(
       p.tenantId,
-      LIVE_TYPES,
+      LIVE_EVENT_TYPES,
       () => {
         if (pending.current) return;
         pending.current = setTimeout(() => {

@@ -11,6 +11,7 @@ import { AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, readAuditPage, type AuditQuery } fr
 import { authorizeTenant } from '../../licensing/permissions.ts';
 import type { RouteModule } from '../api-deps.ts';
 import { route } from '../route.ts';
+import { auditPageSchema } from './audit-schema.ts';
 import { csvRow } from './csv.ts';
 import { principalOf } from './job-call.ts';
 import { clientIdSchema, tenantParams } from './schemas.ts';
@@ -30,21 +31,6 @@ const filters = {
   actor: z.string().min(1).max(128).optional().describe('only entries made by this actor (account id, or `system`)'),
 };
 
-const entrySchema = z.object({
-  id: z.string(),
-  ts: z.number(),
-  tenant: z.string(),
-  holder: z.string(),
-  holderKind: z.enum(['client', 'user', '']),
-  type: z.string(),
-  action: z.string(),
-  before: z.string(),
-  after: z.string(),
-  reason: z.string(),
-  actor: z.string(),
-  cause: z.string(),
-});
-
 function auditQuery(q: { [K in keyof typeof filters]?: unknown } & { limit?: number }): AuditQuery {
   return Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined)) as AuditQuery;
 }
@@ -63,7 +49,7 @@ export const auditRoutes: RouteModule = (deps) => [
     auth: 'account',
     params: tenantParams,
     query: z.object({ limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).default(AUDIT_PAGE_DEFAULT), ...filters }),
-    response: z.object({ entries: z.array(entrySchema), next: z.string().nullable() }),
+    response: auditPageSchema,
     handler: async (ctx) => {
       authorizeTenant(principalOf(ctx).actor, ctx.params.tenantId, 'reading the audit trail');
       return readAuditPage(deps.ctx, ctx.params.tenantId, auditQuery(ctx.query));

@@ -10,26 +10,12 @@ import type { LicenseTypeName } from '../../licensing/license-types.ts';
 import { authorizeTenant } from '../../licensing/permissions.ts';
 import type { RouteModule } from '../api-deps.ts';
 import { route } from '../route.ts';
+import { clientPageSchema } from './client-schemas.ts';
 import { principalOf } from './job-call.ts';
 import { licenseTypeSchema, tenantParams } from './schemas.ts';
 
-export const clientRowSchema = z.object({
-  tenant: z.string(),
-  clientId: z.string(),
-  hostname: z.string(),
-  status: z.enum(['active', 'uninstalled']),
-  online: z.boolean(),
-  license: z.string().nullable().describe('the license type held, or null'),
-  reason: z.string().describe('why it holds none (NO_LICENSE_AVAILABLE, UNASSIGNED_BY_ADMIN, …), else empty'),
-  lastSeen: z.number().describe('ms since the epoch; 0: never'),
-  os: z.string().describe('OS family/product as the agent reported it'),
-});
-
-export const clientPageSchema = z.object({
-  items: z.array(clientRowSchema),
-  nextCursor: z.string().nullable().describe('pass as `cursor` for the next page; null: no more Clients'),
-  total: z.number().int().describe('Clients in the tenant (whatever the filter)'),
-});
+// The answer's schemas live with the console-shared ones (./client-schemas.ts).
+export { clientPageSchema, clientRowSchema } from './client-schemas.ts';
 
 export const clientPageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(DEFAULT_PAGE),

@@ -5,19 +5,16 @@
  */
 import { z } from 'zod';
 import { LicensegateError } from '../../errors.ts';
+import { osTypeOf } from '../../licensing/client-pages.ts';
 import type { EndpointLicenseType } from '../../licensing/license-types.ts';
 import { authorizeTenant } from '../../licensing/permissions.ts';
 import type { RouteModule } from '../api-deps.ts';
 import { route } from '../route.ts';
 import { jobInput, principalOf } from './job-call.ts';
-import { clientParams, clientStateSchema, endpointTypeSchema } from './schemas.ts';
+import { assignAnswerSchema, clientDetailSchema, releaseAnswerSchema } from './client-schemas.ts';
+import { clientParams, endpointTypeSchema } from './schemas.ts';
 
 const TAG = 'Clients';
-
-const clientDetailSchema = clientStateSchema.extend({
-  hostname: z.string(),
-  os: z.string().describe('OS family/product as the agent reported it, e.g. `windows/workstation`'),
-});
 
 export const clientRoutes: RouteModule = (deps) => [
   route({
@@ -35,10 +32,10 @@ export const clientRoutes: RouteModule = (deps) => [
       const { redis, keys } = deps.ctx;
       const [[, rec], [, conn]] = (await redis
         .multi()
-        .hmget(keys.client(tenantId, clientId), 'status', 'type', 'reason', 'lastSeen', 'hostname', 'osFamily', 'osProduct')
+        .hmget(keys.client(tenantId, clientId), 'status', 'type', 'reason', 'lastSeen', 'hostname', 'osFamily', 'osProduct', 'wantType')
         .hget(keys.online(tenantId), clientId)
         .exec())! as [[unknown, (string | null)[]], [unknown, string | null]];
-      const [status, type, reason, lastSeen, hostname, family, product] = rec;
+      const [status, type, reason, lastSeen, hostname, family, product, wantType] = rec;
       if (!status) throw new LicensegateError('CLIENT_NOT_FOUND', `${clientId} in tenant ${tenantId}`);
       return {
         tenantId,
@@ -50,6 +47,7 @@ export const clientRoutes: RouteModule = (deps) => [
         lastSeen: Number(lastSeen ?? 0),
         hostname: hostname ?? '',
         os: [family, product].filter((x) => x && x !== 'unspecified').join('/'),
+        osType: osTypeOf(wantType),
       };
     },
   }),
@@ -64,7 +62,7 @@ export const clientRoutes: RouteModule = (deps) => [
     params: clientParams,
     // prefault: no body at all means `{}` (curl -X POST …/assign).
     body: z.object({ type: endpointTypeSchema.optional(), force: z.boolean().default(false) }).prefault({}),
-    response: clientStateSchema.extend({ reclaimed: z.string().nullable() }),
+    response: assignAnswerSchema,
     handler: (ctx) =>
       deps.admin.assign({ ...jobInput(ctx), ...ctx.params, ...(ctx.body.type ? { type: ctx.body.type as EndpointLicenseType } : {}), force: ctx.body.force }),
   }),
@@ -77,7 +75,7 @@ export const clientRoutes: RouteModule = (deps) => [
     auth: 'account',
     idempotent: true,
     params: clientParams,
-    response: clientStateSchema.extend({ promoted: z.array(z.string()) }),
+    response: releaseAnswerSchema,
     handler: (ctx) => deps.admin.unassign({ ...jobInput(ctx), ...ctx.params }),
   }),
   route({
@@ -89,7 +87,7 @@ export const clientRoutes: RouteModule = (deps) => [
     auth: 'account',
     idempotent: true,
     params: clientParams,
-    response: clientStateSchema.extend({ promoted: z.array(z.string()) }),
+    response: releaseAnswerSchema,
     handler: (ctx) => deps.admin.uninstall({ ...jobInput(ctx), ...ctx.params }),
   }),
 ];
