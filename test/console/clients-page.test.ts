@@ -101,14 +101,14 @@ describe('License Management (clients page)', () => {
       await expect.poll(() => row(page, agent.clientId).locator('td.license').textContent()).toContain('Unassigned by an admin');
 
       await row(page, agent.clientId).getByRole('button', { name: /^Assign/ }).click();
-      const type = page.getByRole('dialog').getByLabel('License type'); // defaults to the OS's type
-      expect(await type.inputValue()).toBe('');
+      const type = page.getByRole('dialog').getByLabel('License type'); // preselects the type its OS maps to (the API's osType)
+      expect(await type.inputValue()).toBe('workstation');
       if (i === 0) {
         // A type that does not fit the OS: the force choice appears, explained.
         await type.selectOption('linux');
         await expect.poll(() => page.getByRole('dialog').textContent()).toContain('Windows workstation needs workstation');
         expect(await page.getByRole('dialog').getByLabel('force').isChecked()).toBe(false);
-        await type.selectOption('');
+        await type.selectOption('workstation');
         expect(await page.getByRole('dialog').getByLabel('force').count()).toBe(0);
       }
       const started = nextCommand(agent, 'start');
@@ -151,6 +151,36 @@ describe('License Management (clients page)', () => {
     expect(stack.external).toEqual([]);
     await page.context().close();
   }, 55_000);
+
+  it("H5 L2 C6: Assign preselects the type the Client's OS maps to (the API's osType): a Windows terminal server gets terminal-server; an OS no type fits gets none and the force explanation", async () => {
+    const rds = newAgent(stack.api.gw.url, { hostname: 'console-rds-01', os: OS.terminalServer });
+    const odd = newAgent(stack.api.gw.url, { hostname: 'console-odd-01', os: OS.unknown });
+    agents.push(rds, odd);
+    await rds.connect(); // no terminal-server license: it waits, unlicensed
+    await odd.connect(); // no type fits its OS: unlicensed (NO_MATCHING_TYPE)
+    const page = await stack.newPage();
+    await openClients(page, 'tech');
+    await page.getByLabel('Search').fill('console-');
+    await expect.poll(() => row(page, rds.clientId).count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => row(page, odd.clientId).count(), { timeout: 10_000 }).toBe(1);
+
+    await row(page, rds.clientId).getByRole('button', { name: /^Assign/ }).click();
+    const type = page.getByRole('dialog').getByLabel('License type');
+    expect(await type.inputValue()).toBe('terminal-server');
+    expect(await type.locator('option:checked').textContent()).toBe('terminal-server (its OS’s type)');
+    expect(await page.getByRole('dialog').getByLabel('force').count()).toBe(0); // it fits: nothing to force
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'hidden' });
+
+    await row(page, odd.clientId).getByRole('button', { name: /^Assign/ }).click();
+    expect(await type.inputValue()).toBe('');
+    expect(await type.locator('option:checked').textContent()).toBe('choose a type (none fits its OS)');
+    await type.selectOption('workstation');
+    await expect.poll(() => page.getByRole('dialog').textContent()).toContain('No license type fits unknown');
+    expect(await page.getByRole('dialog').getByLabel('force').isChecked()).toBe(false);
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+    await page.context().close();
+  });
 
   it('H5 T6: a tenant admin sees only its tenant: no tenant picker, its own Clients, and another tenant is refused', async () => {
     const page = await stack.newPage();
