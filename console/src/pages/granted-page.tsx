@@ -8,6 +8,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { Confirm } from '../components/confirm.tsx';
 import type { PageProps } from './page-props.ts';
+// The server's answer types (type-only: erased from the bundle; a renamed field fails this typecheck).
+import type { TenantInfoAnswer as TenantInfo } from '../../../src/http/routes/schemas.ts';
 import type { SerialKeyRow } from './keys-page.tsx';
 import { DEFAULT_TENANT, LICENSE_TYPES, Problem, Section, isTechnician, typeLabel } from './licensing-common.tsx';
 
@@ -17,12 +19,6 @@ interface GrantedRow {
   granted: number;
   assigned: number;
   available: number;
-}
-
-interface TenantInfo {
-  id: string;
-  name: string;
-  createdAt: number;
 }
 
 type Mode = 'loading' | 'multi' | 'single';

@@ -8,19 +8,9 @@ import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { Confirm } from '../components/confirm.tsx';
 import type { PageProps } from './page-props.ts';
+// The server's answer types (type-only: erased from the bundle; a renamed field fails this typecheck).
+import type { PolicyAnswer as Policy, TenantInfoAnswer as TenantInfo } from '../../../src/http/routes/schemas.ts';
 import { CLIENT_MANAGEMENT, DEFAULT_TENANT, LICENSE_MANAGEMENT, Problem, Section, formatTime, hasPermission, isTechnician, typeLabel } from './licensing-common.tsx';
-
-interface TenantInfo {
-  id: string;
-  name: string;
-  createdAt: number;
-}
-
-interface Policy {
-  tenantId: string;
-  reclaimAfterDays: number;
-  freeNonPersistentOnDisconnect: boolean;
-}
 
 interface TenantDetailInfo {
   clients: number;

@@ -9,13 +9,8 @@ import { Confirm } from '../components/confirm.tsx';
 import { toast } from '../components/toast.tsx';
 import { canManageClients } from '../session.ts';
 import type { PageProps } from './page-props.ts';
-
-interface PamUser {
-  tenant: string;
-  id: string;
-  name: string;
-  seat: boolean;
-}
+// The server's answer types (type-only: erased from the bundle; a renamed field fails this typecheck).
+import type { PamUserAnswer as PamUser } from '../../../src/http/routes/schemas.ts';
 
 interface Pool {
   type: string;

@@ -33,3 +33,9 @@ export const pamUserSchema = z.object({ tenant: z.string(), id: z.string(), name
 export const seatChangeSchema = z.object({ userId: z.string(), seat: z.boolean(), changed: z.boolean() });
 
 export const policySchema = z.object({ tenantId: z.string(), reclaimAfterDays: z.number().int(), freeNonPersistentOnDisconnect: z.boolean() });
+
+// The answers' types (z.infer): the web console reads these answers with them (type-only
+// imports), so this file stays dependency-free apart from zod and license-types.ts.
+export type TenantInfoAnswer = z.infer<typeof tenantInfoSchema>;
+export type PamUserAnswer = z.infer<typeof pamUserSchema>;
+export type PolicyAnswer = z.infer<typeof policySchema>;
