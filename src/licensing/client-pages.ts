@@ -11,9 +11,9 @@
  */
 import { LicensegateError } from '../errors.ts';
 import type { LedgerContext } from './ledger-context.ts';
-import { isEndpointLicenseType, type EndpointLicenseType, type LicenseTypeName } from './license-types.ts';
+import type { LicenseTypeName } from './license-types.ts';
 import { requireClientIndex } from './client-index.ts';
-import type { ClientFilter, ClientRow } from './views.ts';
+import { osTypeOf, type ClientFilter, type ClientRow } from './views.ts';
 
 /** Ids examined per call at most: about 5,000 HMGETs, a few ms of Redis time. */
 export const SCAN_BUDGET = 5_000;
@@ -32,18 +32,8 @@ export interface ClientPageQuery {
   search?: string | undefined;
 }
 
-/**
- * A row of a page: the Client plus `osType`, the license type its OS maps to (SPEC L2). That is
- * the `wantType` its last Hello stored (the deployment's OS table, OS_LICENSE_MAP_FILE included),
- * so the read path computes nothing and the Hello path writes nothing new; it is also exactly
- * what an assign without a type gives (admin-assign-1.lua).
- */
-export interface ClientPageRow extends ClientRow {
-  osType: EndpointLicenseType | null;
-}
-
 export interface ClientPage {
-  items: ClientPageRow[];
+  items: ClientRow[];
   /** Where the next page starts; null when the walk reached the last Client. */
   nextCursor: string | null;
   /** Clients in the tenant (whatever the filter: counting matches would need the whole walk). */
@@ -66,12 +56,7 @@ export function decodeCursor(cursor: string): string {
 
 const FIELDS = ['hostname', 'status', 'type', 'reason', 'lastSeen', 'osFamily', 'osProduct', 'wantType'] as const;
 
-/** A stored `wantType` ('' when no type fits the OS, absent before the first Hello) as `osType`. */
-export function osTypeOf(wantType: string | null | undefined): EndpointLicenseType | null {
-  return wantType && isEndpointLicenseType(wantType) ? wantType : null;
-}
-
-function rowOf(tenant: string, clientId: string, f: (string | null)[], online: boolean): ClientPageRow | null {
+function rowOf(tenant: string, clientId: string, f: (string | null)[], online: boolean): ClientRow | null {
   const [hostname, status, type, reason, lastSeen, family, product, wantType] = f;
   if (status === null || status === undefined) return null; // purged between the index read and this one
   return {
@@ -111,7 +96,7 @@ export async function listClientsPage(ctx: LedgerContext, tenantId: string, q: C
   const filtered = (q.filter ?? 'all') !== 'all' || q.type !== undefined || !!q.search;
   const chunk = filtered ? MAX_PAGE : limit;
   const matches = matcher(q);
-  const items: ClientPageRow[] = [];
+  const items: ClientRow[] = [];
   let scanned = 0;
   let end = false;
   while (items.length < limit && scanned < SCAN_BUDGET && !end) {

@@ -5,7 +5,7 @@
  */
 import { DEFAULT_TENANT } from '../store/keys.ts';
 import type { LedgerContext } from './ledger-context.ts';
-import { ALL_LICENSE_TYPES, type LicenseTypeName } from './license-types.ts';
+import { ALL_LICENSE_TYPES, isEndpointLicenseType, type EndpointLicenseType, type LicenseTypeName } from './license-types.ts';
 import { listSerialKeys, totalsOf } from './serial-key-ledger.ts';
 import { listTenants } from './tenants.ts';
 
@@ -94,6 +94,18 @@ export interface ClientRow {
   reason: string;
   lastSeen: number;
   os: string;
+  /**
+   * The license type the Client's OS maps to (SPEC L2), or null when none fits. It is the
+   * `wantType` its last Hello stored (the gateway's OS table, OS_LICENSE_MAP_FILE included), so
+   * reads compute nothing, the Hello path writes nothing new, and it is exactly what an assign
+   * without a type gives (admin-assign-1.lua).
+   */
+  osType: EndpointLicenseType | null;
+}
+
+/** A stored `wantType` ('' when no type fits the OS, absent before the first Hello) as `osType`. */
+export function osTypeOf(wantType: string | null | undefined): EndpointLicenseType | null {
+  return wantType && isEndpointLicenseType(wantType) ? wantType : null;
 }
 
 export type ClientFilter = 'all' | 'online' | 'offline' | 'unlicensed';
@@ -102,10 +114,10 @@ export async function listClients(ctx: LedgerContext, tenantId: string, filter: 
   const ids = (await ctx.redis.smembers(ctx.keys.clients(tenantId))).sort();
   const online = await ctx.redis.hgetall(ctx.keys.online(tenantId));
   const p = ctx.redis.pipeline();
-  for (const id of ids) p.hmget(ctx.keys.client(tenantId, id), 'hostname', 'status', 'type', 'reason', 'lastSeen', 'osFamily', 'osProduct');
+  for (const id of ids) p.hmget(ctx.keys.client(tenantId, id), 'hostname', 'status', 'type', 'reason', 'lastSeen', 'osFamily', 'osProduct', 'wantType');
   const res = ids.length ? ((await p.exec()) ?? []) : [];
   const rows = ids.map((clientId, i) => {
-    const [hostname, status, type, reason, lastSeen, family, product] = res[i]![1] as (string | null)[];
+    const [hostname, status, type, reason, lastSeen, family, product, wantType] = res[i]![1] as (string | null)[];
     return {
       tenant: tenantId,
       clientId,
@@ -116,6 +128,7 @@ export async function listClients(ctx: LedgerContext, tenantId: string, filter: 
       reason: reason ?? '',
       lastSeen: Number(lastSeen ?? 0),
       os: [family, product].filter((x) => x && x !== 'unspecified').join('/'),
+      osType: osTypeOf(wantType),
     };
   });
   switch (filter) {

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { LicensegateError } from '../../errors.ts';
-import { osTypeOf } from '../../licensing/client-pages.ts';
+import { osTypeOf } from '../../licensing/views.ts';
 import type { EndpointLicenseType } from '../../licensing/license-types.ts';
 import { authorizeTenant } from '../../licensing/permissions.ts';
 import type { RouteModule } from '../api-deps.ts';
