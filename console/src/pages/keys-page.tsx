@@ -10,31 +10,12 @@ import { Confirm } from '../components/confirm.tsx';
 import { UsageBar } from '../components/usage-bar.tsx';
 import { subscribe } from '../live.ts';
 import type { PageProps } from './page-props.ts';
+// The server's answer types (type-only: erased from the bundle; a renamed field fails this typecheck).
+import type { AvailabilityAnswer, SerialKeyAnswer } from '../../../src/http/routes/serial-key-schemas.ts';
 import { DEFAULT_TENANT, Problem, Section, TENANT_MANAGEMENT, formatDuration, formatTime, hasPermission, typeLabel } from './licensing-common.tsx';
 
-export interface AvailabilityRow {
-  type: string;
-  total: number;
-  granted: number;
-  assigned: number;
-  available: number;
-}
-
-export interface SerialKeyRow {
-  payload: {
-    keyId: string;
-    edition: string;
-    kind: string;
-    licenses: Record<string, number>;
-    issuedAt: string;
-    expiresAt?: string;
-    supportUntil?: string;
-    multiTenant: boolean;
-  };
-  status: 'active' | 'expiring' | 'removing' | 'expired' | 'removed';
-  activatedAt: number;
-  endedAt?: number;
-}
+export type AvailabilityRow = AvailabilityAnswer;
+export type SerialKeyRow = SerialKeyAnswer;
 
 const DAY = 86_400_000;
 

@@ -12,30 +12,11 @@ import { UsageBar } from '../components/usage-bar.tsx';
 import { LIVE_EVENT_TYPES, subscribe, type LiveState } from '../live.ts';
 import { isSystem } from '../session.ts';
 import type { PageProps } from './page-props.ts';
+// The server's answer types (type-only: erased from the bundle; a renamed field fails this typecheck).
+import type { OverviewAnswer, OverviewTypeRow } from '../../../src/http/routes/overview-schema.ts';
 
-export interface TypeRow {
-  type: string;
-  granted: number;
-  assigned: number;
-  available: number;
-  waiting: number;
-  waitingLastHour: number;
-}
-
-export interface Overview {
-  tenantId: string;
-  at: number;
-  clients: { total: number; online: number };
-  types: TypeRow[];
-  enrollments: { windowMs: number; licensedAtFirstConnect: number; startedWaiting: number; buckets: number[]; capped: boolean };
-  keys: {
-    count: number;
-    nearest: { keyId: string; expiresAt: number; daysLeft: number; level: 'ok' | 'warn15' | 'warn1' | 'expired' } | null;
-    within15Days: number;
-    within1Day: number;
-  };
-  overload: { windowMs: number; poolExhausted: number; usageWarnings: number; last: { type: string; ts: number; licenseType: string; percent: number | null } | null; capped: boolean };
-}
+export type TypeRow = OverviewTypeRow;
+export type Overview = OverviewAnswer;
 
 const POLL_MS = 15_000;
 

@@ -12,36 +12,9 @@ import { DEFAULT_TENANT } from '../../store/keys.ts';
 import type { RouteModule } from '../api-deps.ts';
 import { route } from '../route.ts';
 import { jobInput, principalOf } from './job-call.ts';
-import { licenseTypeSchema } from './schemas.ts';
+import { availabilityRow, serialKeySchema } from './serial-key-schemas.ts';
 
 const TAG = 'Serial keys';
-
-const serialKeySchema = z.object({
-  payload: z.object({
-    v: z.number(),
-    keyId: z.string(),
-    edition: z.string(),
-    kind: z.string(),
-    licenses: z.record(z.string(), z.number()),
-    issuedAt: z.string(),
-    expiresAt: z.string().optional(),
-    supportUntil: z.string().optional(),
-    multiTenant: z.boolean(),
-  }),
-  status: z.enum(['active', 'expiring', 'removing', 'expired', 'removed']),
-  activatedAt: z.number(),
-  endedAt: z.number().optional(),
-});
-
-const availabilityRow = z
-  .object({
-    type: licenseTypeSchema,
-    total: z.number().describe('from active serial keys'),
-    granted: z.number().describe('given to tenants other than the default one'),
-    assigned: z.number().describe("held by the DEFAULT tenant's Clients and PAM users only (other tenants' use is inside `granted`)"),
-    available: z.number().describe('total − granted − assigned'),
-  })
-  .describe('S3 availability of one license type');
 
 export const serialKeyRoutes: RouteModule = (deps) => [
   route({
