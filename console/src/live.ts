@@ -23,6 +23,7 @@ export const LIVE_EVENT_TYPES = [
   'key.expiring',
   'key.expired',
   'key.removed',
+  'presence',
 ] as const;
 
 const REOPEN_MS = 5_000;

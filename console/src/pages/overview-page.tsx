@@ -2,7 +2,8 @@
  * `#/overview`: the tenant at a glance (GET /tenants/{t}/overview): online now, licensed vs
  * waiting per type, enrollments over the last hour, the nearest key expiry with the 15-day and
  * 1-day warnings (S5), overload events (pools exhausted or crossing 85/90/99 %). Refreshed by
- * live events (license and pool changes) and every 15 s while the tab is visible (connects and disconnects send none).
+ * live events (license and pool changes) and every 15 s while the tab is visible; "Online now"
+ * follows the stream's presence notices (their online count) without a reload.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.ts';
@@ -38,7 +39,7 @@ export interface Overview {
 }
 
 const POLL_MS = 15_000;
-const LIVE_TYPES = ['license.assigned', 'license.unassigned', 'pool.exhausted', 'pool.usage', 'key.activated', 'key.expiring', 'key.expired', 'key.removed'];
+const LIVE_TYPES = ['license.assigned', 'license.unassigned', 'pool.exhausted', 'pool.usage', 'key.activated', 'key.expiring', 'key.expired', 'key.removed', 'presence'];
 
 const fmtTime = (ms: number) => new Date(ms).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 const fmtDate = (ms: number) => new Date(ms).toLocaleString('en-GB', { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
@@ -97,7 +98,12 @@ export function OverviewPage(p: PageProps) {
     const stop = subscribe(
       p.tenantId,
       LIVE_TYPES,
-      () => {
+      (ev) => {
+        if (ev.type === 'presence') {
+          const online = Number(ev.data.online);
+          if (Number.isFinite(online)) setData((d) => d && { ...d, clients: { ...d.clients, online } });
+          return;
+        }
         if (pending.current) return;
         pending.current = setTimeout(() => {
           pending.current = undefined;
