@@ -56,9 +56,10 @@ const notices = (s: SseStream): Presence[] =>
   });
 
 describe('presence notices on the live event stream', () => {
-  it('H3 H5 C4: a stream opens with the online count, and a connect and a disconnect each reach a read-only account as a presence notice with the online count, without an id', async () => {
-    const s = await follow(readOnly);
+  it('H3 H5 C4: a stream that asks for presence opens with the online count, and a connect and a disconnect each reach a read-only account as a notice without an id; other streams get none', async () => {
+    const s = await follow(readOnly, '?types=presence,license.assigned');
     const filtered = await follow(tech, '?types=license.assigned,license.unassigned');
+    const all = await follow(tech);
     // The first poll after subscribing sends the current count.
     await eventually(() => notices(s).length === 1, 'the first presence notice', 10_000);
     const before = notices(s)[0]!.online;
@@ -80,6 +81,10 @@ describe('presence notices on the live event stream', () => {
     // The filtered stream saw the license change but no presence.
     await eventually(() => filtered.events.some((e) => e.event === 'license.assigned'), 'the filtered stream is live', 10_000);
     expect(filtered.events.some((e) => e.event === 'presence')).toBe(false);
+    // Opt-in: the default stream (every stored type) has no notice either; every event it got has an id.
+    await eventually(() => all.events.some((e) => e.event === 'license.assigned'), 'the default stream is live', 10_000);
+    expect(all.events.length).toBeGreaterThan(0);
+    expect(all.events.every((e) => e.event !== 'presence' && e.id !== undefined)).toBe(true);
   }, 40_000);
 
   it('H3 C4: 150 agents connecting at once are coalesced — at most one notice per poll — and the last notice counts them all', async () => {

@@ -32,7 +32,7 @@ const typesSchema = z
   .string()
   .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
   .pipe(z.array(z.enum(FOLLOW_TYPES)).min(1))
-  .describe(`comma-separated event types to receive (default: all the account may see): ${FOLLOW_TYPES.join(', ')}`);
+  .describe(`comma-separated event types to receive (default: every stored type the account may see; \`presence\` notices only when listed): ${FOLLOW_TYPES.join(', ')}`);
 
 const querySchema = z.object({
   tenantId: tenantIdSchema.optional().describe("the tenant whose events to follow (default: the account's; only default-tenant accounts may name another)"),
@@ -86,7 +86,7 @@ export const eventRoutes: RouteModule = (deps) => {
           }
           const keyEvents = actor.permissions.includes(PERMISSIONS.tenants);
           const only = query.types ? new Set<FollowType>(query.types) : null;
-          const sink = sseSink(res, (type: EventType) => (keyEvents || !type.startsWith('key.')) && (!only || only.has(type)), !only || only.has('presence'));
+          const sink = sseSink(res, (type: EventType) => (keyEvents || !type.startsWith('key.')) && (!only || only.has(type)), only?.has('presence') ?? false);
           // Long-lived on purpose: the HTTP port's idle-socket timeout (http-hardening.ts) would cut it; heartbeats keep it honest.
           req.socket.setTimeout(0);
           res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
