@@ -4,14 +4,15 @@
  * missed or repeated; when the browser gives up (an error answer closes an EventSource for good)
  * this module opens a new one after a pause, resuming with `lastEventId`.
  */
-import { EVENT_TYPES, type AdminEvent, type EventType } from '../../src/events/event-types.ts';
+import { FOLLOW_TYPES, type AdminEvent, type FollowType, type PresenceNotice } from '../../src/events/event-types.ts';
 
 /** One event as `/api/v1/events` sends it: the server's own shape and type list (src/events/event-types.ts, dependency-free, bundled). */
-export type LiveEvent = AdminEvent;
+export type LiveEvent = AdminEvent | PresenceNotice;
 
 export type LiveState = 'connecting' | 'open' | 'closed';
 
-export const LIVE_EVENT_TYPES: readonly EventType[] = EVENT_TYPES;
+/** Every type a stream may follow, `presence` notices included (the server's own list). */
+export const LIVE_EVENT_TYPES: readonly FollowType[] = FOLLOW_TYPES;
 
 const REOPEN_MS = 5_000;
 
@@ -22,7 +23,7 @@ const REOPEN_MS = 5_000;
  */
 export function subscribe(
   tenantId: string,
-  types: readonly EventType[],
+  types: readonly FollowType[],
   onEvent: (e: LiveEvent) => void,
   o: { onState?: (s: LiveState) => void; onGap?: () => void } = {},
 ): () => void {

@@ -13,6 +13,14 @@
  * the reader fans out, skipping anything not after its own `lastId`. So a resumed stream misses
  * nothing and repeats nothing, whatever the order of the reader's and its own reads.
  *
+ * Presence (H3, H5): connects and disconnects are not events of the stream (one per connect would
+ * flood it in a reconnect storm and push license events out of its trim). The scripts that change
+ * a tenant's online set bump its presence counter in the same step; the reader reads the counter
+ * (and the online count) in the same round trip as its XRANGE, and sends each subscriber that
+ * wants it one `presence` notice on the first poll after it subscribed and on every poll in which
+ * the counter moved: no id (it does not move Last-Event-ID), coalesced — at most one per poll,
+ * however many agents came and went.
+ *
  * Bounded: at most `maxStreams` subscribers per process (more are refused, 503). A subscriber
  * whose socket buffer passes `maxBufferBytes` (1 MiB) leaves the shared fan-out and catches up on
  * its own when its socket drains; one that does not drain within `slowMs` (30 s) is dropped (it
@@ -24,6 +32,7 @@ import { LicensegateError } from '../errors.ts';
 import type { Keys } from '../store/keys.ts';
 import type { RedisClient } from '../store/redis-connection.ts';
 import type { AdminEvent, EventType } from './admin-events.ts';
+import type { PresenceNotice } from './event-types.ts';
 import { compareStreamIds } from './stream-ids.ts';
 
 export interface EventFeedOptions {
@@ -53,7 +62,13 @@ export interface EventSink {
   /** Ends the stream (stop, slow subscriber). */
   end(reason: string): void;
   comment(text: string): void;
+  /** Writes an event without an id (presence): it does not move the subscriber's resume point. */
+  notice(type: string, data: Record<string, unknown>): void;
+  /** Whether it wants presence notices (the `types` filter). */
+  wantsPresence(): boolean;
 }
+
+
 
 interface Subscriber {
   tenantId: string;
@@ -61,6 +76,8 @@ interface Subscriber {
   lastId: string;
   live: boolean;
   closed: boolean;
+  /** The presence counter of the last notice it got (null: none yet). */
+  presence: string | null;
 }
 
 interface TenantFeed {
@@ -154,7 +171,7 @@ export class EventFeedHub {
   /** Starts delivering events after `afterId` to `sink`; returns the unsubscribe function. */
   subscribe(tenantId: string, afterId: string, streamEnd: string, sink: EventSink, release: () => void): () => void {
     release();
-    const sub: Subscriber = { tenantId, sink, lastId: afterId, live: false, closed: false };
+    const sub: Subscriber = { tenantId, sink, lastId: afterId, live: false, closed: false, presence: null };
     if (this.closed) {
       sink.end('shutting down');
       return () => undefined;
@@ -255,18 +272,41 @@ export class EventFeedHub {
     feed.timer = null;
     let full = false;
     try {
-      const entries = (await this.o.redis.xrange(this.o.keys.events(feed.tenantId), `(${feed.head}`, '+', 'COUNT', this.batch)) as Entry[];
+      const { keys } = this.o;
+      // One round trip; the three keys share the tenant's hash tag (one slot on a Cluster).
+      const replies = await this.o.redis
+        .pipeline()
+        .xrange(keys.events(feed.tenantId), `(${feed.head}`, '+', 'COUNT', this.batch)
+        .get(keys.presence(feed.tenantId))
+        .hlen(keys.online(feed.tenantId))
+        .exec();
+      const failed = replies?.find(([err]) => err)?.[0];
+      if (!replies || failed) throw failed ?? new Error('pipeline aborted');
+      const entries = replies[0]![1] as Entry[];
       for (const e of entries) {
         for (const sub of feed.subscribers) if (sub.live) this.fanOut(feed, sub, e);
         feed.head = e[0];
       }
       full = entries.length === this.batch;
       feed.failing = false;
+      const version = (replies[1]![1] as string | null) ?? '0';
+      this.presence(feed, version, Number(replies[2]![1]));
     } catch (err) {
       if (!feed.failing) this.o.logger.warn({ err, tenant: feed.tenantId }, 'reading the event stream failed; retrying every poll');
       feed.failing = true;
     }
     this.schedule(feed, full ? 0 : this.pollMs);
+  }
+
+  /** Sends a presence notice to each subscriber that wants it, has not seen this counter yet and has room in its buffer. */
+  private presence(feed: TenantFeed, version: string, online: number): void {
+    let notice: PresenceNotice | null = null;
+    for (const sub of feed.subscribers) {
+      if (sub.closed || sub.presence === version || !sub.sink.wantsPresence() || sub.sink.buffered() > this.maxBufferBytes) continue;
+      notice ??= { type: 'presence', ts: Date.now(), data: { tenantId: feed.tenantId, online, version: Number(version) } };
+      sub.presence = version;
+      sub.sink.notice('presence', notice as unknown as Record<string, unknown>);
+    }
   }
 
   /** Ends every stream and stops every reader. */

@@ -23,3 +23,18 @@ export interface AdminEvent {
   ts: number;
   data: Record<string, unknown>;
 }
+
+/**
+ * What a stream may follow: the stored event types, and `presence` — a notice without an id sent
+ * when Clients of the tenant connected or disconnected since the last poll (src/events/event-feed.ts;
+ * opt-in: only streams whose `types` list it).
+ */
+export const FOLLOW_TYPES = [...EVENT_TYPES, 'presence'] as const;
+export type FollowType = (typeof FOLLOW_TYPES)[number];
+
+/** A presence notice: shaped like an event without an id; `data` holds the tenant, how many of its Clients are online now, and the counter. */
+export interface PresenceNotice {
+  type: 'presence';
+  ts: number;
+  data: { tenantId: string; online: number; version: number };
+}

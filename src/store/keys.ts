@@ -20,6 +20,8 @@ export const TENANT_SEGMENTS = {
   clients: 'clients',
   /** hash: client id → connection token (`<node>:<conn>`) of online Clients */
   online: 'online',
+  /** string: a counter bumped in the same script as every change of `online` (connect, disconnect, uninstall): the live presence signal (H3; docs/live-events.md) */
+  presence: 'presence',
   /** set: every PAM user id of the tenant */
   users: 'users',
   /** hash per Client (+ `<clientId>`): credHash, status, type, key, reason, seq, acked, os…, lastSeen */
@@ -141,6 +143,9 @@ export class Keys {
   }
   online(tenantId: string): string {
     return this.tenantBase(tenantId) + TENANT_SEGMENTS.online;
+  }
+  presence(tenantId: string): string {
+    return this.tenantBase(tenantId) + TENANT_SEGMENTS.presence;
   }
   client(tenantId: string, clientId: string): string {
     return this.tenantBase(tenantId) + TENANT_SEGMENTS.client + clientId;
@@ -285,6 +290,7 @@ export function luaKeyPrelude(): string {
     `local K_KEYS = BASE .. ${q(s.keys)}`,
     `local K_CLIENTS = BASE .. ${q(s.clients)}`,
     `local K_ONLINE = BASE .. ${q(s.online)}`,
+    `local K_PRESENCE = BASE .. ${q(s.presence)}`,
     `local K_USERS = BASE .. ${q(s.users)}`,
     `local K_AUDIT = BASE .. ${q(s.audit)}`,
     `local K_OPS = BASE .. ${q(s.ops)}`,

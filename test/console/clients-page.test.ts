@@ -182,6 +182,22 @@ describe('License Management (clients page)', () => {
     await page.context().close();
   });
 
+  it('H5 H3 C4: connects and disconnects show without a reload, through presence notices (the safety-net re-read is every 30 s)', async () => {
+    const page = await stack.newPage();
+    await openClients(page, 'viewer');
+    const agent = connectAgent('console-presence-02');
+    await agent.connect();
+    await expect.poll(() => row(page, agent.clientId).locator('.badge').textContent(), { timeout: 10_000 }).toBe('online');
+    const t0 = performance.now();
+    await agent.close();
+    await expect.poll(() => row(page, agent.clientId).locator('.badge').textContent(), { timeout: 10_000, interval: 20 }).toBe('offline');
+    const offlineMs = Math.round(performance.now() - t0);
+    console.log(`[console] disconnect → row shows offline: ${offlineMs} ms`);
+    // Far below the 30 s safety net: it came from a presence notice (one poll ≤ 250 ms, one page read, ≤ 1 s throttle).
+    expect(offlineMs).toBeLessThan(5_000);
+    await page.context().close();
+  }, 40_000);
+
   it('H5 T6: a tenant admin sees only its tenant: no tenant picker, its own Clients, and another tenant is refused', async () => {
     const page = await stack.newPage();
     await openClients(page, 'acme-admin');

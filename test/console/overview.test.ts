@@ -58,11 +58,15 @@ describe('console overview (H5)', () => {
     agents.push(await enrolledAgent(stack.api.gw.url, { os: OS.windows }));
     await expect.poll(() => page.getByTestId('online-now').textContent(), { timeout: 8_000 }).toBe('12');
     expect(await page.getByTestId('licensed').textContent()).toBe('11');
+    // Presence (H3): the waiting linux agent leaves — no license event — and "Online now" follows the
+    // stream's presence notice, well before the 15 s poll.
+    agents[10]!.terminate();
+    await expect.poll(() => page.getByTestId('online-now').textContent(), { timeout: 5_000, interval: 20 }).toBe('11');
     await page.context().close();
 
     const tablet = await stack.newPage({ viewport: TABLET });
     await signIn(tablet, 'tech');
-    await expect.poll(() => tablet.getByTestId('online-now').textContent()).toBe('12');
+    await expect.poll(() => tablet.getByTestId('online-now').textContent()).toBe('11');
     // Readable on a tablet: nothing wider than the viewport.
     expect(await tablet.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(TABLET.width);
     await screenshot(tablet, 'overview-tablet');

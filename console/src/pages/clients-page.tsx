@@ -5,10 +5,11 @@
  * unassign and uninstall go through the admin API with a confirmation.
  *
  * Live: license.assigned / license.unassigned events (SSE, live.ts) update a visible row at once
- * and refresh the page for a Client not on it (a new agent). There is no presence event (an
- * event per connect would flood the tenant's stream in a reconnect storm and push the license
- * events out of its 100,000-entry trim), so online/offline is refreshed by re-reading the
- * visible page every few seconds while the browser tab is visible — one page read, bounded.
+ * and refresh the page for a Client not on it (a new agent). Connects and disconnects arrive as
+ * `presence` notices (coalesced by the server to at most one per 250 ms): the visible page is
+ * re-read at most once a second on them, while the tab is visible and no dialog is open — one
+ * page read, bounded, however many agents come and go. A slow re-read every 30 s is the safety
+ * net for a stream that is down.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
@@ -35,9 +36,10 @@ type SortKey = 'id' | 'hostname' | 'lastSeen' | 'license';
 type Action = { kind: 'assign' | 'unassign' | 'uninstall'; row: ClientRow };
 
 export const PAGE_SIZES = [50, 100, 200] as const;
-/** Re-read of the visible page while the tab is visible (presence has no event). */
-const REFRESH_MS = 5_000;
-const REFRESH_FILTERED_MS = 15_000;
+/** Safety-net re-read of the visible page while the tab is visible (presence arrives live). */
+const REFRESH_MS = 30_000;
+/** Presence re-reads are at most this often. */
+const PRESENCE_READ_MS = 1_000;
 
 function query(tenant: string, limit: number, filter: Filter, type: string, search: string, cursor: string | undefined): string {
   const q = new URLSearchParams({ limit: String(limit) });
@@ -131,23 +133,40 @@ export function ClientsPage(props: PageProps) {
     return () => clearTimeout(t);
   }, [searchText]);
 
-  // Presence: re-read the visible page while the tab is visible and no dialog is open.
+  // Safety net: re-read the visible page now and then while the tab is visible and no dialog is open.
   const busy = action !== null;
+  const busyRef = useRef(busy);
+  busyRef.current = busy;
   useEffect(() => {
-    const every = filter === 'all' && !type && !search ? REFRESH_MS : REFRESH_FILTERED_MS;
     const timer = setInterval(() => {
       setTick((n) => n + 1);
-      if (document.visibilityState === 'visible' && !busy) void load(true);
-    }, every);
+      if (document.visibilityState === 'visible' && !busyRef.current) void load(true);
+    }, REFRESH_MS);
     return () => clearInterval(timer);
-  }, [load, busy, filter, type, search]);
+  }, [load]);
 
-  // License changes, live (SSE).
+
+  // License changes and presence, live (SSE).
   const pageRef = useRef(page);
   pageRef.current = page;
   useEffect(() => {
     let refresh: ReturnType<typeof setTimeout> | undefined;
-    const off = subscribe(tenant, ['license.assigned', 'license.unassigned'], (ev: LiveEvent) => {
+    // Presence: a notice means Clients connected or disconnected; re-read the visible page, at most once a second.
+    let lastPresenceRead = 0;
+    let presence: ReturnType<typeof setTimeout> | undefined;
+    const presenceRead = () => {
+      presence = undefined;
+      if (document.visibilityState !== 'visible' || busyRef.current) return;
+      lastPresenceRead = Date.now();
+      setTick((n) => n + 1);
+      void load(true);
+    };
+    // One stream for both (a browser holds at most six connections per host).
+    const off = subscribe(tenant, ['license.assigned', 'license.unassigned', 'presence'], (ev: LiveEvent) => {
+      if (ev.type === 'presence') {
+        presence ??= setTimeout(presenceRead, Math.max(0, lastPresenceRead + PRESENCE_READ_MS - Date.now()));
+        return;
+      }
       const data = ev.data as { holder?: string; type?: string; reason?: string };
       const holder = data.holder;
       const shown = pageRef.current?.items.some((r) => r.clientId === holder);
@@ -173,6 +192,7 @@ export function ClientsPage(props: PageProps) {
     });
     return () => {
       clearTimeout(refresh);
+      clearTimeout(presence);
       off();
     };
   }, [tenant, load, filter, type]);

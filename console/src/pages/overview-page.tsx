@@ -2,7 +2,8 @@
  * `#/overview`: the tenant at a glance (GET /tenants/{t}/overview): online now, licensed vs
  * waiting per type, enrollments over the last hour, the nearest key expiry with the 15-day and
  * 1-day warnings (S5), overload events (pools exhausted or crossing 85/90/99 %). Refreshed by
- * live events (license and pool changes) and every 15 s while the tab is visible (connects and disconnects send none).
+ * live events (license and pool changes) and every 15 s while the tab is visible; "Online now"
+ * follows the stream's presence notices (their online count) without a reload.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.ts';
@@ -77,7 +78,12 @@ export function OverviewPage(p: PageProps) {
     const stop = subscribe(
       p.tenantId,
       LIVE_EVENT_TYPES,
-      () => {
+      (ev) => {
+        if (ev.type === 'presence') {
+          const { online } = ev.data;
+          setData((d) => d && { ...d, clients: { ...d.clients, online } });
+          return;
+        }
         if (pending.current) return;
         pending.current = setTimeout(() => {
           pending.current = undefined;

@@ -8,7 +8,8 @@
  */
 import { z } from 'zod';
 import { LicensegateError } from '../../errors.ts';
-import { EVENT_TYPES, type EventType } from '../../events/admin-events.ts';
+import type { EventType } from '../../events/admin-events.ts';
+import { FOLLOW_TYPES, type FollowType } from '../../events/event-types.ts';
 import type { EventFeedHub } from '../../events/event-feed.ts';
 import { compareStreamIds, normalizeStreamId, STREAM_ID } from '../../events/stream-ids.ts';
 import { authorizeTenant, PERMISSIONS } from '../../licensing/permissions.ts';
@@ -18,14 +19,15 @@ import { principalOf } from './job-call.ts';
 import { tenantIdSchema } from './schemas.ts';
 import { sseSink } from './sse-sink.ts';
 
+
 /** What the browser waits before reconnecting (the `retry:` field). */
 export const SSE_RETRY_MS = 3_000;
 
 const typesSchema = z
   .string()
   .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
-  .pipe(z.array(z.enum(EVENT_TYPES)).min(1))
-  .describe(`comma-separated event types to receive (default: all the account may see): ${EVENT_TYPES.join(', ')}`);
+  .pipe(z.array(z.enum(FOLLOW_TYPES)).min(1))
+  .describe(`comma-separated event types to receive (default: every stored type the account may see; \`presence\` notices only when listed): ${FOLLOW_TYPES.join(', ')}`);
 
 const querySchema = z.object({
   tenantId: tenantIdSchema.optional().describe("the tenant whose events to follow (default: the account's; only default-tenant accounts may name another)"),
@@ -49,7 +51,7 @@ export const eventRoutes: RouteModule = (deps) => {
       auth: 'account',
       query: querySchema,
       raw: { contentType: 'text/event-stream' },
-      response: z.string().describe('`text/event-stream`: `id: <stream id>`, `event: <type>`, `data: <JSON {id, type, ts, data}>`; `event: gap` when the resume point was trimmed; `: ping` every 15 s'),
+      response: z.string().describe('`text/event-stream`: `id: <stream id>`, `event: <type>`, `data: <JSON {id, type, ts, data}>`; `event: gap` when the resume point was trimmed; `event: presence` (no id; `data: <JSON {type, ts, data: {tenantId, online, version}}>`) at most every 250 ms while Clients connect or disconnect; `: ping` every 15 s'),
       handler: async ({ query, principal, req, res }) => {
         // Listened to first: a peer gone during the checks below must not leave a subscriber behind.
         const closed = req.socket.destroyed ? Promise.resolve() : new Promise<void>((resolve) => res.once('close', () => resolve()));
@@ -78,8 +80,8 @@ export const eventRoutes: RouteModule = (deps) => {
             }
           }
           const keyEvents = actor.permissions.includes(PERMISSIONS.tenants);
-          const only = query.types ? new Set<EventType>(query.types) : null;
-          const sink = sseSink(res, (type) => (keyEvents || !type.startsWith('key.')) && (!only || only.has(type)));
+          const only = query.types ? new Set<FollowType>(query.types) : null;
+          const sink = sseSink(res, (type: EventType) => (keyEvents || !type.startsWith('key.')) && (!only || only.has(type)), only?.has('presence') ?? false);
           // Long-lived on purpose: the HTTP port's idle-socket timeout (http-hardening.ts) would cut it; heartbeats keep it honest.
           req.socket.setTimeout(0);
           res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });

@@ -7,10 +7,11 @@
 import type { ServerResponse } from 'node:http';
 import type { AdminEvent, EventType } from '../../events/admin-events.ts';
 
-export function sseSink(res: ServerResponse, wants: (type: EventType) => boolean) {
+export function sseSink(res: ServerResponse, wants: (type: EventType) => boolean, presence: boolean) {
   const alive = () => !res.destroyed && !res.writableEnded;
   return {
     wants,
+    wantsPresence: () => presence,
     send(event: AdminEvent): boolean {
       if (!alive()) return false;
       res.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);

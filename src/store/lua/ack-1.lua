@@ -25,6 +25,9 @@ end
 local done = 0
 if c[3] == 'uninstalled' and acked >= tonumber(c[4] or '0') then
   done = 1
-  if redis.call('HGET', K_ONLINE, clientId) == conn then redis.call('HDEL', K_ONLINE, clientId) end
+  if redis.call('HGET', K_ONLINE, clientId) == conn then
+    redis.call('HDEL', K_ONLINE, clientId)
+    redis.call('INCR', K_PRESENCE)
+  end
 end
 return {'OK', acked, done}

@@ -27,7 +27,7 @@ local users = redis.call('SCARD', K_USERS)
 if licenses > 0 or clients > 0 or users > 0 then
   return cjson.encode({ error = 'TENANT_NOT_EMPTY', licenses = licenses, clients = clients, pamUsers = users })
 end
-local doomed = { K_TENANT, K_ALLOC, K_KEYS, K_CLIENTS, K_ONLINE, K_USERS, K_AUDIT, K_OPS, K_ENDED, K_EVENTS,
+local doomed = { K_TENANT, K_ALLOC, K_KEYS, K_CLIENTS, K_ONLINE, K_PRESENCE, K_USERS, K_AUDIT, K_OPS, K_ENDED, K_EVENTS,
   K_PROMOTING, K_UNINSTALLED, K_RELEASED_IDS, K_RETENTION }
 local keyIds = redis.call('HKEYS', K_KEYS)
 for _, t in ipairs(ALL_TYPES) do

@@ -21,6 +21,7 @@ if not seen then
 end
 CTX.now, CTX.actor, CTX.cause = seen, 'system', 'disconnect'
 redis.call('HDEL', K_ONLINE, clientId)
+redis.call('INCR', K_PRESENCE)
 local ck = kClient(clientId)
 if redis.call('EXISTS', ck) == 0 then return {1} end
 redis.call('HSET', ck, 'lastSeen', seen)

@@ -143,6 +143,7 @@ elseif status == 'uninstalled' then
   end
   local prev = redis.call('HGET', K_ONLINE, clientId) or ''
   redis.call('HSET', K_ONLINE, clientId, conn)
+  redis.call('INCR', K_PRESENCE)
   local epoch = takeRecordEpoch(ck)
   redis.call('HSET', ck, 'lastSeen', now)
   local reply = {'OK', 0, '', 'UNINSTALLED', prev, acked, '', 1, 1, epoch}
@@ -160,6 +161,7 @@ redis.call('HSET', ck, 'hostname', ARGV[8], 'osFamily', ARGV[9], 'osProduct', AR
   'agentVersion', ARGV[14], 'nonPersistent', ARGV[15], 'wantType', wantType, 'lastSeen', now)
 local prevConn = redis.call('HGET', K_ONLINE, clientId) or ''
 redis.call('HSET', K_ONLINE, clientId, conn)
+redis.call('INCR', K_PRESENCE)
 local epoch = takeRecordEpoch(ck)
 
 local seq, acked = claimAcked()

@@ -34,6 +34,7 @@ for i = 2, #ARGV - 2, 3 do
       result = 'gone'
     elseif not current or epoch > holder then
       redis.call('HSET', K_ONLINE, clientId, conn)
+      redis.call('INCR', K_PRESENCE)
       redis.call('HSET', ck, 'lastSeen', now, 'holderEpoch', epoch)
       -- Epochs issued by Hellos Redis lost are never issued again.
       if epoch > tonumber(c[4] or '0') then redis.call('HSET', ck, 'connEpoch', epoch) end

@@ -22,7 +22,10 @@ local ck = kClient(clientId)
 local status = redis.call('HGET', ck, 'status')
 if not status then return {'CLIENT_NOT_FOUND'} end
 if status == 'uninstalled' then
-  if not byAdmin then redis.call('HDEL', K_ONLINE, clientId) end
+  if not byAdmin then
+    redis.call('HDEL', K_ONLINE, clientId)
+    redis.call('INCR', K_PRESENCE)
+  end
   return {'OK', ''}
 end
 local held = redis.call('HGET', ck, 'type') or ''
@@ -31,7 +34,10 @@ leaveQueue(clientId)
 -- The revoked credential's hash is kept for good: its agent is served the queued Uninstall until
 -- it acknowledges it, and CLIENT_UNINSTALLED after that (never an AUTH_FAILED loop, F4).
 redis.call('HSET', ck, 'revokedCredHash', redis.call('HGET', ck, 'credHash') or '')
-if byAdmin then appendCommand(clientId, 'uninstall', '') else redis.call('HDEL', K_ONLINE, clientId) end
+if byAdmin then appendCommand(clientId, 'uninstall', '') else
+  redis.call('HDEL', K_ONLINE, clientId)
+  redis.call('INCR', K_PRESENCE)
+end
 redis.call('HSET', ck, 'status', 'uninstalled', 'credHash', '', 'reason', 'UNINSTALLED', 'waitType', '', 'uninstalledAt', CTX.now)
 -- Indexed by when, so the retention upkeep finds it without walking the tenant (Z5, purge-uninstalled-1.lua).
 redis.call('ZADD', K_UNINSTALLED, CTX.now, clientId)
