@@ -55,6 +55,9 @@ afterAll(async () => {
 async function state(): Promise<unknown> {
   const out: Record<string, unknown> = {};
   for (const t of ['default', B, C]) Object.assign(out, await snapshot(stack.redis, `${stack.keys.prefix}:{t:${t}}`));
+  // The retention upkeep's own progress (its index backfill marks a new tenant indexed on its timer,
+  // whenever that fires) is not state a request could change: left out of the comparison.
+  for (const t of ['default', B, C]) delete out[stack.keys.retention(t)];
   return out;
 }
 
