@@ -59,7 +59,7 @@ function encodePermissions(p: readonly Permission[]): string {
   return ALL_PERMISSIONS.filter((x) => p.includes(x)).join(',');
 }
 
-function decodePermissions(s: string | undefined): Permission[] {
+export function decodePermissions(s: string | undefined): Permission[] {
   if (!s) return [];
   return s.split(',').filter((x): x is Permission => (ALL_PERMISSIONS as string[]).includes(x));
 }
