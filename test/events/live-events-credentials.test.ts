@@ -46,7 +46,7 @@ const streams: SseStream[] = [];
 let api: Api;
 
 async function startApi(sessionTimes: SessionTimes): Promise<Api> {
-  const hub = new EventFeedHub({ redis, keys, logger, maxStreams: 50, pollMs: 100, heartbeatMs: 1_000, recheckMs: RECHECK_MS } as EventFeedOptions);
+  const hub = new EventFeedHub({ redis, keys, logger, maxStreams: 300, pollMs: 100, heartbeatMs: 1_000, recheckMs: RECHECK_MS } as EventFeedOptions);
   const http = createAdminHttp({
     deps: { ctx: { redis, keys, vendorKeys: [] }, admin: {} as AdminClient, redisTarget: redisTarget(), logger, events: hub, sessionTimes },
     authenticator: createAuthenticator({ redis, keys, sessionTimes }),
@@ -189,6 +189,30 @@ describe('event streams end with their credential', () => {
     expect(holders(s)).not.toContain(after);
     expect(endOf(s)).toMatchObject({ reason: 'FORBIDDEN' });
     expect(narrow.ended).toBe(false);
+  });
+
+  it('H3: 256 streams of one token cost one re-check (2 HMGETs) per interval while idle, and one per delivering poll — not one read per stream', async () => {
+    const made = await createTestAccount(redis, keys, { tenantId: DEFAULT_TENANT, permissions: [] });
+    const many = await Promise.all(Array.from({ length: 256 }, () => openSse(`${api.url}/events`, bearer(made.apiToken))));
+    streams.push(...many);
+    expect(many.every((s) => s.status === 200)).toBe(true);
+    const hmgets = async () => Number(/cmdstat_hmget:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+    // Idle: only the periodic re-check reads (the other streams of this file are closed or few).
+    const idleFrom = await hmgets();
+    const idleStart = Date.now();
+    await new Promise((r) => setTimeout(r, RECHECK_MS * 3));
+    const idleCalls = (await hmgets()) - idleFrom;
+    const intervals = (Date.now() - idleStart) / RECHECK_MS;
+    // Every open credential of this file (at most 8) checks once per interval: far below 256 per interval.
+    expect(idleCalls).toBeLessThanOrEqual(2 * 8 * (intervals + 1));
+    // Delivering: one batched check per poll that found events, whatever the number of streams.
+    const busyFrom = await hmgets();
+    for (let i = 0; i < 5; i++) await emit(`busy-${i}`);
+    await eventually(() => many.every((s) => holders(s).includes('busy-4')), 'every stream gets the events', 15_000);
+    const busyCalls = (await hmgets()) - busyFrom;
+    expect(busyCalls).toBeLessThan(256);
+    console.info(`256 streams, one token: ${idleCalls} HMGETs in ${intervals.toFixed(1)} idle re-check intervals; ${busyCalls} HMGETs to deliver 5 events to all 256`);
+    for (const s of many) s.close();
   });
 
   it('H2 H3: a session that idles out ends its stream (an open stream does not keep the session alive)', async () => {
