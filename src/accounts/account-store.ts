@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { LicensegateError } from '../errors.ts';
 import { PERMISSIONS, type Permission } from '../licensing/permissions.ts';
-import type { Keys } from '../store/keys.ts';
+import { DEFAULT_TENANT, type Keys } from '../store/keys.ts';
 import type { RedisClient } from '../store/redis-connection.ts';
 import { runScript } from '../store/scripts.ts';
 
@@ -59,7 +59,7 @@ function encodePermissions(p: readonly Permission[]): string {
   return ALL_PERMISSIONS.filter((x) => p.includes(x)).join(',');
 }
 
-function decodePermissions(s: string | undefined): Permission[] {
+export function decodePermissions(s: string | undefined): Permission[] {
   if (!s) return [];
   return s.split(',').filter((x): x is Permission => (ALL_PERMISSIONS as string[]).includes(x));
 }
@@ -161,16 +161,18 @@ export class AccountStore {
     return this.redis.scard(this.keys.accountIds());
   }
 
-  /** Changes permissions and/or the disabled flag; disabling ends every session (epoch + 1). */
+  /**
+   * Changes permissions and/or the disabled flag; disabling ends every session (epoch + 1).
+   * LAST_ADMIN when the change would leave the default tenant without an enabled technician:
+   * checked and written in one script (change-account-7.lua), so concurrent changes of the last
+   * two technicians cannot both pass.
+   */
   async update(id: string, change: { permissions?: readonly Permission[]; disabled?: boolean }): Promise<Account> {
-    const current = await this.require(id);
-    const fields: (string | number)[] = [];
-    if (change.permissions !== undefined) fields.push('permissions', encodePermissions(change.permissions));
-    if (change.disabled !== undefined) fields.push('disabled', change.disabled ? '1' : '0');
-    const m = this.redis.multi();
-    if (fields.length > 0) m.hset(this.keys.account(id), ...fields);
-    if (change.disabled === true && !current.disabled) m.hincrby(this.keys.account(id), 'credentialEpoch', 1);
-    await m.exec();
+    await this.change(id, [
+      'update',
+      change.permissions === undefined ? '-' : encodePermissions(change.permissions),
+      change.disabled === undefined ? '-' : change.disabled ? '1' : '0',
+    ]);
     return (await this.get(id))!;
   }
 
@@ -179,16 +181,26 @@ export class AccountStore {
     await this.redis.multi().hset(this.keys.account(id), 'passwordHash', passwordHash).hincrby(this.keys.account(id), 'credentialEpoch', 1).exec();
   }
 
-  /** Deletes the account, its name, its API tokens; its sessions die with it (their account is gone). */
+  /**
+   * Deletes the account, its name, its API tokens and its set-up link; its sessions die with it
+   * (their account is gone). LAST_ADMIN (atomically, like update) for the last technician.
+   */
   async delete(id: string): Promise<void> {
+    await this.change(id, ['delete', '-', '-']);
+  }
+
+  /** Runs change-account-7.lua; the tenant is read first (an account never changes tenant). */
+  private async change(id: string, args: [string, string, string]): Promise<void> {
     const a = await this.require(id);
-    const tokenIds = await this.redis.smembers(this.keys.accountTokens(id));
-    const m = this.redis.multi();
-    if ((await this.redis.hget(this.keys.accountNames(), nameKey(a.name))) === id) m.hdel(this.keys.accountNames(), nameKey(a.name));
-    m.del(this.keys.account(id), this.keys.accountTokens(id), this.keys.accountSetupToken(id));
-    for (const t of tokenIds) m.del(this.keys.apiToken(t));
-    m.srem(this.keys.accountIds(), id);
-    m.srem(this.keys.tenantAccounts(a.tenantId), id);
-    await m.exec();
+    const k = this.keys;
+    const reply = (await runScript(
+      this.redis,
+      'changeAccount',
+      [k.account(id), k.tenantAccounts(DEFAULT_TENANT), k.accountNames(), k.accountIds(), k.tenantAccounts(a.tenantId), k.accountTokens(id), k.accountSetupToken(id)],
+      [k.account(''), k.apiToken(''), k.setupToken(''), DEFAULT_TENANT, encodePermissions(ALL_PERMISSIONS), ...args],
+    )) as string[];
+    if (reply[0] === 'ACCOUNT_NOT_FOUND') throw new LicensegateError('ACCOUNT_NOT_FOUND', id);
+    if (reply[0] === 'LAST_ADMIN') throw new LicensegateError('LAST_ADMIN', reply[1] ?? id);
+    if (reply[0] !== 'OK') throw new LicensegateError('INTERNAL_ERROR', `change-account answered ${String(reply[0])}`);
   }
 }

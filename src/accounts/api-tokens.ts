@@ -14,6 +14,11 @@ import type { RedisClient } from '../store/redis-connection.ts';
 export const API_TOKEN_PREFIX = 'lgt_';
 const TOKEN_ID = /^[a-f0-9]{16}$/;
 const TOKEN_FORMAT = /^lgt_([a-f0-9]{16})_([A-Za-z0-9_-]{43})$/;
+
+/** The token id of a well-formed token (not a proof of anything: verify() checks the secret). */
+export function tokenIdOf(token: string): string | null {
+  return TOKEN_FORMAT.exec(token)?.[1] ?? null;
+}
 /** lastUsedAt is refreshed at most this often (ms). */
 export const LAST_USED_GRANULARITY_MS = 60_000;
 export const MAX_TOKEN_DAYS = 3650;

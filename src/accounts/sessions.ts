@@ -34,7 +34,8 @@ export interface SessionRecord {
   expiresAt: number;
 }
 
-function sessionHash(sessionId: string): string {
+/** The session's key name part: Redis only ever holds this hash of the id. */
+export function sessionHash(sessionId: string): string {
   return createHash('sha256').update(sessionId).digest('hex');
 }
 

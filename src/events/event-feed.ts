@@ -26,7 +26,14 @@
  * its own when its socket drains; one that does not drain within `slowMs` (30 s) is dropped (it
  * reconnects with Last-Event-ID and resumes). One heartbeat timer for all; close() ends every
  * stream and stops every reader.
+ *
+ * Credentials: before a batch read from Redis is delivered, each live subscriber's sink
+ * re-checks its credential with a check sent after the read (EventSink.recheck; the routes
+ * batch them: one pipeline per tick for every distinct credential, src/accounts/credential-monitor.ts).
+ * A subscriber whose credential failed leaves; a failed check delivers nothing and is retried
+ * at the next poll. Polls that find nothing check nothing.
  */
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { LicensegateError } from '../errors.ts';
 import type { Keys } from '../store/keys.ts';
@@ -49,6 +56,8 @@ export interface EventFeedOptions {
   batch?: number;
   /** A subscriber over its buffer bound this long is dropped (default 30 s). */
   slowMs?: number;
+  /** How often the routes re-check an open stream's credential when no event flows (default 5 s; event-routes.ts). */
+  recheckMs?: number;
 }
 
 /** Where a subscriber's events go: the SSE writer (./sse-writer in event-routes). */
@@ -66,6 +75,12 @@ export interface EventSink {
   notice(type: string, data: Record<string, unknown>): void;
   /** Whether it wants presence notices (the `types` filter). */
   wantsPresence(): boolean;
+  /**
+   * Whether the stream may still receive events read at `readAt` (performance.now()): its
+   * credential is checked after that moment. false: the sink has ended the stream itself (the
+   * credential is no longer valid). Rejects when the check could not be made (retried).
+   */
+  recheck?(readAt: number): Promise<boolean>;
 }
 
 
@@ -112,12 +127,14 @@ export class EventFeedHub {
   readonly maxBufferBytes: number;
   private readonly batch: number;
   readonly slowMs: number;
+  readonly recheckMs: number;
 
   constructor(private readonly o: EventFeedOptions) {
     this.pollMs = o.pollMs ?? 250;
     this.maxBufferBytes = o.maxBufferBytes ?? 1024 * 1024;
     this.batch = o.batch ?? 500;
     this.slowMs = o.slowMs ?? 30_000;
+    this.recheckMs = o.recheckMs ?? 5_000;
     this.heartbeat = setInterval(() => {
       for (const s of this.subscribers) s.sink.comment('ping');
     }, o.heartbeatMs ?? 15_000);
@@ -254,6 +271,7 @@ export class EventFeedHub {
         return;
       }
       const entries = (await this.o.redis.xrange(key, `(${sub.lastId}`, '+', 'COUNT', this.batch)) as Entry[];
+      if (entries.length > 0 && !(await this.stillAllowed(sub, performance.now()))) return;
       for (const e of entries) if (!this.pass(sub, e)) return;
       // Synchronous from here: the reader cannot move between this check and `live`.
       if (entries.length < this.batch && compareStreamIds(sub.lastId, feed.head) >= 0 && sub.sink.buffered() <= this.maxBufferBytes) {
@@ -261,6 +279,14 @@ export class EventFeedHub {
         return;
       }
     }
+  }
+
+  /** The sink's credential re-check; a subscriber whose stream the sink ended leaves. */
+  private async stillAllowed(sub: Subscriber, readAt: number): Promise<boolean> {
+    if (!sub.sink.recheck) return true;
+    const ok = await sub.sink.recheck(readAt);
+    if (!ok) this.remove(sub);
+    return ok && !sub.closed;
   }
 
   private schedule(feed: TenantFeed, ms: number): void {
@@ -283,13 +309,21 @@ export class EventFeedHub {
       const failed = replies?.find(([err]) => err)?.[0];
       if (!replies || failed) throw failed ?? new Error('pipeline aborted');
       const entries = replies[0]![1] as Entry[];
+      const version = (replies[1]![1] as string | null) ?? '0';
+      // Nothing read is delivered on a credential revoked before the read (docs/live-events.md):
+      // the subscribers about to receive something are re-checked first (one pipeline per tick).
+      const due = (sub: Subscriber) => (entries.length > 0 && sub.live) || (sub.sink.wantsPresence() && sub.presence !== version);
+      const checking = [...feed.subscribers].filter(due);
+      if (checking.length > 0) {
+        const readAt = performance.now();
+        await Promise.all(checking.map((sub) => this.stillAllowed(sub, readAt)));
+      }
       for (const e of entries) {
         for (const sub of feed.subscribers) if (sub.live) this.fanOut(feed, sub, e);
         feed.head = e[0];
       }
       full = entries.length === this.batch;
       feed.failing = false;
-      const version = (replies[1]![1] as string | null) ?? '0';
       this.presence(feed, version, Number(replies[2]![1]));
     } catch (err) {
       if (!feed.failing) this.o.logger.warn({ err, tenant: feed.tenantId }, 'reading the event stream failed; retrying every poll');

@@ -27,7 +27,7 @@ export const SCRIPT_NAMES = [
   'setLimits',
   'rotateToken',
   'clientIndex',
-  'createAccount',
+  'createAccount', 'changeAccount',
   'renameTenant', 'deleteTenant',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

@@ -185,6 +185,10 @@ describe('licensegate on a real Redis Cluster', () => {
     const accountStore = new AccountStore(redis, keys);
     expect(await accountStore.create({ name: 'Operator', tenantId: other, permissions: [] })).toMatchObject({ id: 'operator', tenantId: other, passwordSet: false });
     await expect(accountStore.create({ name: 'OPERATOR', tenantId: DEFAULT_TENANT, permissions: [] })).rejects.toMatchObject({ code: 'ACCOUNT_EXISTS' });
+    // H2 A2: changing and deleting it (changeAccount, with the last-technician check) in the same slot.
+    expect(await accountStore.update('operator', { disabled: true })).toMatchObject({ id: 'operator', disabled: true });
+    await accountStore.delete('operator');
+    expect(await accountStore.get('operator')).toBeNull();
     // issue 12: a spare tenant renamed (renameTenant) and deleted (deleteTenant) in its own slot,
     // with the name index and claims in {g} and the tenant set elsewhere: no cross-slot call.
     const spare = (await createTenant(ctx, TECHNICIAN, 'Spare on cluster')).id;

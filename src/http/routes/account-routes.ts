@@ -2,12 +2,12 @@
  * Admin accounts over HTTP (SPEC H2, T6; docs/accounts.md). Reading needs the tenant scope only
  * (own tenant, or every tenant for default-tenant accounts); changing needs the Tenant
  * Management permission in that scope, nobody grants a permission they lack, and the default
- * tenant keeps at least one enabled technician (account-permissions.ts). A new account or a
+ * tenant keeps at least one enabled technician (checked atomically with the write by AccountStore). A new account or a
  * reset answers a one-time set-up link; no answer ever holds a password or token hash.
  */
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import { authorizeAccountAdmin, authorizeGrant, guardLastTechnician } from '../../accounts/account-permissions.ts';
+import { authorizeAccountAdmin, authorizeGrant } from '../../accounts/account-permissions.ts';
 import { AccountService } from '../../accounts/account-service.ts';
 import { ACCOUNT_ID, ACCOUNT_NAME, accountSchema, permissionSchema, type Account } from '../../accounts/account-store.ts';
 import { setupUrl } from '../../accounts/setup-tokens.ts';
@@ -111,8 +111,7 @@ export const accountRoutes: RouteModule = (deps) => {
         const before = await visible(actor, params.accountId);
         authorizeAccountAdmin(actor, before.tenantId, 'changing an account');
         if (body.permissions) authorizeGrant(actor, body.permissions.filter((p) => !before.permissions.includes(p)), 'changing an account');
-        const after = { ...before, permissions: body.permissions ?? before.permissions, disabled: body.disabled ?? before.disabled };
-        await guardLastTechnician(service.accounts, before, after);
+        // LAST_ADMIN is checked by the store in the same atomic step as the write (change-account-7.lua).
         const account = await service.accounts.update(before.id, { ...(body.permissions ? { permissions: [...new Set(body.permissions)] } : {}), ...(body.disabled !== undefined ? { disabled: body.disabled } : {}) });
         deps.logger.info({ accountId: account.id, permissions: account.permissions, disabled: account.disabled, by: actor.userId }, 'admin account changed');
         return { account };
@@ -131,7 +130,6 @@ export const accountRoutes: RouteModule = (deps) => {
         const actor = principal!.actor;
         const before = await visible(actor, params.accountId);
         authorizeAccountAdmin(actor, before.tenantId, 'deleting an account');
-        await guardLastTechnician(service.accounts, before, null);
         await service.deleteAccount(before.id, actor.userId);
         return { deleted: before };
       },
