@@ -4,6 +4,7 @@
  * missed or repeated; when the browser gives up (an error answer closes an EventSource for good)
  * this module opens a new one after a pause, resuming with `lastEventId`.
  */
+import { api } from './api.ts';
 import { FOLLOW_TYPES, type AdminEvent, type FollowType, type PresenceNotice } from '../../src/events/event-types.ts';
 
 /** One event as `/api/v1/events` sends it: the server's own shape and type list (src/events/event-types.ts, dependency-free, bundled). */
@@ -58,6 +59,16 @@ export function subscribe(
       }
     };
     for (const t of types.length ? types : LIVE_EVENT_TYPES) es.addEventListener(t, handle as EventListener);
+    // The server ends a stream whose session or token stopped being valid (or whose account lost
+    // this tenant) with `event: end`: no reconnect. Asking for the session then sends a signed-out
+    // user back to the sign-in page (any 401 does, api.ts).
+    es.addEventListener('end', () => {
+      stopped = true;
+      es.close();
+      source = null;
+      o.onState?.('closed');
+      void api.get('/auth/session').catch(() => undefined);
+    });
     es.addEventListener('gap', (m) => {
       if ((m as MessageEvent).lastEventId) lastEventId = (m as MessageEvent).lastEventId;
       o.onGap?.();

@@ -73,4 +73,18 @@ describe('console shell (H5)', () => {
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
     await page.context().close();
   });
+
+  it('H5 H2 H3: a session that ends while a live page is open returns it to sign-in without a click (the stream ends with event: end)', async () => {
+    const page = await stack.newPage();
+    await signIn(page, 'tech');
+    await page.goto('/#/keys'); // live (SSE), and no polling of its own
+    await page.getByRole('heading', { level: 1, name: 'Serial Key Management' }).waitFor();
+    await stack.expireSession(page);
+    const t0 = performance.now();
+    // The server re-checks an open stream's credential every 5 s.
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 15_000 });
+    console.log(`[console] session ended → sign-in page, no click: ${Math.round(performance.now() - t0)} ms`);
+    expect(await page.getByRole('status').first().textContent()).toContain('Your session has ended');
+    await page.context().close();
+  }, 30_000);
 });
