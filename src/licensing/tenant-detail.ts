@@ -38,6 +38,16 @@ async function tenantFields(ctx: LedgerContext, tenantId: string): Promise<Recor
   return fields;
 }
 
+/**
+ * UNKNOWN_TENANT unless the tenant exists (listed, with its hash): reads of a tenant that is
+ * gone or never was say so rather than answer an empty page (docs/api.md). Callers authorize
+ * first (authorizeTenant), so a tenant admin asking about another tenant gets FORBIDDEN whether
+ * or not it exists: existence never leaks across tenants (T6).
+ */
+export async function requireKnownTenant(ctx: LedgerContext, tenantId: string): Promise<void> {
+  await tenantFields(ctx, tenantId);
+}
+
 function policyOf(f: Record<string, string>): Required<TenantPolicy> {
   return { reclaimAfterDays: Number(f.reclaimAfterDays ?? 0), freeNonPersistentOnDisconnect: f.freeNonPersistent === '1' };
 }
