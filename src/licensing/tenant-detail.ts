@@ -4,6 +4,7 @@
  * how many Clients and PAM users it holds. Reads only; the tenant scope is checked by the caller.
  */
 import { LicensegateError } from '../errors.ts';
+import { DEFAULT_TENANT } from '../store/keys.ts';
 import type { TenantPolicy } from './client-admin.ts';
 import type { LedgerContext } from './ledger-context.ts';
 import type { LicenseTypeName } from './license-types.ts';
@@ -45,6 +46,8 @@ async function tenantFields(ctx: LedgerContext, tenantId: string): Promise<Recor
  * or not it exists: existence never leaks across tenants (T6).
  */
 export async function requireKnownTenant(ctx: LedgerContext, tenantId: string): Promise<void> {
+  // The built-in default tenant always exists (serve creates it at start); no read needed.
+  if (tenantId === DEFAULT_TENANT) return;
   await tenantFields(ctx, tenantId);
 }
 
