@@ -11,7 +11,7 @@ import { authorizeTenant, type Actor } from '../licensing/permissions.ts';
 import { listSerialKeys } from '../licensing/serial-key-ledger.ts';
 import { listTenants } from '../licensing/tenants.ts';
 import { listPamUsers } from '../licensing/pam-seats.ts';
-import { readTenantDetail, readTenantPolicy } from '../licensing/tenant-detail.ts';
+import { readTenantDetail, readTenantPolicy, requireKnownTenant } from '../licensing/tenant-detail.ts';
 import { availability, licensesGranted, listClients } from '../licensing/views.ts';
 import { listClientsPage } from '../licensing/client-pages.ts';
 import { DEFAULT_TENANT } from '../store/keys.ts';
@@ -61,8 +61,9 @@ export function jobAdminApi(ctx: LedgerContext, actor: Actor, redis: RedisTarget
     },
     setPolicy: (tenantId, policy) => client.setPolicy({ tenantId, policy: stripUndefined(policy) }),
     setLimits: (tenantId, change) => client.setLimits({ tenantId, limits: stripUndefined(change) }),
-    audit: (tenantId, query) => {
+    audit: async (tenantId, query) => {
       authorizeTenant(actor, tenantId, 'reading the audit trail');
+      await requireKnownTenant(ctx, tenantId); // UNKNOWN_TENANT rather than an empty page
       return readAuditPage(ctx, tenantId, query);
     },
     createUser: (tenantId, name, userId) => client.createUser({ tenantId, name, ...(userId === undefined ? {} : { userId }) }),

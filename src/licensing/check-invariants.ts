@@ -2,7 +2,8 @@
  * The invariant checker (SPEC L3, L4, L5, S4, T1, F2). Reads the whole ledger and reports every
  * violation: assigned above granted, a holder charged to no key or two, a record that
  * disagrees with membership, a tenant holding more of a key than was granted to it, licenses
- * of an ended key still in use, grants above what active keys provide — and capacity stranded
+ * of an ended key still in use, grants above what active keys provide, grants to a tenant that
+ * is not listed (deleted while a grant was in flight) — and capacity stranded
  * between the steps of a saga (F2): a tenant holding less of a key than was granted to it (a
  * grant whose second step has not run, or a take-back whose second step has not), pending
  * saga records, keys left half-ended. A saga in flight shows these for a moment, so run it on
@@ -28,7 +29,13 @@ export async function checkInvariants(redis: RedisClient, keys: Keys, now = Date
   const grants = parseAlloc(await redis.hgetall(keys.grants()));
   const live = (id: string) => ['active', 'expiring', 'removing'].includes(serials.get(id)?.status ?? '');
 
-  for (const tenantId of await redis.smembers(keys.tenants())) {
+  const listed = new Set(await redis.smembers(keys.tenants()));
+  // T1 F2: licenses granted to a tenant that is gone are stranded (nobody can use or return them).
+  for (const [field, n] of grants) {
+    const grantee = field.slice(0, field.indexOf('|'));
+    if (!listed.has(grantee)) v.push(`T1 grant ${field} = ${n} to a tenant that does not exist: licenses stranded`);
+  }
+  for (const tenantId of listed) {
     const alloc = parseAlloc(await redis.hgetall(keys.alloc(tenantId)));
     const tenantKeys = new Map(Object.entries(await redis.hgetall(keys.tenantKeys(tenantId))).map(([k, e]) => [k, Number(e)]));
     const holderOf = new Map<string, string>();

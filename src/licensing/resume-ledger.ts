@@ -51,8 +51,14 @@ async function resumeSaga(ctx: LedgerContext, saga: SagaRecord, now: number): Pr
   if (saga.kind === 'grant') {
     // Written with step one, so always there; without it step two would deliver nothing.
     if (!Array.isArray(saga.parts)) throw new Error('grant record without the parts its first step reserved; finish it by hand (docs/sagas.md)');
-    await deliverGrant(ctx, saga);
-    return 'finished';
+    try {
+      await deliverGrant(ctx, saga);
+      return 'finished';
+    } catch (err) {
+      // The tenant was deleted between the steps: the licenses went back to the default tenant.
+      if (err instanceof LicensegateError && err.code === 'UNKNOWN_TENANT') return 'refused';
+      throw err;
+    }
   }
   if (now - saga.startedAt < TAKE_BACK_GRACE_MS && !(await takeBackStarted(ctx, saga))) return 'left';
   try {

@@ -4,6 +4,7 @@
  * how many Clients and PAM users it holds. Reads only; the tenant scope is checked by the caller.
  */
 import { LicensegateError } from '../errors.ts';
+import { DEFAULT_TENANT } from '../store/keys.ts';
 import type { TenantPolicy } from './client-admin.ts';
 import type { LedgerContext } from './ledger-context.ts';
 import type { LicenseTypeName } from './license-types.ts';
@@ -36,6 +37,18 @@ async function tenantFields(ctx: LedgerContext, tenantId: string): Promise<Recor
   const [member, fields] = await Promise.all([ctx.redis.sismember(ctx.keys.tenants(), tenantId), ctx.redis.hgetall(ctx.keys.tenant(tenantId))]);
   if (member === 0 || Object.keys(fields).length === 0) throw new LicensegateError('UNKNOWN_TENANT', tenantId);
   return fields;
+}
+
+/**
+ * UNKNOWN_TENANT unless the tenant exists (listed, with its hash): reads of a tenant that is
+ * gone or never was say so rather than answer an empty page (docs/api.md). Callers authorize
+ * first (authorizeTenant), so a tenant admin asking about another tenant gets FORBIDDEN whether
+ * or not it exists: existence never leaks across tenants (T6).
+ */
+export async function requireKnownTenant(ctx: LedgerContext, tenantId: string): Promise<void> {
+  // The built-in default tenant always exists (serve creates it at start); no read needed.
+  if (tenantId === DEFAULT_TENANT) return;
+  await tenantFields(ctx, tenantId);
 }
 
 function policyOf(f: Record<string, string>): Required<TenantPolicy> {

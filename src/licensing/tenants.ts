@@ -201,14 +201,43 @@ export async function reserveGrant(ctx: LedgerContext, actor: Actor, tenantId: s
   return { ...saga, parts };
 }
 
-/** Step two of a grant and the end of its saga: run by grantLicenses and by the resumer. */
+/**
+ * Step two of a grant and the end of its saga: run by grantLicenses and by the resumer. When
+ * the tenant was deleted after the grant checked it (a tenant.delete racing the grant), step
+ * two refuses with UNKNOWN_TENANT and the reserved licenses go back to the default tenant
+ * (grant-return, which also ends the saga): the grant fails and no license is lost or made.
+ */
 export async function deliverGrant(ctx: LedgerContext, saga: SagaRecord): Promise<GrantResult> {
   const op = `grant:${saga.opId}`;
-  const delivered = await runJsonScript<{ promoted: unknown }>(ctx, 'grantIn', saga.tenant, [op, saga.type, JSON.stringify(saga.parts ?? []), nowOf(ctx), saga.actor, op]);
+  let delivered: { promoted: unknown };
+  try {
+    delivered = await runJsonScript<{ promoted: unknown }>(ctx, 'grantIn', saga.tenant, [op, saga.type, JSON.stringify(saga.parts ?? []), nowOf(ctx), saga.actor, op]);
+  } catch (err) {
+    if (!(err instanceof LicensegateError) || err.code !== 'UNKNOWN_TENANT') throw err;
+    const returned = await returnGrant(ctx, saga);
+    throw new LicensegateError('UNKNOWN_TENANT', `${saga.tenant} was deleted while the grant was in flight; its ${returned} licenses went back to the default tenant`);
+  }
   // The rest of a big promotion, in bounded batches (F6), before the saga counts as done.
   const drained = await drainPromotions(ctx, saga.tenant, { actorId: saga.actor, cause: op });
   await forgetSaga(ctx, 'grant', saga.opId);
   return { tenantId: saga.tenant, type: saga.type, granted: saga.count, promoted: [...idsOf(delivered.promoted), ...drained] };
+}
+
+/** Compensates a grant whose tenant is gone (grant-return-1.lua); returns how many licenses came back. */
+async function returnGrant(ctx: LedgerContext, saga: SagaRecord): Promise<number> {
+  const op = `grant:${saga.opId}`;
+  const r = await runJsonScript<{ returned: number }>(ctx, 'grantReturn', DEFAULT_TENANT, [
+    `grant-return:${saga.opId}`,
+    saga.tenant,
+    saga.type,
+    JSON.stringify(saga.parts ?? []),
+    nowOf(ctx),
+    saga.actor,
+    op,
+    sagaField('grant', saga.opId),
+  ]);
+  await drainPromotions(ctx, DEFAULT_TENANT, { actorId: saga.actor, cause: op });
+  return r.returned;
 }
 
 /**

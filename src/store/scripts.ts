@@ -29,6 +29,7 @@ export const SCRIPT_NAMES = [
   'clientIndex',
   'createAccount', 'changeAccount',
   'renameTenant', 'deleteTenant',
+  'grantReturn',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

@@ -62,6 +62,14 @@ describe('licensegate admin --server (remote mode)', () => {
     expect(r.stderr).toBe(d.stderr);
   });
 
+  it('A5 T6: audit of a tenant that does not exist is UNKNOWN_TENANT in both modes, not an empty trail', async () => {
+    const args = ['audit', '--tenant', 'no-such-tenant'];
+    const [d, r] = await Promise.all([direct(args), remote([...args, '--server', stack.base, '--token', tech])]);
+    expect([d.status, r.status]).toEqual([1, 1]);
+    expect(r.stderr).toMatch(/^licensegate admin: UNKNOWN_TENANT: /);
+    expect(r.stderr).toBe(d.stderr);
+  });
+
   it('H2: a wrong token is UNAUTHENTICATED; --actor with --server is a usage error; no token is CONFIG_INVALID', async () => {
     const [bad, actor, none] = await Promise.all([
       remote(['licenses', '--server', stack.base, '--token', 'lgt_nobody_secret']),

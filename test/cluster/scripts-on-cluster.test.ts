@@ -26,7 +26,7 @@ import { assignPamSeat, createPamUser } from '../../src/licensing/pam-seats.ts';
 import { TECHNICIAN } from '../../src/licensing/permissions.ts';
 import { resumePendingPromotions } from '../../src/licensing/promotion.ts';
 import { activateSerialKey, removeSerialKey } from '../../src/licensing/serial-key-ledger.ts';
-import { createTenant, ensureTenant, grantLicenses, takeBackLicenses } from '../../src/licensing/tenants.ts';
+import { createTenant, deliverGrant, ensureTenant, grantLicenses, reserveGrant, takeBackLicenses } from '../../src/licensing/tenants.ts';
 import { rotateEnrollmentToken } from '../../src/licensing/enrollment-tokens.ts';
 import { deleteTenant, renameTenant } from '../../src/licensing/tenant-lifecycle.ts';
 import { readTenantDetail } from '../../src/licensing/tenant-detail.ts';
@@ -196,6 +196,9 @@ describe('licensegate on a real Redis Cluster', () => {
     expect(await readTenantDetail(ctx, spare)).toMatchObject({ id: spare, name: 'Spare renamed', clients: 0, pamUsers: 0 });
     expect(await deleteTenant(ctx, TECHNICIAN, spare)).toEqual({ tenantId: spare, deleted: true });
     expect(await redis.exists(keys.tenant(spare))).toBe(0);
+    // F2: a grant whose tenant was deleted before its second step gives its license back (grantReturn, default slot).
+    const late = await reserveGrant(ctx, TECHNICIAN, spare, 'linux', 1, 'late-grant-on-cluster');
+    await expect(deliverGrant(ctx, late)).rejects.toMatchObject({ code: 'UNKNOWN_TENANT' });
     const user = await createPamUser(ctx, TECHNICIAN, other, 'alice');
     await assignPamSeat(ctx, TECHNICIAN, other, user.id);
 

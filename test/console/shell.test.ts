@@ -77,8 +77,10 @@ describe('console shell (H5)', () => {
   it('H5 H2 H3: a session that ends while a live page is open returns it to sign-in without a click (the stream ends with event: end)', async () => {
     const page = await stack.newPage();
     await signIn(page, 'tech');
+    const streamOpen = page.waitForResponse((r) => r.url().includes('/api/v1/events') && r.status() === 200);
     await page.goto('/#/keys'); // live (SSE), and no polling of its own
-    await page.getByRole('heading', { level: 1, name: 'Serial Key Management' }).waitFor();
+    await page.locator('#availability-table tr[data-type]').first().waitFor(); // its own calls answered
+    await streamOpen;
     await stack.expireSession(page);
     const t0 = performance.now();
     // The server re-checks an open stream's credential every 5 s.

@@ -2,13 +2,14 @@
  * A tenant's audit trail (SPEC A5) over the admin API: one page of JSON, newest first, with
  * filters and a `next` cursor; or a CSV export streamed page by page (bounded work per page,
  * Z5; the socket's back-pressure paces the reads). Tenant scope only (T6): reading needs no
- * permission.
+ * permission. A tenant that does not exist is UNKNOWN_TENANT (404), checked after the scope.
  */
 import type { ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import { z } from 'zod';
 import { AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, readAuditPage, type AuditQuery } from '../../licensing/audit.ts';
 import { authorizeTenant } from '../../licensing/permissions.ts';
+import { requireKnownTenant } from '../../licensing/tenant-detail.ts';
 import type { RouteModule } from '../api-deps.ts';
 import { route } from '../route.ts';
 import { auditPageSchema } from './audit-schema.ts';
@@ -52,6 +53,7 @@ export const auditRoutes: RouteModule = (deps) => [
     response: auditPageSchema,
     handler: async (ctx) => {
       authorizeTenant(principalOf(ctx).actor, ctx.params.tenantId, 'reading the audit trail');
+      await requireKnownTenant(deps.ctx, ctx.params.tenantId); // UNKNOWN_TENANT rather than an empty page
       return readAuditPage(deps.ctx, ctx.params.tenantId, auditQuery(ctx.query));
     },
   }),
@@ -69,6 +71,7 @@ export const auditRoutes: RouteModule = (deps) => [
     handler: async (ctx) => {
       const { tenantId } = ctx.params;
       authorizeTenant(principalOf(ctx).actor, tenantId, 'reading the audit trail');
+      await requireKnownTenant(deps.ctx, tenantId); // a problem answer, not an empty CSV
       const { limit, ...rest } = ctx.query;
       const q = auditQuery(rest);
       // The first page before the headers: a bad query still gets a problem answer.

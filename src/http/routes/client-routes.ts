@@ -8,6 +8,7 @@ import { LicensegateError } from '../../errors.ts';
 import { osTypeOf } from '../../licensing/views.ts';
 import type { EndpointLicenseType } from '../../licensing/license-types.ts';
 import { authorizeTenant } from '../../licensing/permissions.ts';
+import { requireKnownTenant } from '../../licensing/tenant-detail.ts';
 import type { RouteModule } from '../api-deps.ts';
 import { route } from '../route.ts';
 import { jobInput, principalOf } from './job-call.ts';
@@ -36,7 +37,11 @@ export const clientRoutes: RouteModule = (deps) => [
         .hget(keys.online(tenantId), clientId)
         .exec())! as [[unknown, (string | null)[]], [unknown, string | null]];
       const [status, type, reason, lastSeen, hostname, family, product, wantType] = rec;
-      if (!status) throw new LicensegateError('CLIENT_NOT_FOUND', `${clientId} in tenant ${tenantId}`);
+      if (!status) {
+        // No record: say which is missing, the tenant or the Client (checked only on a miss).
+        await requireKnownTenant(deps.ctx, tenantId);
+        throw new LicensegateError('CLIENT_NOT_FOUND', `${clientId} in tenant ${tenantId}`);
+      }
       return {
         tenantId,
         clientId,

@@ -17,7 +17,9 @@
   ARGV[1] tenant base   ARGV[2] op id   ARGV[3] type   ARGV[4] count   ARGV[5] force '1'|'0'
   ARGV[6] now (ms)   ARGV[7] actor   ARGV[8] cause
   Returns JSON {done: false} while in progress, then {done: true, parts: [{key, n}], lostCount}
-  (the ids: LRANGE work-lost:<op id>), or {error: CODE, granted, assigned}.
+  (the ids: LRANGE work-lost:<op id>), or {error: CODE, granted, assigned}, or
+  {error: 'UNKNOWN_TENANT'} when the tenant was deleted after the take-back checked it (nothing
+  is written into the deleted tenant's slot).
 ]]
 local opId, t, count, force = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5] == '1'
 CTX.now, CTX.actor, CTX.cause = tonumber(ARGV[6]), ARGV[7], ARGV[8]
@@ -26,6 +28,7 @@ local done = storedResult(opId) or opResult(opId)
 if done then return done end
 local wk, lostKey = kWork(opId), kWorkLost(opId)
 if redis.call('EXISTS', wk) == 0 then
+  if redis.call('EXISTS', K_TENANT) == 0 then return cjson.encode({ error = 'UNKNOWN_TENANT' }) end
   local granted = grantedCount(t)
   local assigned = redis.call('SCARD', kHolders(t))
   if count > granted then return cjson.encode({ error = 'NOT_ENOUGH_LICENSES', granted = granted, assigned = assigned }) end
