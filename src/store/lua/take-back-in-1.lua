@@ -14,16 +14,7 @@ CTX.now, CTX.actor, CTX.cause = tonumber(ARGV[6]), ARGV[7], ARGV[8]
 if ARGV[9] and ARGV[9] ~= '' then redis.call('HDEL', K_SAGAS, ARGV[9]) end
 local done = storedResult(opId) or opResult(opId)
 if done then return done end
-for _, p in ipairs(cjson.decode(ARGV[5])) do
-  local g = tenant .. '|' .. p.key .. '|' .. t
-  if redis.call('HINCRBY', K_GRANTS, g, -p.n) <= 0 then redis.call('HDEL', K_GRANTS, g) end
-  local raw = redis.call('HGET', K_SERIALS, p.key)
-  local rec = raw and cjson.decode(raw)
-  if rec and rec.status == 'active' then
-    redis.call('HINCRBY', K_ALLOC, p.key .. '|' .. t, p.n)
-    redis.call('HSET', K_KEYS, p.key, rec.exp)
-  end
-end
+returnGranted(tenant, t, cjson.decode(ARGV[5]))
 local promoted = promoteWaiting(t)
 ringAppended()
 return storeResult(opId, { promoted = promoted })

@@ -319,6 +319,26 @@ end
 
 -- An audit line about something other than one holder's license (SPEC A5): a serial key's end,
 -- a tenant's grant withdrawn. `subject` names it: a key id, or `<tenant>|<key id>`.
+-- Default tenant only: lowers the grant records of `tenant` by each part ({key, n}) and gives
+-- the licenses of keys still active back to the default pool (a key that ended meanwhile already
+-- dropped its grant records and gives nothing back). Returns how many came back. Used by a
+-- take-back's second step and by a grant's compensation (SPEC T4, F2).
+local function returnGranted(tenant, t, parts)
+  local returned = 0
+  for _, p in ipairs(parts) do
+    local g = tenant .. '|' .. p.key .. '|' .. t
+    if redis.call('HINCRBY', K_GRANTS, g, -p.n) <= 0 then redis.call('HDEL', K_GRANTS, g) end
+    local raw = redis.call('HGET', K_SERIALS, p.key)
+    local rec = raw and cjson.decode(raw)
+    if rec and rec.status == 'active' then
+      redis.call('HINCRBY', K_ALLOC, p.key .. '|' .. t, p.n)
+      redis.call('HSET', K_KEYS, p.key, rec.exp)
+      returned = returned + p.n
+    end
+  end
+  return returned
+end
+
 local function auditLine(subject, t, action, before, after, reason)
   redis.call('XADD', K_AUDIT, '*', 'ts', CTX.now, 'holder', subject, 'holderKind', '', 'type', t, 'action', action,
     'before', before, 'after', after, 'reason', reason, 'actor', CTX.actor, 'cause', CTX.cause)
