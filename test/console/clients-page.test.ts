@@ -190,11 +190,12 @@ describe('License Management (clients page)', () => {
     await expect.poll(() => row(page, agent.clientId).locator('.badge').textContent(), { timeout: 10_000 }).toBe('online');
     const t0 = performance.now();
     await agent.close();
-    await expect.poll(() => row(page, agent.clientId).locator('.badge').textContent(), { timeout: 10_000, interval: 20 }).toBe('offline');
+    await expect.poll(() => row(page, agent.clientId).locator('.badge').textContent(), { timeout: 20_000, interval: 20 }).toBe('offline');
     const offlineMs = Math.round(performance.now() - t0);
     console.log(`[console] disconnect → row shows offline: ${offlineMs} ms`);
-    // Far below the 30 s safety net: it came from a presence notice (one poll ≤ 250 ms, one page read, ≤ 1 s throttle).
-    expect(offlineMs).toBeLessThan(5_000);
+    // Below the 30 s safety net, so it came from a presence notice (one poll ≤ 250 ms, one page read, ≤ 1 s throttle;
+    // the bound is generous for a loaded CI box).
+    expect(offlineMs).toBeLessThan(15_000);
     await page.context().close();
   }, 40_000);
 
