@@ -3,16 +3,11 @@
  * every control the account could not use (a read-only account sees no buttons that would fail);
  * the server checks everything again (docs/api.md).
  */
+import { DEFAULT_TENANT, PERMISSIONS, type Permission } from '../../src/licensing/permission-names.ts';
 import { api, ApiError, setCsrfToken } from './api.ts';
 
-export const DEFAULT_TENANT = 'default';
-
-export const PERMISSIONS = {
-  clients: 'client-installation-and-management',
-  licenses: 'license-management',
-  tenants: 'tenant-management-and-system-configuration',
-} as const;
-export type Permission = (typeof PERMISSIONS)[keyof typeof PERMISSIONS];
+/** The server's own names (a dependency-free module the bundle includes). */
+export { DEFAULT_TENANT, PERMISSIONS, type Permission } from '../../src/licensing/permission-names.ts';
 
 export interface Account {
   id: string;
@@ -32,17 +27,17 @@ export interface Session {
 }
 
 /** True when the account holds every permission named. */
-export function can(session: Session, ...permissions: Permission[]): boolean {
+export function can(session: Pick<Session, 'account'>, ...permissions: Permission[]): boolean {
   return permissions.every((p) => session.account.permissions.includes(p));
 }
 
 /** A default-tenant account: reads every tenant, and the system-wide pages (keys, grants). */
-export function isSystem(session: Session): boolean {
+export function isSystem(session: Pick<Session, 'account'>): boolean {
   return session.account.tenantId === DEFAULT_TENANT;
 }
 
 /** Serial keys, tenants, grants, take-backs and limits: the tenant permission in the default tenant. */
-export function canManageSystem(session: Session): boolean {
+export function canManageSystem(session: Pick<Session, 'account'>): boolean {
   return isSystem(session) && can(session, PERMISSIONS.tenants);
 }
 

@@ -6,12 +6,9 @@ import { z } from 'zod';
 import { LicensegateError } from '../errors.ts';
 import { DEFAULT_TENANT } from '../store/keys.ts';
 
-export const PERMISSIONS = {
-  clients: 'client-installation-and-management',
-  licenses: 'license-management',
-  tenants: 'tenant-management-and-system-configuration',
-} as const;
-export type Permission = (typeof PERMISSIONS)[keyof typeof PERMISSIONS];
+import { PERMISSIONS, type Permission } from './permission-names.ts';
+
+export { PERMISSIONS, type Permission } from './permission-names.ts';
 
 export const actorSchema = z.object({
   userId: z.string().min(1).max(128),

@@ -7,6 +7,7 @@
  * with functions generated from TENANT_SEGMENTS (see luaKeyPrelude), so the names below stay
  * the single source of truth for both sides.
  */
+import { DEFAULT_TENANT } from '../licensing/permission-names.ts';
 
 /** Suffixes of per-tenant keys, after `<prefix>:{t:<tenant>}:`. */
 export const TENANT_SEGMENTS = {
@@ -75,8 +76,8 @@ export const TENANT_SEGMENTS = {
 /** Doorbell channel of one gateway node, after a tenant's base (+ `<nodeId>`). Lua scripts SPUBLISH to it too. */
 export const NODE_CHANNEL_SEGMENT = 'node:';
 
-/** The built-in default tenant (its admin is the technician). */
-export const DEFAULT_TENANT = 'default';
+/** The built-in default tenant (its admin is the technician); named in the dependency-free module the console shares. */
+export { DEFAULT_TENANT };
 
 /**
  * How long an operation's stored result answers its retries (SPEC A3, F3): as long as the

@@ -59,7 +59,7 @@ describe("the console's types are the server's (H5 H1)", () => {
   it("H5 H1: renaming a field of a server answer, or an event type, fails the console's typecheck where the console reads it", () => {
     expect(compile({})).toEqual([]); // as committed, the console compiles
 
-    // Four server changes at once (one compile: a compile of the console costs seconds).
+    // Five server changes at once (one compile: a compile of the console costs seconds).
     const errors = compile({
       'src/http/routes/audit-schema.ts': [['  actor: z.string(),', '  actorId: z.string(),']],
       'src/http/routes/client-schemas.ts': [
@@ -67,12 +67,14 @@ describe("the console's types are the server's (H5 H1)", () => {
         ['  osType: osTypeSchema,\n});\nexport type ClientRowAnswer', '  mappedType: osTypeSchema,\n});\nexport type ClientRowAnswer'],
       ],
       'src/events/event-types.ts': [["  'license.assigned',", "  'license.granted',"]],
+      'src/licensing/permission-names.ts': [["  tenants: 'tenant-management-and-system-configuration',", "  system: 'tenant-management-and-system-configuration',"]],
     });
     const hit = (file: string, word: string) => errors.some((e) => e.startsWith(`console/src/${file}:`) && e.includes(word));
     expect(hit('pages/audit-page.tsx', "'actor'"), errors.join('\n')).toBe(true);
     expect(hit('pages/clients-page.tsx', "'hostname'"), errors.join('\n')).toBe(true);
     expect(hit('pages/clients-page.tsx', "'osType'"), errors.join('\n')).toBe(true);
     expect(hit('pages/clients-page.tsx', 'license.assigned'), errors.join('\n')).toBe(true);
+    expect(hit('pages/keys-page.tsx', "'tenants'"), errors.join('\n')).toBe(true);
   }, 120_000);
 
   it('H5: the browser bundle takes from src/ only the dependency-free shared modules (no zod, no Node built-ins, no Redis client)', async () => {
@@ -89,7 +91,7 @@ describe("the console's types are the server's (H5 H1)", () => {
     });
     const inputs = Object.keys(r.metafile.inputs);
     const outside = inputs.filter((f) => !f.startsWith('console/src/') && !/node_modules\/preact\//.test(f)).sort();
-    expect(outside).toEqual(['src/events/event-types.ts', 'src/licensing/license-types.ts']);
+    expect(outside).toEqual(['src/events/event-types.ts', 'src/licensing/license-types.ts', 'src/licensing/permission-names.ts']);
     for (const f of outside) expect(readFileSync(join(ROOT, f), 'utf8')).not.toMatch(/^import /m); // they import nothing
     const text = r.outputFiles[0]!.text;
     expect(text).toContain('license.unassigned'); // the event list is the server's, bundled

@@ -11,7 +11,8 @@ import type { PageProps } from './page-props.ts';
 // The server's answer types (type-only: erased from the bundle; a renamed field fails this typecheck).
 import type { TenantInfoAnswer as TenantInfo } from '../../../src/http/routes/schemas.ts';
 import type { SerialKeyRow } from './keys-page.tsx';
-import { DEFAULT_TENANT, LICENSE_TYPES, Problem, Section, isTechnician, typeLabel } from './licensing-common.tsx';
+import { canManageSystem } from '../session.ts';
+import { DEFAULT_TENANT, LICENSE_TYPES, Problem, Section, typeLabel } from './licensing-common.tsx';
 
 interface GrantedRow {
   tenant: string;
@@ -25,7 +26,7 @@ type Mode = 'loading' | 'multi' | 'single';
 
 export function GrantedPage({ session }: PageProps) {
   const isDefault = session.account.tenantId === DEFAULT_TENANT;
-  const canChange = isTechnician(session);
+  const canChange = canManageSystem(session);
   const [mode, setMode] = useState<Mode>(isDefault ? 'loading' : 'multi');
   const [rows, setRows] = useState<GrantedRow[] | null>(null);
   const [tenants, setTenants] = useState<TenantInfo[]>([]);

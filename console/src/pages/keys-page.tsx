@@ -12,7 +12,8 @@ import { subscribe } from '../live.ts';
 import type { PageProps } from './page-props.ts';
 // The server's answer types (type-only: erased from the bundle; a renamed field fails this typecheck).
 import type { AvailabilityAnswer, SerialKeyAnswer } from '../../../src/http/routes/serial-key-schemas.ts';
-import { DEFAULT_TENANT, Problem, Section, TENANT_MANAGEMENT, formatDuration, formatTime, hasPermission, typeLabel } from './licensing-common.tsx';
+import { PERMISSIONS, can } from '../session.ts';
+import { DEFAULT_TENANT, Problem, Section, formatDuration, formatTime, typeLabel } from './licensing-common.tsx';
 
 export type AvailabilityRow = AvailabilityAnswer;
 export type SerialKeyRow = SerialKeyAnswer;
@@ -81,7 +82,7 @@ function Expiry({ k, now }: { k: SerialKeyRow; now: number }) {
 
 export function KeysPage({ session }: PageProps) {
   const isDefault = session.account.tenantId === DEFAULT_TENANT;
-  const canManage = isDefault && hasPermission(session, TENANT_MANAGEMENT);
+  const canManage = isDefault && can(session, PERMISSIONS.tenants);
   const [rows, setRows] = useState<AvailabilityRow[] | null>(null);
   const [keys, setKeys] = useState<SerialKeyRow[] | null>(null);
   const [loadError, setLoadError] = useState<unknown>(null);

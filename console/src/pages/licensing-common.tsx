@@ -5,11 +5,9 @@
  * through the admin API (console/src/api.ts).
  */
 import type { ComponentChildren } from 'preact';
+import { FieldErrors } from '../components/error-banner.tsx';
 
-export const DEFAULT_TENANT = 'default';
-export const TENANT_MANAGEMENT = 'tenant-management-and-system-configuration';
-export const LICENSE_MANAGEMENT = 'license-management';
-export const CLIENT_MANAGEMENT = 'client-installation-and-management';
+export { DEFAULT_TENANT } from '../session.ts';
 
 /** The server's license types (SPEC L1; a dependency-free module the bundle includes). */
 export { ALL_LICENSE_TYPES as LICENSE_TYPES, type LicenseTypeName as LicenseType } from '../../../src/licensing/license-types.ts';
@@ -76,26 +74,11 @@ export function Problem({ error, label }: { error: unknown; label?: string }) {
         <code>{code}</code> {meaning ?? e.detail ?? e.message ?? 'the request failed'}
       </p>
       {meaning && e.detail ? <p class="lg-problem-detail">Server said: {e.detail}</p> : null}
-      {e.errors?.length ? (
-        <ul>
-          {e.errors.map((f) => (
-            <li key={f.path}>
-              {f.path}: {f.message}
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      <FieldErrors errors={e.errors} />
     </div>
   );
 }
 
-export function hasPermission(session: { account: { permissions: readonly string[] } }, permission: string): boolean {
-  return session.account.permissions.includes(permission);
-}
-
-export function isTechnician(session: { account: { tenantId: string; permissions: readonly string[] } }): boolean {
-  return session.account.tenantId === DEFAULT_TENANT && hasPermission(session, TENANT_MANAGEMENT);
-}
 
 export function formatTime(ms: number): string {
   if (!ms) return '—';

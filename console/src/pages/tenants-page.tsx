@@ -10,7 +10,8 @@ import { Confirm } from '../components/confirm.tsx';
 import type { PageProps } from './page-props.ts';
 // The server's answer types (type-only: erased from the bundle; a renamed field fails this typecheck).
 import type { PolicyAnswer as Policy, TenantInfoAnswer as TenantInfo } from '../../../src/http/routes/schemas.ts';
-import { CLIENT_MANAGEMENT, DEFAULT_TENANT, LICENSE_MANAGEMENT, Problem, Section, formatTime, hasPermission, isTechnician, typeLabel } from './licensing-common.tsx';
+import { PERMISSIONS, can, canManageSystem } from '../session.ts';
+import { DEFAULT_TENANT, Problem, Section, formatTime, typeLabel } from './licensing-common.tsx';
 
 interface TenantDetailInfo {
   clients: number;
@@ -73,9 +74,9 @@ function TokenOnce({ shown, onDone }: { shown: ShownToken; onDone: () => void })
 }
 
 function TenantDetail({ tenant, session, onChanged, onToken }: { tenant: TenantInfo; session: PageProps['session']; onChanged: (msg: string) => void; onToken: (t: ShownToken) => void }) {
-  const technician = isTechnician(session);
-  const canPolicy = hasPermission(session, LICENSE_MANAGEMENT);
-  const canRotate = hasPermission(session, CLIENT_MANAGEMENT);
+  const technician = canManageSystem(session);
+  const canPolicy = can(session, PERMISSIONS.licenses);
+  const canRotate = can(session, PERMISSIONS.clients);
   const [policy, setPolicy] = useState<Policy | null>(null);
   const [detail, setDetail] = useState<TenantDetailInfo | null>(null);
   const [name, setName] = useState(tenant.name);
@@ -262,7 +263,7 @@ function TenantDetail({ tenant, session, onChanged, onToken }: { tenant: TenantI
 }
 
 export function TenantsPage({ session }: PageProps) {
-  const technician = isTechnician(session);
+  const technician = canManageSystem(session);
   const [tenants, setTenants] = useState<TenantInfo[] | null>(null);
   const [loadError, setLoadError] = useState<unknown>(null);
   const [selected, setSelected] = useState<string>('');
