@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { HaproxyProcess } from '../../chaos/lib/haproxy.ts';
 import type { LicenseTypeName } from '../../src/licensing/license-types.ts';
-import { freePort } from '../../src/store/embedded-redis.ts';
+import { freePort } from '../../src/net/free-port.ts';
 import type { BenchEngine } from './engine.ts';
 import { startGateway, type GatewayHandle } from './gateway.ts';
 import { startHelper, type Helper } from './ipc.ts';

@@ -16,7 +16,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { exitOf, stopChild, type Scope } from '../../bench/lib/scope.ts';
-import { freePort } from '../../src/store/embedded-redis.ts';
+import { freePort } from '../../src/net/free-port.ts';
 
 export const HAPROXY_CONFIG = join(import.meta.dirname, '../../deploy/haproxy.cfg');
 const HAPROXY_PATHS = ['/usr/sbin/haproxy', '/usr/bin/haproxy', '/usr/local/sbin/haproxy'];

@@ -14,7 +14,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Scope } from '../../bench/lib/scope.ts';
-import { findRedisServer, freePort } from '../../src/store/embedded-redis.ts';
+import { freePort } from '../../src/net/free-port.ts';
+import { findRedisServer } from '../../src/store/embedded-redis.ts';
 import { cliSecurityArgs, RedisProcess, serverSecurityArgs, type RedisSecurity, type TlsFiles } from './redis-process.ts';
 import type { AppendFsync } from './redis-server.ts';
 

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Scope } from '../../bench/lib/scope.ts';
-import { freePort } from '../../src/store/embedded-redis.ts';
+import { freePort } from '../../src/net/free-port.ts';
 import { kill9 } from './kill.ts';
 
 /** PEM files of a test CA-signed (or self-signed) server certificate. */

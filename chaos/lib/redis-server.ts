@@ -10,7 +10,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { Scope } from '../../bench/lib/scope.ts';
-import { findRedisServer, freePort } from '../../src/store/embedded-redis.ts';
+import { freePort } from '../../src/net/free-port.ts';
+import { findRedisServer } from '../../src/store/embedded-redis.ts';
 import { kill9 } from './kill.ts';
 
 export type AppendFsync = 'always' | 'everysec';

@@ -19,9 +19,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { freePort } from '../net/free-port.ts';
 import { ensurePrivateDir, ensureRedisSecret, readRedisSecret, redisSecretFile, urlWithPassword, writeRedisConf } from '../auth/redis-secret.ts';
 
 export interface EmbeddedRedisOptions {
@@ -73,18 +73,6 @@ export function findRedisServer(binary?: string): string | null {
     if (existsSync(candidate)) return candidate;
   }
   return null;
-}
-
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 type Probe = 'ok' | 'noauth' | 'down';

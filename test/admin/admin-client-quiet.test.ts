@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AdminClient } from '../../src/admin/client.ts';
 import { TECHNICIAN } from '../../src/licensing/permissions.ts';
-import { freePort } from '../../src/store/embedded-redis.ts';
+import { freePort } from '../../src/net/free-port.ts';
 import { createRedis } from '../../src/store/redis-connection.ts';
 import { eventually } from '../helpers/gateway.ts';
 import { redisUrl } from '../helpers/redis.ts';

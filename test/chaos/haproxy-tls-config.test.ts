@@ -12,7 +12,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientTls } from '../../agent-sim/tls-options.ts';
 import { findHaproxy, HAPROXY_CONFIG, renderHaproxyConfig } from '../../chaos/lib/haproxy.ts';
-import { freePort } from '../../src/store/embedded-redis.ts';
+import { freePort } from '../../src/net/free-port.ts';
 import { ensureTenant } from '../../src/licensing/tenants.ts';
 import { DEFAULT_TENANT, Keys } from '../../src/store/keys.ts';
 import type { RedisClient } from '../../src/store/redis-connection.ts';

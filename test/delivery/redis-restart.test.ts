@@ -19,7 +19,8 @@ import { assignClient, clientState, unassignClient } from '../../src/licensing/c
 import type { LedgerContext } from '../../src/licensing/ledger-context.ts';
 import { TECHNICIAN } from '../../src/licensing/permissions.ts';
 import { ensureTenant } from '../../src/licensing/tenants.ts';
-import { startEmbeddedRedis, freePort, type EmbeddedRedis } from '../../src/store/embedded-redis.ts';
+import { freePort } from '../../src/net/free-port.ts';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/store/embedded-redis.ts';
 import { DEFAULT_TENANT, type Keys } from '../../src/store/keys.ts';
 import { createRedis, waitReady } from '../../src/store/redis-connection.ts';
 import { newAgent, OS } from '../helpers/agents.ts';

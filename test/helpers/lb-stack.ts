@@ -11,7 +11,7 @@ import { Scope } from '../../bench/lib/scope.ts';
 import { HaproxyProcess } from '../../chaos/lib/haproxy.ts';
 import type { LicenseTypeName } from '../../src/licensing/license-types.ts';
 import { ensureTenant } from '../../src/licensing/tenants.ts';
-import { freePort } from '../../src/store/embedded-redis.ts';
+import { freePort } from '../../src/net/free-port.ts';
 import { DEFAULT_TENANT, Keys } from '../../src/store/keys.ts';
 import type { RedisClient } from '../../src/store/redis-connection.ts';
 import { TEST_TOKEN } from './gateway.ts';
