@@ -28,7 +28,33 @@ type Durability = 'replicas:1' | 'everysec';
 
 /** Bound of the promotion itself (sentinel down-after 1 s, cluster-node-timeout 2 s). */
 const FAILOVER_TIMEOUT_MS = 30_000;
+/**
+ * Bound of a replica linking to the promoted primary. Usually at once (the sentinel leader
+ * re-points the other replica during the failover; a cluster replica follows by itself). When
+ * the leader's link to that replica was down at that moment, Sentinel re-points it only after
+ * failover-timeout (5 s here) and its next 10-s INFO poll of the replica: seen once, over 16 s.
+ */
+const REPLICA_LINK_TIMEOUT_MS = 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits until `primary` lists a replica as online (ROLE lists only those: the replicas that
+ * acknowledge WAIT). Until then `replicas:1` rightly refuses every acknowledgement
+ * (NOT_DURABLE): the Redis side of the fault is not over.
+ */
+async function waitLinkedReplica(primary: { call(...args: (string | number)[]): Promise<unknown> }, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const role = (await primary.call('ROLE')) as [string, number, unknown[]];
+      if (role[0] === 'master' && role[2].length > 0) return;
+    } catch {
+      // between states: ask again
+    }
+    await sleep(100);
+  }
+  throw new Error(`no replica linked to the promoted primary within ${timeoutMs} ms`);
+}
 
 function summary(s: ServedAgain): string {
   const ms = (v: number | null) => (v === null ? 'never' : `${v} ms`);
@@ -65,12 +91,15 @@ function failover(engine: Engine, durability: Durability): ScenarioDef {
           let fault: string;
           let promoted: string;
           let nodesKeyOnKilledMaster: boolean | undefined;
+          let failoverMs = 0;
           if (e.kind === 'sentinel') {
             const old = await e.topology.primary();
             const pid = e.topology.server(old.port).pid;
             killAt = fleet.now();
             await e.topology.server(old.port).kill9();
             const next = await e.topology.waitFailover(old.port, FAILOVER_TIMEOUT_MS);
+            failoverMs = fleet.now() - killAt;
+            await waitLinkedReplica(e.topology.server(next.port), REPLICA_LINK_TIMEOUT_MS);
             fault = `kill -9 the Sentinel primary :${old.port} (pid ${pid})`;
             promoted = `:${next.port}`;
           } else if (e.kind === 'cluster') {
@@ -82,19 +111,21 @@ function failover(engine: Engine, durability: Durability): ScenarioDef {
             killAt = fleet.now();
             await e.topology.kill9(node);
             const heir = await e.topology.waitFailover(node, FAILOVER_TIMEOUT_MS);
+            failoverMs = fleet.now() - killAt;
+            await waitLinkedReplica(heir.process, REPLICA_LINK_TIMEOUT_MS);
             fault = `kill -9 the Cluster master :${node.port} (pid ${pid}) owning ${stack.keys.tenant(DEFAULT_TENANT)}`;
             promoted = `:${heir.port}`;
           } else {
             throw new Error('the failover scenarios need a Sentinel setup or a Cluster');
           }
-          const failoverMs = fleet.now() - killAt;
-          log(`${fault}; replica ${promoted} promoted after ${failoverMs} ms`);
+          const linkedMs = fleet.now() - killAt;
+          log(`${fault}; replica ${promoted} promoted after ${failoverMs} ms, a replica linked to it after ${linkedMs} ms`);
           return {
-            fault: `${fault}; replica ${promoted} promoted ${failoverMs} ms later; nothing restarted`,
+            fault: `${fault}; replica ${promoted} promoted ${failoverMs} ms later, a replica linked to it ${linkedMs} ms after the kill; nothing restarted`,
             // everysec: replication is asynchronous and its lag unbounded; whatever was
             // acknowledged before the kill may be lost with the primary.
             lossWindow: everysec ? { from: 0, to: killAt, why: 'DURABILITY=everysec: asynchronous replication, acknowledged before the promoted replica had it' } : null,
-            details: { killAtMs: killAt, failoverMs, durability, engine, ...(nodesKeyOnKilledMaster !== undefined ? { nodesKeyOnKilledMaster } : {}) },
+            details: { killAtMs: killAt, failoverMs, replicaLinkedMs: linkedMs, durability, engine, ...(nodesKeyOnKilledMaster !== undefined ? { nodesKeyOnKilledMaster } : {}) },
           };
         },
         observe({ stack, fleet, jobs }) {
