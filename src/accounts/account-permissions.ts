@@ -12,7 +12,6 @@
 import { LicensegateError } from '../errors.ts';
 import { PERMISSIONS, type Actor, type Permission } from '../licensing/permissions.ts';
 import { DEFAULT_TENANT } from '../store/keys.ts';
-import { ALL_PERMISSIONS, type Account } from './account-store.ts';
 
 /** Managing the accounts of `tenantId` at all (list, create, change, delete, reset). */
 export function authorizeAccountAdmin(actor: Actor, tenantId: string, what: string): void {
@@ -26,9 +25,4 @@ export function authorizeAccountAdmin(actor: Actor, tenantId: string, what: stri
 export function authorizeGrant(actor: Actor, permissions: readonly Permission[], what: string): void {
   const missing = permissions.filter((p) => !actor.permissions.includes(p));
   if (missing.length > 0) throw new LicensegateError('FORBIDDEN', `${what}: cannot grant ${missing.join(', ')} (not held)`);
-}
-
-/** Every permission, in the default tenant, enabled. */
-export function isTechnicianLike(a: Pick<Account, 'tenantId' | 'permissions' | 'disabled'>): boolean {
-  return a.tenantId === DEFAULT_TENANT && !a.disabled && ALL_PERMISSIONS.every((p) => a.permissions.includes(p));
 }

@@ -74,9 +74,9 @@ export function createAuthenticator(options: AuthenticatorOptions): AccountAuthe
     async authenticate(req) {
       const authorization = header(req, 'authorization');
       if (authorization !== undefined) {
-        const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-        if (!m) throw new LicensegateError('UNAUTHENTICATED', 'Authorization must be "Bearer <API token>"');
-        const token = await tokens.verify(m[1]!);
+        const presented = bearerTokenOf(authorization);
+        if (presented === null) throw new LicensegateError('UNAUTHENTICATED', 'Authorization must be "Bearer <API token>"');
+        const token = await tokens.verify(presented);
         if (!token) throw new LicensegateError('UNAUTHENTICATED', 'the API token is unknown, revoked or expired');
         return principalOf(await usable(token.accountId), 'token');
       }
@@ -96,6 +96,11 @@ export function createAuthenticator(options: AuthenticatorOptions): AccountAuthe
       return principalOf(account, 'session');
     },
   };
+}
+
+/** The token of an `Authorization: Bearer <token>` header value, or null when it has another form. */
+export function bearerTokenOf(authorization: string): string | null {
+  return /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] ?? null;
 }
 
 /** The session id a request carries (for logout), if any. */

@@ -25,7 +25,7 @@ import type { Keys } from '../store/keys.ts';
 import type { RedisClient } from '../store/redis-connection.ts';
 import { decodePermissions } from './account-store.ts';
 import { tokenIdOf } from './api-tokens.ts';
-import { sessionIdOf } from './authenticator.ts';
+import { bearerTokenOf, sessionIdOf } from './authenticator.ts';
 import { sessionHash } from './sessions.ts';
 
 /** What a stream was opened with: the token's id or the session's hash (never the secret), and its account. */
@@ -36,8 +36,8 @@ export type CredentialVerdict = { ok: true; actor: Actor } | { ok: false; detail
 /** The credential a request authenticated with (null: none the built-in authenticator knows). */
 export function streamCredentialOf(req: IncomingMessage, principal: Principal): StreamCredential | null {
   if (principal.via === 'token') {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(String(req.headers.authorization ?? ''));
-    const tokenId = m ? tokenIdOf(m[1]!) : null;
+    const presented = bearerTokenOf(String(req.headers.authorization ?? ''));
+    const tokenId = presented === null ? null : tokenIdOf(presented);
     return tokenId ? { via: 'token', tokenId, accountId: principal.accountId } : null;
   }
   const sessionId = sessionIdOf(req);

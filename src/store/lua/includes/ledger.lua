@@ -317,8 +317,6 @@ local function recharge(id, t, fromKey, toKey)
   WORK.changes = WORK.changes - 1
 end
 
--- An audit line about something other than one holder's license (SPEC A5): a serial key's end,
--- a tenant's grant withdrawn. `subject` names it: a key id, or `<tenant>|<key id>`.
 -- Default tenant only: lowers the grant records of `tenant` by each part ({key, n}) and gives
 -- the licenses of keys still active back to the default pool (a key that ended meanwhile already
 -- dropped its grant records and gives nothing back). Returns how many came back. Used by a
@@ -339,6 +337,8 @@ local function returnGranted(tenant, t, parts)
   return returned
 end
 
+-- An audit line about something other than one holder's license (SPEC A5): a serial key's end,
+-- a tenant's grant withdrawn. `subject` names it: a key id, or `<tenant>|<key id>`.
 local function auditLine(subject, t, action, before, after, reason)
   redis.call('XADD', K_AUDIT, '*', 'ts', CTX.now, 'holder', subject, 'holderKind', '', 'type', t, 'action', action,
     'before', before, 'after', after, 'reason', reason, 'actor', CTX.actor, 'cause', CTX.cause)
